@@ -20,7 +20,16 @@ export interface ManagedFileSpec {
     readonly activate?: string;
     /** Runs on delete, after the host's original file was put back (or the file removed). */
     readonly revert?: string;
+    /**
+     * DNS zone files: the content carries `SERIAL_TOKEN` on its `; serial` line; the host
+     * fills in a serial greater than the installed one (and at least YYYYMMDD00), only
+     * when something else in the zone changed.
+     */
+    readonly zoneSerial?: boolean;
 }
+
+/** Placeholder a zone renderer writes where the SOA serial goes: `<token> ; serial`. */
+export const SERIAL_TOKEN = "@SERIAL@";
 
 /** Where the program keeps what it needs to undo itself: originals and markers. */
 export const STATE_DIR = "/var/lib/homecloud";
@@ -71,13 +80,13 @@ cat > "$CANDIDATE"
 chmod ${spec.mode ?? "0644"} "$CANDIDATE"
 chown ${spec.owner ?? "root:root"} "$CANDIDATE"
 export CANDIDATE
-if [ -f "$dest" ] && cmp -s "$CANDIDATE" "$dest"; then
+${spec.zoneSerial ? zoneSerialSnippet() : `if [ -f "$dest" ] && cmp -s "$CANDIDATE" "$dest"; then
   echo "homecloud: $dest unchanged"
   exit 0
-fi
-if ! check_output=$(
+fi`}
+if ! check_output=$( (
 ${block(spec.check, "true")}
-) 2>&1; then
+) 2>&1 ); then
   echo "homecloud: $dest rejected by its checker; the running configuration is untouched:" >&2
   echo "$check_output" >&2
   exit 1
@@ -87,9 +96,9 @@ if [ ! -e "$saved" ] && [ ! -e "$saved.absent" ]; then
 fi
 if [ -e "$dest" ]; then cp -a "$dest" "$dest.homecloud-previous"; fi
 mv -f "$CANDIDATE" "$dest"
-if ! activate_output=$(
+if ! activate_output=$( (
 ${block(spec.activate)}
-) 2>&1; then
+) 2>&1 ); then
   echo "homecloud: activating $dest failed; putting the previous file back:" >&2
   echo "$activate_output" >&2
   if [ -e "$dest.homecloud-previous" ]; then mv -f "$dest.homecloud-previous" "$dest"; else rm -f "$dest"; fi
@@ -100,6 +109,20 @@ ${block(spec.activate)}
 fi
 echo "homecloud: $dest installed"
 `;
+}
+
+function zoneSerialSnippet(): string {
+    return `old=0
+if [ -f "$dest" ]; then
+  old=$(sed -n 's/^ *\\([0-9][0-9]*\\) *; serial$/\\1/p' "$dest" | head -n 1)
+  if sed 's/^\\( *\\)[0-9][0-9]* *; serial$/\\1${SERIAL_TOKEN} ; serial/' "$dest" | cmp -s - "$CANDIDATE"; then
+    echo "homecloud: $dest unchanged"
+    exit 0
+  fi
+fi
+serial=$(date -u +%Y%m%d00)
+if [ "\${old:-0}" -ge "$serial" ]; then serial=$((old + 1)); fi
+sed -i "s/${SERIAL_TOKEN} ; serial$/$serial ; serial/" "$CANDIDATE"`;
 }
 
 /** Script that puts the host's original file back (or removes ours) and runs `revert`. */
