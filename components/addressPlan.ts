@@ -264,61 +264,57 @@ export function parseAddressPlan(raw: RawConfig): ParsedPlan {
     const c = new Checker();
 
     const domain = checkDomain(c, "domain", raw.domain);
-    const gw = c.object("gateway", raw.gateway, true) ?? {};
-    const lan = c.object("lan", raw.lan, true) ?? {};
-    const wan = c.object("wan", raw.wan, true) ?? {};
-    const dns = c.object("dns", raw.dns, false) ?? {};
-    const portsRaw = c.object("ports", raw.ports, false) ?? {};
-    const k3sRaw = c.object("k3s", raw.k3s, false) ?? {};
-
-    const lanCidr = c.cidr("lan.cidr", lan.cidr);
-    const wanCidr = c.cidr("wan.cidr", wan.cidr);
-    const gwLan = c.ip("gateway.lanAddress", gw.lanAddress);
-    const gwHostname = c.hostname("gateway.hostname", gw.hostname, "gateway");
-    const lanIf = c.pattern("gateway.lanInterface", gw.lanInterface, IFNAME, "is not an interface name; use the name `ip link` shows, e.g. eth0");
-    const wanIf = c.pattern("gateway.wanInterface", gw.wanInterface, IFNAME, "is not an interface name; use the name `ip link` shows, e.g. eth1");
-    const sshHost = gw.sshHost === undefined ? gwLan : c.ip("gateway.sshHost", gw.sshHost);
-    const pool = c.range("lan.dhcpPool", lan.dhcpPool);
-    const vip = c.ip("wan.vip", wan.vip);
-    const metallb = c.range("metallb.pool", (c.object("metallb", raw.metallb, true) ?? {}).pool);
+    const lanCidr = c.cidr("lanCidr", raw.lanCidr);
+    const wanCidr = c.cidr("wanCidr", raw.wanCidr);
+    const gwLan = c.ip("gatewayLanAddress", raw.gatewayLanAddress);
+    const gwHostname = c.hostname("gatewayHostname", raw.gatewayHostname, "gateway");
+    const lanIf = c.pattern("lanInterface", raw.lanInterface, IFNAME, "is not an interface name; use the name `ip link` shows on the gateway, e.g. eth0");
+    const wanIf = c.pattern("wanInterface", raw.wanInterface, IFNAME, "is not an interface name; use the name `ip link` shows on the gateway, e.g. eth1");
+    const sshHost = raw.gatewaySshHost === undefined ? gwLan : c.ip("gatewaySshHost", raw.gatewaySshHost);
+    const pool = c.range("dhcpPool", raw.dhcpPool);
+    const vip = c.ip("vip", raw.vip);
+    const metallb = c.range("metallbPool", raw.metallbPool);
     const ingressIp = c.ip("ingressIp", raw.ingressIp);
     const apiName = c.hostname("apiName", raw.apiName, "api");
     const sshUser = c.pattern("sshUser", raw.sshUser, SSH_USER, "is not a valid user name; use a lower-case Unix login such as pi", "pi");
+    if (lanIf && wanIf && lanIf === wanIf) {
+        c.fail("wanInterface", `"${wanIf}" is also lanInterface; the gateway needs two different interfaces`);
+    }
 
     let leaseSeconds: number | undefined = 3600;
-    if (lan.leaseSeconds !== undefined) {
-        const l = lan.leaseSeconds;
+    if (raw.leaseSeconds !== undefined) {
+        const l = raw.leaseSeconds;
         leaseSeconds = typeof l === "number" && Number.isInteger(l) && l >= 60 && l <= 604800 ? l
-            : c.fail("lan.leaseSeconds", `${JSON.stringify(l)} is out of range; use whole seconds from 60 to 604800`);
+            : c.fail("leaseSeconds", `${JSON.stringify(l)} is out of range; use whole seconds from 60 to 604800`);
     }
 
     let forwarders: string[] = [];
-    if (dns.forwarders !== undefined) {
-        if (!Array.isArray(dns.forwarders)) {
-            c.fail("dns.forwarders", "must be a list of IPv4 addresses (an empty list means no forwarding)");
+    if (raw.dnsForwarders !== undefined) {
+        if (!Array.isArray(raw.dnsForwarders)) {
+            c.fail("dnsForwarders", "must be a list of IPv4 addresses (an empty list means no forwarding)");
         } else {
-            forwarders = dns.forwarders.filter((f, i) => c.ip(`dns.forwarders[${i}]`, f) !== undefined) as string[];
+            forwarders = raw.dnsForwarders.filter((f, i) => c.ip(`dnsForwarders[${i}]`, f) !== undefined) as string[];
         }
     }
 
     const ports = {
-        api: c.port("ports.api", portsRaw.api, 6443),
-        http: c.port("ports.http", portsRaw.http, 80),
-        https: c.port("ports.https", portsRaw.https, 443),
-        ssh: c.port("ports.ssh", portsRaw.ssh, 22),
+        api: c.port("apiPort", raw.apiPort, 6443),
+        http: c.port("httpPort", raw.httpPort, 80),
+        https: c.port("httpsPort", raw.httpsPort, 443),
+        ssh: c.port("sshPort", raw.sshPort, 22),
     };
 
     const k3s = {
-        enabled: k3sRaw.enabled === undefined ? true : k3sRaw.enabled,
-        version: c.pattern("k3s.version", k3sRaw.version, K3S_VERSION, "is not a K3s release; pin one such as v1.31.4+k3s1", "v1.31.4+k3s1"),
-        install: k3sRaw.install === undefined ? "script" : k3sRaw.install,
-        airgapDir: c.pattern("k3s.airgapDir", k3sRaw.airgapDir, ABS_PATH, "is not an absolute path; e.g. /opt/k3s-airgap", "/opt/k3s-airgap"),
+        enabled: raw.k3sEnabled === undefined ? true : raw.k3sEnabled,
+        version: c.pattern("k3sVersion", raw.k3sVersion, K3S_VERSION, "is not a K3s release; pin one such as v1.31.4+k3s1", "v1.31.4+k3s1"),
+        install: raw.k3sInstall === undefined ? "script" : raw.k3sInstall,
+        airgapDir: c.pattern("k3sAirgapDir", raw.k3sAirgapDir, ABS_PATH, "is not an absolute path; e.g. /opt/k3s-airgap", "/opt/k3s-airgap"),
     };
     if (typeof k3s.enabled !== "boolean") {
-        c.fail("k3s.enabled", `${JSON.stringify(k3s.enabled)} must be true or false`);
+        c.fail("k3sEnabled", `${JSON.stringify(k3s.enabled)} must be true or false`);
     }
     if (k3s.install !== "script" && k3s.install !== "airgap") {
-        c.fail("k3s.install", `${JSON.stringify(k3s.install)} must be "script" or "airgap"`);
+        c.fail("k3sInstall", `${JSON.stringify(k3s.install)} must be "script" or "airgap"`);
     }
 
     // Hosts: nodes and extra reservations share one namespace of names, MACs and addresses.
@@ -374,23 +370,23 @@ export function parseAddressPlan(raw: RawConfig): ParsedPlan {
     ];
     const seen = { name: new Map<string, string>(), mac: new Map<string, string>(), ip: new Map<string, string>() };
     if (gwHostname) {
-        seen.name.set(gwHostname, "gateway.hostname");
+        seen.name.set(gwHostname, "gatewayHostname");
     }
     if (gwLan) {
-        seen.ip.set(gwLan, "gateway.lanAddress");
+        seen.ip.set(gwLan, "gatewayLanAddress");
     }
     for (const h of named) {
         for (const field of ["name", "mac", "ip"] as const) {
             const value = h[field]!;
             const first = seen[field].get(value);
             if (first) {
-                c.fail(`${h.key}.${field}`, `"${value}" is already used by ${first}; every host needs its own ${field}`);
+                c.fail(`${h.key}.${field}`, `"${value}" is already used by homecloud:${first}; every host needs its own ${field}`);
             } else {
                 seen[field].set(value, `${h.key}.${field}`);
             }
         }
         if (lanCidr && !inCidr(h.ip, lanCidr)) {
-            c.fail(`${h.key}.ip`, `${h.ip} is outside the LAN ${lan.cidr}; reserve an address inside it`);
+            c.fail(`${h.key}.ip`, `${h.ip} is outside the LAN ${raw.lanCidr}; reserve an address inside it`);
         } else if (pool && inRange(h.ip, pool)) {
             c.fail(`${h.key}.ip`, `${h.ip} is inside the dynamic pool ${pool.start}-${pool.end}; reserve an address outside the pool`);
         } else if (metallb && inRange(h.ip, metallb)) {
@@ -404,38 +400,38 @@ export function parseAddressPlan(raw: RawConfig): ParsedPlan {
     if (lanCidr) {
         const [net, prefix] = lanCidr;
         if (prefix < 16 || prefix > 29) {
-            c.fail("lan.cidr", `/${prefix} is not supported; use a prefix from /16 to /29, e.g. 10.0.0.0/24`);
+            c.fail("lanCidr", `/${prefix} is not supported; use a prefix from /16 to /29, e.g. 10.0.0.0/24`);
         }
-        const usable = (ip: string) => ip !== net.toString() && ip !== ipaddr.IPv4.broadcastAddressFromCIDR(String(lan.cidr)).toString();
+        const usable = (ip: string) => ip !== net.toString() && ip !== ipaddr.IPv4.broadcastAddressFromCIDR(String(raw.lanCidr)).toString();
         if (gwLan && (!inCidr(gwLan, lanCidr) || !usable(gwLan))) {
-            c.fail("gateway.lanAddress", `${gwLan} is not a host address of the LAN ${lan.cidr}; use one inside it, e.g. its first address`);
+            c.fail("gatewayLanAddress", `${gwLan} is not a host address of the LAN ${raw.lanCidr}; use one inside it, e.g. its first address`);
         }
-        for (const [key, r] of [["lan.dhcpPool", pool], ["metallb.pool", metallb]] as const) {
+        for (const [key, r] of [["dhcpPool", pool], ["metallbPool", metallb]] as const) {
             if (r && (!inCidr(r.start, lanCidr) || !inCidr(r.end, lanCidr) || !usable(r.start) || !usable(r.end))) {
-                c.fail(key, `${r.start}-${r.end} is not inside the LAN ${lan.cidr}; use host addresses of the LAN`);
+                c.fail(key, `${r.start}-${r.end} is not inside the LAN ${raw.lanCidr}; use host addresses of the LAN`);
             }
         }
     }
     if (pool && metallb && rangesOverlap(pool, metallb)) {
-        c.fail("metallb.pool", `${metallb.start}-${metallb.end} overlaps the DHCP pool ${pool.start}-${pool.end}; MetalLB and DHCP would hand out the same address`);
+        c.fail("metallbPool", `${metallb.start}-${metallb.end} overlaps the DHCP pool ${pool.start}-${pool.end}; MetalLB and DHCP would hand out the same address`);
     }
     if (gwLan && pool && inRange(gwLan, pool)) {
-        c.fail("gateway.lanAddress", `${gwLan} is inside the DHCP pool ${pool.start}-${pool.end}; move the pool or the gateway`);
+        c.fail("gatewayLanAddress", `${gwLan} is inside the DHCP pool ${pool.start}-${pool.end}; move the pool or the gateway`);
     }
     if (gwLan && metallb && inRange(gwLan, metallb)) {
-        c.fail("gateway.lanAddress", `${gwLan} is inside the MetalLB pool ${metallb.start}-${metallb.end}; move the pool or the gateway`);
+        c.fail("gatewayLanAddress", `${gwLan} is inside the MetalLB pool ${metallb.start}-${metallb.end}; move the pool or the gateway`);
     }
     if (ingressIp && metallb && !inRange(ingressIp, metallb)) {
         c.fail("ingressIp", `${ingressIp} is outside the MetalLB pool ${metallb.start}-${metallb.end}; pick an address from the pool`);
     }
     if (lanCidr && wanCidr && (inCidr(wanCidr[0].toString(), lanCidr) || inCidr(lanCidr[0].toString(), wanCidr))) {
-        c.fail("wan.cidr", `${wan.cidr} overlaps the LAN ${lan.cidr}; the cluster LAN must be a separate network`);
+        c.fail("wanCidr", `${raw.wanCidr} overlaps the LAN ${raw.lanCidr}; the cluster LAN must be a separate network`);
     }
     if (vip && wanCidr && !inCidr(vip, wanCidr)) {
-        c.fail("wan.vip", `${vip} is outside the home network ${wan.cidr}; pick a free address of the WAN side`);
+        c.fail("vip", `${vip} is outside the home network ${raw.wanCidr}; pick a free address of the WAN side`);
     }
     if (vip && lanCidr && inCidr(vip, lanCidr)) {
-        c.fail("wan.vip", `${vip} is inside the LAN ${lan.cidr}; the VIP lives on the WAN side`);
+        c.fail("vip", `${vip} is inside the LAN ${raw.lanCidr}; the VIP lives on the WAN side`);
     }
     const portSet = new Map<number, string>();
     for (const [k, p] of Object.entries(ports)) {
@@ -444,7 +440,7 @@ export function parseAddressPlan(raw: RawConfig): ParsedPlan {
         }
         const other = portSet.get(p);
         if (other) {
-            c.fail(`ports.${k}`, `${p} is already used by ports.${other}; each forwarded port must differ`);
+            c.fail(`${k}Port`, `${p} is already used by ${other}Port; each forwarded port must differ`);
         }
         portSet.set(p, k);
     }
@@ -457,8 +453,8 @@ export function parseAddressPlan(raw: RawConfig): ParsedPlan {
     const plan: AddressPlan = {
         domain: domain!,
         gateway: { hostname: gwHostname!, lanAddress: gwLan!, lanInterface: lanIf!, wanInterface: wanIf!, sshHost: sshHost! },
-        lan: { cidr: String(lan.cidr), network: lanNet.toString(), prefixLength: lanPrefix, dhcpPool: pool!, leaseSeconds: leaseSeconds! },
-        wan: { cidr: String(wan.cidr), vip: vip! },
+        lan: { cidr: String(raw.lanCidr), network: lanNet.toString(), prefixLength: lanPrefix, dhcpPool: pool!, leaseSeconds: leaseSeconds! },
+        wan: { cidr: String(raw.wanCidr), vip: vip! },
         dnsForwarders: forwarders,
         metallbPool: metallb!,
         ingressIp: ingressIp!,
