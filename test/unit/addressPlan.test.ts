@@ -1,0 +1,200 @@
+import * as assert from "assert";
+import { apiFqdn, ConfigError, parseAddressPlan, RawConfig, servers } from "../../components/addressPlan";
+
+/** A valid plan in the shape of the lab stack; every case below changes one thing. */
+function base(): RawConfig {
+    return {
+        domain: "lab.home.arpa",
+        gatewayHostname: "gw",
+        gatewayLanAddress: "10.77.0.1",
+        lanInterface: "lan0",
+        wanInterface: "wan0",
+        lanCidr: "10.77.0.0/24",
+        dhcpPool: "10.77.0.100-10.77.0.149",
+        wanCidr: "192.168.77.0/24",
+        vip: "192.168.77.10",
+        metallbPool: "10.77.0.200-10.77.0.220",
+        ingressIp: "10.77.0.200",
+        nodes: [
+            { name: "node1", mac: "02:77:00:00:00:11", ip: "10.77.0.11", role: "server" },
+            { name: "node2", mac: "02:77:00:00:00:12", ip: "10.77.0.12", role: "server" },
+            { name: "node3", mac: "02:77:00:00:00:13", ip: "10.77.0.13", role: "server" },
+        ],
+        reservations: [{ name: "client", mac: "02:77:00:00:00:50", ip: "10.77.0.50" }],
+    };
+}
+
+function problems(change: (c: any) => void): readonly string[] {
+    const raw = base();
+    change(raw);
+    try {
+        parseAddressPlan(raw);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+        return (e as ConfigError).problems;
+    }
+    assert.fail("the configuration was accepted");
+}
+
+describe("address plan", () => {
+    it("accepts the lab plan and fills in defaults", () => {
+        const { plan, warnings } = parseAddressPlan(base());
+        assert.deepStrictEqual(warnings, []);
+        assert.strictEqual(plan.gateway.sshHost, "10.77.0.1");
+        assert.deepStrictEqual(plan.ports, { api: 6443, http: 80, https: 443, ssh: 22 });
+        assert.strictEqual(plan.lan.leaseSeconds, 3600);
+        assert.strictEqual(plan.lan.network, "10.77.0.0");
+        assert.strictEqual(plan.lan.prefixLength, 24);
+        assert.deepStrictEqual(plan.dnsForwarders, []);
+        assert.strictEqual(plan.sshUser, "pi");
+        assert.strictEqual(plan.k3s.version, "v1.31.4+k3s1");
+        assert.strictEqual(apiFqdn(plan), "api.lab.home.arpa");
+        assert.deepStrictEqual(servers(plan).map((n) => n.name), ["node1", "node2", "node3"]);
+        assert.ok(Object.isFrozen(plan) && Object.isFrozen(plan.nodes[0]), "the plan is frozen");
+    });
+
+    it("normalises MAC addresses to lower case with colons", () => {
+        const raw = base();
+        (raw.nodes as any)[0].mac = "02-77-00-00-00-AB";
+        assert.strictEqual(parseAddressPlan(raw).plan.nodes[0].mac, "02:77:00:00:00:ab");
+    });
+
+    it("reports every problem at once, in one error naming each key", () => {
+        const raw = base();
+        raw.vip = "300.1.1.1";
+        raw.apiPort = 0;
+        assert.throws(() => parseAddressPlan(raw), {
+            name: "ConfigError",
+            message: "Invalid homecloud configuration (2 problems):\n" +
+                "  - homecloud:vip: \"300.1.1.1\" is not an IPv4 address; write four decimal numbers 0-255, e.g. 10.0.0.1\n" +
+                "  - homecloud:apiPort: 0 is not a TCP port; use a whole number from 1 to 65535",
+        });
+    });
+
+    const cases: [string, (c: any) => void, string[]][] = [
+        ["malformed IPv4 address", (c) => { c.gatewayLanAddress = "10.77.0"; },
+            ["homecloud:gatewayLanAddress: \"10.77.0\" is not an IPv4 address; write four decimal numbers 0-255, e.g. 10.0.0.1"]],
+        ["malformed node address", (c) => { c.nodes[1].ip = "10.77.0.256"; },
+            ["homecloud:nodes[1].ip: \"10.77.0.256\" is not an IPv4 address; write four decimal numbers 0-255, e.g. 10.0.0.1"]],
+        ["malformed CIDR", (c) => { c.lanCidr = "10.77.0.0/33"; },
+            ["homecloud:lanCidr: \"10.77.0.0/33\" is not an IPv4 CIDR; write network/prefix, e.g. 10.0.0.0/24"]],
+        ["CIDR with host bits", (c) => { c.lanCidr = "10.77.0.5/24"; },
+            ["homecloud:lanCidr: \"10.77.0.5/24\" has host bits set; the network is 10.77.0.0/24"]],
+        ["LAN prefix too wide", (c) => { c.wanCidr = "192.168.77.0/24"; c.lanCidr = "10.0.0.0/8"; c.gatewayLanAddress = "10.77.0.1"; },
+            ["homecloud:lanCidr: /8 is not supported; use a prefix from /16 to /29, e.g. 10.0.0.0/24"]],
+        ["malformed MAC", (c) => { c.nodes[0].mac = "02:77:00:00:11"; },
+            ["homecloud:nodes[0].mac: \"02:77:00:00:11\" is not a MAC address; write six hex pairs, e.g. dc:a6:32:01:02:03"]],
+        ["bad hostname", (c) => { c.nodes[2].name = "Node_3"; },
+            ["homecloud:nodes[2].name: \"Node_3\" is not a valid host name; use 1-63 lower-case letters, digits and inner hyphens (RFC 1123)"]],
+        ["hostname with trailing hyphen", (c) => { c.gatewayHostname = "gw-"; },
+            ["homecloud:gatewayHostname: \"gw-\" is not a valid host name; use 1-63 lower-case letters, digits and inner hyphens (RFC 1123)"]],
+        ["bad domain", (c) => { c.domain = "home..arpa"; },
+            ["homecloud:domain: \"home..arpa\" is not a valid domain; use lower-case dot-separated labels, e.g. home.arpa"]],
+        ["single-label domain", (c) => { c.domain = "lan"; },
+            ["homecloud:domain: \"lan\" is not a valid domain; use lower-case dot-separated labels, e.g. home.arpa"]],
+        ["duplicate MAC", (c) => { c.nodes[1].mac = "02:77:00:00:00:11"; },
+            ["homecloud:nodes[1].mac: \"02:77:00:00:00:11\" is already used by homecloud:nodes[0].mac; every host needs its own mac"]],
+        ["duplicate address", (c) => { c.reservations[0].ip = "10.77.0.12"; },
+            ["homecloud:reservations[0].ip: \"10.77.0.12\" is already used by homecloud:nodes[1].ip; every host needs its own ip"]],
+        ["duplicate hostname", (c) => { c.reservations[0].name = "node2"; },
+            ["homecloud:reservations[0].name: \"node2\" is already used by homecloud:nodes[1].name; every host needs its own name"]],
+        ["node named like the gateway", (c) => { c.nodes[0].name = "gw"; },
+            ["homecloud:nodes[0].name: \"gw\" is already used by homecloud:gatewayHostname; every host needs its own name"]],
+        ["reservation on the gateway address", (c) => { c.reservations[0].ip = "10.77.0.1"; },
+            ["homecloud:reservations[0].ip: \"10.77.0.1\" is already used by homecloud:gatewayLanAddress; every host needs its own ip"]],
+        ["reservation outside the subnet", (c) => { c.reservations[0].ip = "10.78.0.50"; },
+            ["homecloud:reservations[0].ip: 10.78.0.50 is outside the LAN 10.77.0.0/24; reserve an address inside it"]],
+        ["reservation inside the dynamic pool", (c) => { c.nodes[0].ip = "10.77.0.120"; },
+            ["homecloud:nodes[0].ip: 10.77.0.120 is inside the dynamic pool 10.77.0.100-10.77.0.149; reserve an address outside the pool"]],
+        ["reservation inside the MetalLB pool", (c) => { c.nodes[0].ip = "10.77.0.210"; },
+            ["homecloud:nodes[0].ip: 10.77.0.210 is inside the MetalLB pool 10.77.0.200-10.77.0.220; reserve an address outside it"]],
+        ["pool outside the subnet", (c) => { c.dhcpPool = "10.77.0.100-10.77.1.10"; },
+            ["homecloud:dhcpPool: 10.77.0.100-10.77.1.10 is not inside the LAN 10.77.0.0/24; use host addresses of the LAN",
+                "homecloud:metallbPool: 10.77.0.200-10.77.0.220 overlaps the DHCP pool 10.77.0.100-10.77.1.10; MetalLB and DHCP would hand out the same address"]],
+        ["pool reversed", (c) => { c.dhcpPool = "10.77.0.149-10.77.0.100"; },
+            ["homecloud:dhcpPool: \"10.77.0.149-10.77.0.100\" is reversed; put the lower address first"]],
+        ["pool malformed", (c) => { c.dhcpPool = "10.77.0.100"; },
+            ["homecloud:dhcpPool: \"10.77.0.100\" is not an address range; write first-last, e.g. 10.0.0.100-10.0.0.149"]],
+        ["pool including the broadcast address", (c) => { c.dhcpPool = "10.77.0.100-10.77.0.255"; c.metallbPool = "10.77.0.60-10.77.0.70"; c.ingressIp = "10.77.0.60"; },
+            ["homecloud:dhcpPool: 10.77.0.100-10.77.0.255 is not inside the LAN 10.77.0.0/24; use host addresses of the LAN"]],
+        ["MetalLB pool overlapping the DHCP pool", (c) => { c.metallbPool = "10.77.0.140-10.77.0.160"; c.ingressIp = "10.77.0.150"; },
+            ["homecloud:metallbPool: 10.77.0.140-10.77.0.160 overlaps the DHCP pool 10.77.0.100-10.77.0.149; MetalLB and DHCP would hand out the same address"]],
+        ["gateway inside the DHCP pool", (c) => { c.gatewayLanAddress = "10.77.0.100"; },
+            ["homecloud:gatewayLanAddress: 10.77.0.100 is inside the DHCP pool 10.77.0.100-10.77.0.149; move the pool or the gateway"]],
+        ["gateway inside the MetalLB pool", (c) => { c.gatewayLanAddress = "10.77.0.201"; },
+            ["homecloud:gatewayLanAddress: 10.77.0.201 is inside the MetalLB pool 10.77.0.200-10.77.0.220; move the pool or the gateway"]],
+        ["gateway outside the LAN", (c) => { c.gatewayLanAddress = "10.77.1.1"; },
+            ["homecloud:gatewayLanAddress: 10.77.1.1 is not a host address of the LAN 10.77.0.0/24; use one inside it, e.g. its first address"]],
+        ["gateway on the network address", (c) => { c.gatewayLanAddress = "10.77.0.0"; },
+            ["homecloud:gatewayLanAddress: 10.77.0.0 is not a host address of the LAN 10.77.0.0/24; use one inside it, e.g. its first address"]],
+        ["ingress outside the MetalLB pool", (c) => { c.ingressIp = "10.77.0.199"; },
+            ["homecloud:ingressIp: 10.77.0.199 is outside the MetalLB pool 10.77.0.200-10.77.0.220; pick an address from the pool"]],
+        ["VIP inside the LAN", (c) => { c.vip = "10.77.0.10"; },
+            ["homecloud:vip: 10.77.0.10 is outside the home network 192.168.77.0/24; pick a free address of the WAN side",
+                "homecloud:vip: 10.77.0.10 is inside the LAN 10.77.0.0/24; the VIP lives on the WAN side"]],
+        ["VIP outside the home network", (c) => { c.vip = "192.168.78.10"; },
+            ["homecloud:vip: 192.168.78.10 is outside the home network 192.168.77.0/24; pick a free address of the WAN side"]],
+        ["WAN overlapping the LAN", (c) => { c.wanCidr = "10.77.0.0/16"; c.vip = "10.77.5.5"; },
+            ["homecloud:wanCidr: 10.77.0.0/16 overlaps the LAN 10.77.0.0/24; the cluster LAN must be a separate network"]],
+        ["port zero", (c) => { c.httpPort = 0; },
+            ["homecloud:httpPort: 0 is not a TCP port; use a whole number from 1 to 65535"]],
+        ["port too large", (c) => { c.httpsPort = 70000; },
+            ["homecloud:httpsPort: 70000 is not a TCP port; use a whole number from 1 to 65535"]],
+        ["port not a number", (c) => { c.sshPort = "ssh"; },
+            ["homecloud:sshPort: \"ssh\" is not a TCP port; use a whole number from 1 to 65535"]],
+        ["two forwards on one port", (c) => { c.httpsPort = 80; },
+            ["homecloud:httpsPort: 80 is already used by httpPort; each forwarded port must differ"]],
+        ["empty server list", (c) => { c.nodes = []; },
+            ["homecloud:nodes: is empty; list at least one node with role server"]],
+        ["only agents", (c) => { c.nodes.forEach((n: any) => { n.role = "agent"; }); },
+            ["homecloud:nodes: has no node with role server; K3s needs at least one server"]],
+        ["unknown role", (c) => { c.nodes[2].role = "master"; },
+            ["homecloud:nodes[2].role: \"master\" must be \"server\" or \"agent\""]],
+        ["nodes not a list", (c) => { c.nodes = "node1"; },
+            ["homecloud:nodes: must be a list of { name, mac, ip, role }"]],
+        ["missing required key", (c) => { delete c.lanCidr; },
+            ["homecloud:lanCidr: is required"]],
+        ["same interface for LAN and WAN", (c) => { c.wanInterface = "lan0"; },
+            ["homecloud:wanInterface: \"lan0\" is also lanInterface; the gateway needs two different interfaces"]],
+        ["bad interface name", (c) => { c.lanInterface = "eth0; reboot"; },
+            ["homecloud:lanInterface: \"eth0; reboot\" is not an interface name; use the name `ip link` shows on the gateway, e.g. eth0"]],
+        ["bad forwarder", (c) => { c.dnsForwarders = ["10.77.0.1", "dns.example"]; },
+            ["homecloud:dnsForwarders[1]: \"dns.example\" is not an IPv4 address; write four decimal numbers 0-255, e.g. 10.0.0.1"]],
+        ["lease time out of range", (c) => { c.leaseSeconds = 10; },
+            ["homecloud:leaseSeconds: 10 is out of range; use whole seconds from 60 to 604800"]],
+        ["unpinned K3s version", (c) => { c.k3sVersion = "latest"; },
+            ["homecloud:k3sVersion: \"latest\" is not a K3s release; pin one such as v1.31.4+k3s1"]],
+        ["unknown install method", (c) => { c.k3sInstall = "curl"; },
+            ["homecloud:k3sInstall: \"curl\" must be \"script\" or \"airgap\""]],
+        ["shell-unsafe user name", (c) => { c.sshUser = "pi;id"; },
+            ["homecloud:sshUser: \"pi;id\" is not a valid user name; use a lower-case Unix login such as pi"]],
+        ["host named like the API", (c) => { c.reservations[0].name = "api"; },
+            ["homecloud:reservations[0].name: \"api\" is the API name (homecloud:apiName); pick another host name"]],
+    ];
+
+    for (const [what, change, expected] of cases) {
+        it(`rejects ${what}`, () => {
+            assert.deepStrictEqual(problems(change), expected);
+        });
+    }
+
+    it(`covers at least 25 distinct bad-config cases (has ${cases.length})`, () => {
+        assert.ok(cases.length >= 25);
+    });
+
+    it("warns on a .local domain and suggests home.arpa", () => {
+        const raw = base();
+        raw.domain = "cluster.local";
+        assert.deepStrictEqual(parseAddressPlan(raw).warnings, [
+            "homecloud:domain: \"cluster.local\" ends in .local, which collides with mDNS (Avahi/Bonjour); prefer home.arpa (RFC 8375)",
+        ]);
+    });
+
+    it("warns on an even number of servers (etcd quorum)", () => {
+        const raw = base();
+        (raw.nodes as any[]).pop();
+        assert.deepStrictEqual(parseAddressPlan(raw).warnings, [
+            "homecloud:nodes: 2 servers give etcd no better fault tolerance than 1; use an odd number of servers",
+        ]);
+    });
+});
