@@ -26,6 +26,9 @@
 #                                     module version (or commit) of a provider module, for a
 #                                     release whose provider module has no tag of its own
 # Progress lines go to stdout; the build's own output to $HOMECLOUD_CACHE/toolchain/logs/.
+# Exit status: 0 ready; 1 something failed; 2 bad usage; 3 the Go module proxy refuses a
+# module needed (403 "not available"): the toolchain cannot be built on this machine, so
+# callers should skip what needs it (scripts/toolchain-env.sh: homecloud_toolchain_ready).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -419,9 +422,10 @@ if [ "${#failed[@]}" -gt 0 ] || ! homecloud_toolchain_ready; then
   say "INCOMPLETE after $((SECONDS - t_start)) s; missing:"
   homecloud_toolchain_missing | sed 's/^/  - /'
   say "log: $log"
-  if grep -q '403 Forbidden' "$log"; then
+  if [ "$mode" = source ] && grep -q '403 Forbidden' "$log"; then
     say "the Go module proxy this machine reaches refuses some of these modules (403): they cannot"
     say "be built from source here; on a machine with internet access use HOMECLOUD_TOOLCHAIN=official"
+    exit 3
   fi
   exit 1
 fi
