@@ -1,0 +1,161 @@
+// BIND 9 configuration for the cluster: options, zone declarations and the two zone
+// files (forward and reverse). Pure: plan in, text out.
+import * as ipaddr from "ipaddr.js";
+import { AddressPlan } from "../addressPlan";
+import { SERIAL_TOKEN } from "../hostScripts";
+
+/** Debian's BIND configuration directory and the files the program replaces in it. */
+export const BIND_DIR = "/etc/bind";
+export const NAMED_CONF = `${BIND_DIR}/named.conf`;
+export const NAMED_CONF_OPTIONS = `${BIND_DIR}/named.conf.options`;
+export const NAMED_CONF_LOCAL = `${BIND_DIR}/named.conf.local`;
+/** The program's own zone files live in a directory of their own. */
+export const ZONE_DIR = `${BIND_DIR}/homecloud`;
+/** Name of the ACL of clients allowed to query and recurse. */
+export const CLIENT_ACL = "homecloud-clients";
+
+/** Default TTL of every record: short, so a changed address reaches clients within minutes. */
+const TTL = 300;
+
+/** Forward zone: the cluster domain itself. */
+export function forwardZoneName(plan: AddressPlan): string {
+    return plan.domain;
+}
+
+/**
+ * Reverse zone of the LAN, on an octet boundary at or above the LAN prefix: a /24 to /29
+ * LAN gets `c.b.a.in-addr.arpa`, a /16 to /23 LAN gets `b.a.in-addr.arpa`.
+ */
+export function reverseZoneName(plan: AddressPlan): string {
+    return `${reverseOctets(plan).slice().reverse().join(".")}.in-addr.arpa`;
+}
+
+/** The leading LAN octets the reverse zone covers (3 for /24 and longer, else 2). */
+function reverseOctets(plan: AddressPlan): number[] {
+    const octets = plan.lan.prefixLength >= 24 ? 3 : 2;
+    return ipaddr.IPv4.parse(plan.lan.network).octets.slice(0, octets);
+}
+
+/** Path of a zone's file on the host, e.g. `/etc/bind/homecloud/db.home.arpa`. */
+export function zoneFilePath(zone: string, dir: string = ZONE_DIR): string {
+    return `${dir}/db.${zone}`;
+}
+
+/**
+ * Renders `named.conf.options`: a caching resolver for the LAN and the gateway itself only
+ * (listening on loopback and the LAN address, never the WAN side), forwarding to
+ * `dnsForwarders` when there are any and resolving from the root otherwise.
+ */
+export function renderNamedOptions(plan: AddressPlan): string {
+    const forwarders = plan.dnsForwarders.length === 0 ? [] : [
+        "    forwarders {",
+        ...plan.dnsForwarders.map((f) => `        ${f};`),
+        "    };",
+        "    forward only;",
+    ];
+    return [
+        "// Managed by homecloud (Pulumi): replaced on every update.",
+        `acl "${CLIENT_ACL}" {`,
+        "    localhost;",
+        `    ${plan.lan.cidr};`,
+        "};",
+        "",
+        "options {",
+        '    directory "/var/cache/bind";',
+        `    listen-on port 53 { 127.0.0.1; ${plan.gateway.lanAddress}; };`,
+        "    listen-on-v6 { none; };",
+        "    recursion yes;",
+        `    allow-query { ${CLIENT_ACL}; };`,
+        `    allow-recursion { ${CLIENT_ACL}; };`,
+        `    allow-query-cache { ${CLIENT_ACL}; };`,
+        "    allow-transfer { none; };",
+        "    notify no;",
+        ...forwarders,
+        "    dnssec-validation auto;",
+        "};",
+        "",
+    ].join("\n");
+}
+
+/** Renders `named.conf.local`: the forward and reverse zones, primary on this server. */
+export function renderNamedLocal(plan: AddressPlan, zoneDir: string = ZONE_DIR): string {
+    const zone = (name: string): string[] => [
+        `zone "${name}" {`,
+        "    type primary;",
+        `    file "${zoneFilePath(name, zoneDir)}";`,
+        "    allow-update { none; };",
+        "};",
+    ];
+    return [
+        "// Managed by homecloud (Pulumi): replaced on every update.",
+        ...zone(forwardZoneName(plan)),
+        "",
+        ...zone(reverseZoneName(plan)),
+        "",
+    ].join("\n");
+}
+
+function fqdn(plan: AddressPlan, host: string): string {
+    return `${host}.${plan.domain}.`;
+}
+
+/** `$TTL`, `$ORIGIN`, the SOA (serial filled in by the host) and the NS record. */
+function zoneHeader(plan: AddressPlan, origin: string): string[] {
+    const ns = fqdn(plan, plan.gateway.hostname);
+    return [
+        `; Managed by homecloud (Pulumi): zone ${origin}. Replaced on every update.`,
+        `$TTL ${TTL}`,
+        `$ORIGIN ${origin}.`,
+        `@ IN SOA ${ns} hostmaster.${plan.domain}. (`,
+        `        ${SERIAL_TOKEN} ; serial`,
+        "        3600 ; refresh",
+        "        600 ; retry",
+        "        604800 ; expire",
+        `        ${TTL} ) ; negative caching TTL`,
+        `@ IN NS ${ns}`,
+    ];
+}
+
+/** Records as aligned `owner IN TYPE data` lines. */
+function records(rows: readonly (readonly [string, string, string])[]): string[] {
+    const width = Math.max(...rows.map(([owner]) => owner.length));
+    return rows.map(([owner, type, data]) => `${owner.padEnd(width)} IN ${type.padEnd(3)} ${data}`);
+}
+
+/** Every LAN host with a fixed address, gateway first, then nodes and reservations in config order. */
+function lanHosts(plan: AddressPlan): { name: string; ip: string }[] {
+    return [{ name: plan.gateway.hostname, ip: plan.gateway.lanAddress }, ...plan.nodes, ...plan.reservations];
+}
+
+/**
+ * Renders the forward zone. Besides the hosts it holds two service names:
+ * - `<apiName>` → the VIP. The VIP answers for the K3s API on every side: the gateway
+ *   DNATs it round robin to the servers, hairpinning LAN clients and reaching it from the
+ *   gateway itself. One name with one address everywhere is what goes into the servers'
+ *   TLS SANs and the kubeconfig, and it keeps working when any one server is down.
+ * - `*` → the Traefik ingress address, so every `<app>.<domain>` reaches the ingress.
+ */
+export function renderForwardZone(plan: AddressPlan): string {
+    const zone = forwardZoneName(plan);
+    return [
+        ...zoneHeader(plan, zone),
+        ...records([
+            ...lanHosts(plan).map((h) => [h.name, "A", h.ip] as const),
+            [plan.apiName, "A", plan.wan.vip] as const,
+            ["*", "A", plan.ingressIp] as const,
+        ]),
+        "",
+    ].join("\n");
+}
+
+/** Renders the reverse zone: a PTR for the gateway, every node and every reservation. */
+export function renderReverseZone(plan: AddressPlan): string {
+    const zone = reverseZoneName(plan);
+    const skip = reverseOctets(plan).length;
+    const owner = (ip: string): string => ipaddr.IPv4.parse(ip).octets.slice(skip).reverse().join(".");
+    return [
+        ...zoneHeader(plan, zone),
+        ...records(lanHosts(plan).map((h) => [owner(h.ip), "PTR", fqdn(plan, h.name)] as const)),
+        "",
+    ].join("\n");
+}

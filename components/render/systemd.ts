@@ -1,0 +1,37 @@
+// systemd unit that makes the gateway's VIP and NAT rules survive a reboot. Pure.
+import { AddressPlan } from "../addressPlan";
+import { NFT_RULESET_PATH, NFT_TABLE } from "./nftables";
+
+export const NAT_UNIT = "homecloud-nat.service";
+export const NAT_UNIT_PATH = `/etc/systemd/system/${NAT_UNIT}`;
+
+/**
+ * Renders `homecloud-nat.service`: a oneshot that puts the VIP on the WAN interface and
+ * loads the ruleset, and undoes both when stopped. Stop steps carry `-` so stopping never
+ * fails, even when someone already removed the address or the table. It runs after
+ * nftables.service, whose ruleset starts with `flush ruleset`, so it cannot wipe ours at boot.
+ */
+export function renderNatUnit(plan: AddressPlan): string {
+    const vip = `${plan.wan.vip}/32`;
+    const wan = plan.gateway.wanInterface;
+    return [
+        "# Managed by homecloud (Pulumi): replaced on every update.",
+        "[Unit]",
+        `Description=homecloud gateway NAT and VIP ${plan.wan.vip} (nftables table ${NFT_TABLE})`,
+        "Wants=network-online.target",
+        "After=network-online.target nftables.service",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        `ExecStart=/usr/sbin/ip addr replace ${vip} dev ${wan}`,
+        `ExecStart=/usr/sbin/nft -f ${NFT_RULESET_PATH}`,
+        `ExecReload=/usr/sbin/nft -f ${NFT_RULESET_PATH}`,
+        `ExecStop=-/usr/sbin/nft delete table ${NFT_TABLE}`,
+        `ExecStop=-/usr/sbin/ip addr del ${vip} dev ${wan}`,
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
+}
