@@ -7,17 +7,30 @@ export interface RecordedResource {
     readonly name: string;
     readonly inputs: Record<string, any>;
     readonly urn: string;
+    /**
+     * What the SDK sent the engine with this registration, which the mock API does not
+     * pass on: the parent's URN ("" for none), every direct dependency's URN (explicit
+     * `dependsOn` and resources the inputs came from), and the URN the monitor returned,
+     * which is what children and dependents name.
+     */
+    parent: string;
+    dependencies: string[];
+    registeredUrn: string;
 }
 
 export const recorded: RecordedResource[] = [];
 
 pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
+        const sent = registrations.get(`${args.type}::${args.name}`);
         recorded.push({
             type: args.type,
             name: args.name,
             inputs: args.inputs,
             urn: `urn:pulumi:test::homecloud::${args.type}::${args.name}`,
+            parent: sent?.parent ?? "",
+            dependencies: sent?.dependencies ?? [],
+            registeredUrn: "",
         });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
@@ -34,6 +47,23 @@ pulumi.runtime.setMocks({
     },
 }, "homecloud", "test", false);
 
+// The registration request carries parent and dependencies; record them on the way in and
+// the URN the mock monitor assigns on the way out.
+const registrations = new Map<string, { parent: string; dependencies: string[] }>();
+const monitor = pulumi.runtime.getMonitor() as any;
+const registerResource = monitor.registerResource.bind(monitor);
+monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) => {
+    const key = `${req.getType()}::${req.getName()}`;
+    registrations.set(key, { parent: req.getParent(), dependencies: req.getDependenciesList() });
+    return registerResource(req, (err: unknown, resp: any) => {
+        const r = recorded.find((x) => `${x.type}::${x.name}` === key && x.registeredUrn === "");
+        if (r && resp) {
+            r.registeredUrn = resp.getUrn();
+        }
+        callback(err, resp);
+    });
+};
+
 /** Resolves an Output for assertions (mocks run with preview=false, so apply fires). */
 export function resolve<T>(o: pulumi.Input<T> | undefined): Promise<pulumi.Unwrap<T>> {
     return new Promise((r) => pulumi.output(o as pulumi.Input<T>).apply((v) => { r(v); return v; }));
@@ -49,6 +79,12 @@ export function find(type: string, prefix = ""): RecordedResource[] {
     return recorded.filter((r) => r.type === type && r.name.startsWith(prefix));
 }
 
+/** The recorded resource the monitor gave this URN (a parent or a dependency). */
+export function byUrn(urn: string): RecordedResource | undefined {
+    return recorded.find((r) => r.registeredUrn === urn);
+}
+
 export function reset(): void {
     recorded.length = 0;
+    registrations.clear();
 }

@@ -1,0 +1,186 @@
+import * as assert from "assert";
+import { parseAddressPlan, RawConfig } from "../../components/addressPlan";
+import { SERIAL_TOKEN } from "../../components/hostScripts";
+import {
+    forwardZoneName, renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone, reverseZoneName,
+    zoneFilePath,
+} from "../../components/render/bind";
+import { renderKeaConfig } from "../../components/render/kea";
+import { renderNftRuleset } from "../../components/render/nftables";
+import { renderNatUnit } from "../../components/render/systemd";
+import {
+    expectedFile, loadPlan, PLAN_NAMES, rawPlan, renderAll, writeExpected,
+} from "../fixtures/network/plans";
+
+const UPDATE = process.env.UPDATE_FIXTURES === "1";
+
+describe("network renderers", () => {
+    for (const name of PLAN_NAMES) {
+        describe(`${name} plan: exact text`, () => {
+            const rendered = renderAll(loadPlan(name));
+            for (const [file, text] of Object.entries(rendered)) {
+                it(file, () => {
+                    if (UPDATE) {
+                        writeExpected(name, file, text);
+                    }
+                    assert.strictEqual(text, expectedFile(name, file));
+                });
+            }
+        });
+    }
+
+    describe("determinism", () => {
+        it("renders byte-identical text twice from the same plan", () => {
+            for (const name of PLAN_NAMES) {
+                assert.deepStrictEqual(renderAll(loadPlan(name)), renderAll(loadPlan(name)));
+            }
+        });
+
+        it("does not depend on the order of the configuration keys", () => {
+            for (const name of PLAN_NAMES) {
+                const raw = rawPlan(name);
+                const reversed: RawConfig = Object.fromEntries(Object.entries(raw).reverse());
+                assert.deepStrictEqual(Object.keys(reversed)[0], Object.keys(raw).at(-1));
+                assert.deepStrictEqual(renderAll(parseAddressPlan(reversed).plan), renderAll(loadPlan(name)));
+            }
+        });
+    });
+
+    describe("Kea", () => {
+        for (const name of PLAN_NAMES) {
+            it(`${name}: serves the LAN interface only, never the WAN one`, () => {
+                const plan = loadPlan(name);
+                const kea = JSON.parse(renderKeaConfig(plan));
+                assert.deepStrictEqual(kea.Dhcp4["interfaces-config"], {
+                    interfaces: [plan.gateway.lanInterface],
+                    "dhcp-socket-type": "raw",
+                });
+                assert.ok(!renderKeaConfig(plan).includes(plan.gateway.wanInterface));
+            });
+        }
+
+        it("has one reservation per node and per extra reservation, in config order", () => {
+            const plan = loadPlan("large");
+            const subnets = JSON.parse(renderKeaConfig(plan)).Dhcp4.subnet4;
+            assert.strictEqual(subnets.length, 1);
+            assert.strictEqual(subnets[0].id, 1);
+            assert.deepStrictEqual(subnets[0].reservations.map((r: { hostname: string }) => r.hostname),
+                ["server1", "server2", "server3", "agent1", "nas", "printer"]);
+        });
+
+        it("sets renew and rebind timers at 50% and 87.5% of the lease, rounded down", () => {
+            const raw = rawPlan("small");
+            raw.leaseSeconds = 601;
+            const kea = JSON.parse(renderKeaConfig(parseAddressPlan(raw).plan)).Dhcp4;
+            assert.deepStrictEqual([kea["valid-lifetime"], kea["renew-timer"], kea["rebind-timer"]], [601, 300, 525]);
+        });
+    });
+
+    describe("BIND", () => {
+        it("renders no forwarders block at all when there are no forwarders", () => {
+            const options = renderNamedOptions(loadPlan("small"));
+            assert.ok(!/forward/.test(options), options);
+        });
+
+        it("forwards only to the configured forwarders, in order", () => {
+            assert.match(renderNamedOptions(loadPlan("large")),
+                /\n {4}forwarders \{\n {8}192\.168\.50\.1;\n {8}9\.9\.9\.9;\n {4}\};\n {4}forward only;\n/);
+        });
+
+        it("never listens on the WAN side or on IPv6", () => {
+            const plan = loadPlan("large");
+            const options = renderNamedOptions(plan);
+            assert.ok(options.includes("    listen-on port 53 { 127.0.0.1; 172.20.0.1; };\n"));
+            assert.ok(options.includes("    listen-on-v6 { none; };\n"));
+            assert.ok(!options.includes(plan.wan.vip) && !options.includes("192.168.50.0"));
+        });
+
+        const reverse: [string, string][] = [
+            ["10.9.0.0/16", "9.10.in-addr.arpa"],
+            ["10.9.4.0/22", "9.10.in-addr.arpa"],
+            ["10.9.6.0/23", "9.10.in-addr.arpa"],
+            ["10.9.7.0/24", "7.9.10.in-addr.arpa"],
+            ["10.9.7.128/25", "7.9.10.in-addr.arpa"],
+            ["10.9.7.248/29", "7.9.10.in-addr.arpa"],
+        ];
+        for (const [cidr, zone] of reverse) {
+            it(`names the reverse zone of ${cidr} ${zone}`, () => {
+                assert.strictEqual(reverseZoneName(tinyPlan(cidr)), zone);
+            });
+        }
+
+        it("writes PTR owners relative to a two-octet reverse zone", () => {
+            const zone = renderReverseZone(loadPlan("large"));
+            assert.ok(zone.includes("$ORIGIN 20.172.in-addr.arpa.\n"));
+            assert.ok(zone.includes("\n21.1 IN PTR agent1.cluster.home.arpa.\n"));
+        });
+
+        it("points the API name at the VIP and the wildcard at the ingress", () => {
+            const zone = renderForwardZone(loadPlan("large"));
+            assert.match(zone, /\nk8s +IN A +192\.168\.50\.10\n/);
+            assert.match(zone, /\n\* +IN A +172\.20\.3\.10\n/);
+        });
+
+        it("leaves the serial to the host, on a line the host scripts recognise", () => {
+            for (const name of PLAN_NAMES) {
+                const plan = loadPlan(name);
+                for (const zone of [renderForwardZone(plan), renderReverseZone(plan)]) {
+                    const lines = zone.split("\n").filter((l) => l.includes(SERIAL_TOKEN));
+                    assert.deepStrictEqual(lines, [`        ${SERIAL_TOKEN} ; serial`]);
+                }
+            }
+        });
+
+        it("declares both zones with files under /etc/bind/homecloud", () => {
+            const plan = loadPlan("small");
+            assert.strictEqual(forwardZoneName(plan), "home.arpa");
+            assert.strictEqual(zoneFilePath("home.arpa"), "/etc/bind/homecloud/db.home.arpa");
+            assert.ok(renderNamedLocal(plan).includes('    file "/etc/bind/homecloud/db.0.0.10.in-addr.arpa";\n'));
+            assert.ok(renderNamedLocal(plan, "/tmp/z").includes('    file "/tmp/z/db.home.arpa";\n'));
+        });
+    });
+
+    describe("nftables", () => {
+        it("round robins the API over the servers only, agents excluded", () => {
+            const rules = renderNftRuleset(loadPlan("large"));
+            const line = "ip daddr 192.168.50.10 tcp dport 8443 dnat to numgen inc mod 3 map " +
+                "{ 0 : 172.20.0.11, 1 : 172.20.0.12, 2 : 172.20.0.13 } : 8443";
+            assert.strictEqual(rules.split("\n").filter((l) => l.trim() === line).length, 2, "prerouting and output");
+            assert.ok(!rules.includes("172.20.1.21"), "the agent is no API backend");
+        });
+
+        it("has no input chain, so it can never cut SSH to the gateway", () => {
+            for (const name of PLAN_NAMES) {
+                assert.ok(!/hook input/.test(renderNftRuleset(loadPlan(name))));
+            }
+        });
+
+        it("replaces its own table in one transaction", () => {
+            const lines = renderNftRuleset(loadPlan("small")).split("\n").filter((l) => /^(table|delete)/.test(l));
+            assert.deepStrictEqual(lines, ["table ip homecloud", "delete table ip homecloud", "table ip homecloud {"]);
+        });
+    });
+
+    describe("systemd", () => {
+        it("never fails to stop", () => {
+            const stops = renderNatUnit(loadPlan("small")).split("\n").filter((l) => l.startsWith("ExecStop="));
+            assert.deepStrictEqual(stops, [
+                "ExecStop=-/usr/sbin/nft delete table ip homecloud",
+                "ExecStop=-/usr/sbin/ip addr del 192.168.1.240/32 dev eth1",
+            ]);
+        });
+    });
+});
+
+/** A valid plan on any LAN from /16 to /29 (first addresses: gateway, pool, MetalLB, node). */
+function tinyPlan(cidr: string) {
+    const [net] = cidr.split("/");
+    const base = net.split(".").map(Number);
+    const at = (n: number) => [base[0], base[1], base[2], base[3] + n].join(".");
+    return parseAddressPlan({
+        lanCidr: cidr, gatewayLanAddress: at(1), lanInterface: "lan0", wanInterface: "wan0",
+        dhcpPool: `${at(2)}-${at(3)}`, metallbPool: `${at(4)}-${at(5)}`, ingressIp: at(4),
+        wanCidr: "192.168.1.0/24", vip: "192.168.1.10",
+        nodes: [{ name: "n1", mac: "02:00:00:00:00:01", ip: at(6), role: "server" }],
+    }).plan;
+}
