@@ -1,7 +1,6 @@
 // Pure builders for the shell scripts every host change runs. No Pulumi import: the lab
 // tests run these very scripts over SSH, and the unit tests check them by exact text and
 // with shellcheck.
-import { quote } from "shell-quote";
 
 /** A file the program owns on a host: where it goes, how it is checked and activated. */
 export interface ManagedFileSpec {
@@ -38,9 +37,14 @@ const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
 const MODE = /^0?[0-7]{3}$/;
 const OWNER = /^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/;
 
-/** Shell-quotes one word. */
+/**
+ * Shell-quotes one word, POSIX style: bare when made of safe characters, else in single
+ * quotes (a `'` becomes `'\''`), which keep every character literal. Not shell-quote's
+ * double quotes: its `\!` reaches a non-interactive bash as a backslash and a `!`, so
+ * `if ! cmd` in a sudoScript ran a command named `!` and ignored every failed check.
+ */
 export function sh(word: string): string {
-    return quote([word]);
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 function checkSpec(spec: ManagedFileSpec): void {
