@@ -1,0 +1,291 @@
+// Every file the network half renders, for both fixture plans, passes the daemon's own
+// checker, run the way the host runs it; and every script the components generate passes
+// shellcheck and bash -n. Each checker also gets a broken file, to prove it would catch one.
+// Needs root (a network namespace for kea-dhcp4 -t and nft -c); CI runs as root.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { recorded, reset, resolve } from "../mocks";
+import { SERIAL_TOKEN } from "../../components/hostScripts";
+import { forwardZoneName, renderNamedLocal, reverseZoneName } from "../../components/render/bind";
+import { loadPlan, PLAN_NAMES, PlanName, renderAll } from "../fixtures/network/plans";
+
+const NS = `hc-test-${process.pid}`;
+
+interface Run {
+    readonly status: number | null;
+    readonly output: string;
+}
+
+function run(cmd: string, args: readonly string[], input?: string): Run {
+    const r = spawnSync(cmd, args, { input, encoding: "utf8" });
+    if (r.error) {
+        throw r.error;
+    }
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+function ok(r: Run, what: string): void {
+    assert.strictEqual(r.status, 0, `${what} failed:\n${r.output}`);
+}
+
+/**
+ * Runs a spec's `check` block exactly as installFileScript does (in a subshell, its output
+ * captured, `set -e` not in force), with `$CANDIDATE` exported; optionally in the namespace.
+ */
+function runCheck(block: string, candidate: string, netns = false): Run {
+    const script = `set -eu
+CANDIDATE=$1
+export CANDIDATE
+if ! check_output=$( (
+${block}
+) 2>&1 ); then
+  echo "$check_output"
+  exit 1
+fi`;
+    const argv = ["-c", script, "check", candidate];
+    return netns ? run("ip", ["netns", "exec", NS, "bash", ...argv]) : run("bash", argv);
+}
+
+/** The serial the host writes on a first install (installFileScript's zone serial step). */
+function withSerial(zone: string): string {
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, "");
+    return zone.replace(`${SERIAL_TOKEN} ; serial`, `${today}00 ; serial`);
+}
+
+/** The script inside `sudo -n /bin/bash -c <script>`, unquoted by bash itself. */
+function unsudo(commandLine: string): string {
+    const r = run("bash", ["-c", 'sudo() { [ "$1 $2 $3" = "-n /bin/bash -c" ] || exit 3; printf %s "$4"; }; eval "$1"',
+        "unsudo", commandLine]);
+    ok(r, `unwrapping ${commandLine.slice(0, 60)}`);
+    return r.output;
+}
+
+describe("daemon checkers on the rendered network files", function () {
+    this.timeout(120000);
+    let tmp: string;
+    let dhcp: typeof import("../../components/dhcpServer");
+    let dns: typeof import("../../components/dnsZone");
+    let nat: typeof import("../../components/natRules");
+    let gateway: typeof import("../../components/gateway");
+
+    before(async () => {
+        dhcp = await import("../../components/dhcpServer");
+        dns = await import("../../components/dnsZone");
+        nat = await import("../../components/natRules");
+        gateway = await import("../../components/gateway");
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hc-checkers-"));
+        ok(run("ip", ["netns", "add", NS]), `ip netns add ${NS} (needs root)`);
+        // Kea refuses a configuration naming an interface the host does not have: give the
+        // namespace every interface the fixture plans name (veth pairs; peers hcpN).
+        const ifaces = PLAN_NAMES.flatMap((n) => [loadPlan(n).gateway.lanInterface, loadPlan(n).gateway.wanInterface]);
+        ifaces.forEach((ifname, i) => {
+            ok(run("ip", ["-n", NS, "link", "add", ifname, "type", "veth", "peer", "name", `hcp${i}`]), `veth ${ifname}`);
+        });
+    });
+
+    after(() => {
+        run("ip", ["netns", "del", NS]);
+        if (tmp) {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+        assert.ok(!run("ip", ["netns", "list"]).output.split("\n").some((l) => l.split(" ")[0] === NS), "namespace removed");
+    });
+
+    function write(dir: string, file: string, content: string): string {
+        fs.mkdirSync(dir, { recursive: true });
+        const p = path.join(dir, file);
+        fs.writeFileSync(p, content);
+        return p;
+    }
+
+    /** A BIND tree like Debian's: named.conf including our two files and the default zones. */
+    function bindTree(dir: string, name: PlanName, local?: string): { top: string; options: string; local: string } {
+        const plan = loadPlan(name);
+        const files = renderAll(plan);
+        write(dir, `db.${forwardZoneName(plan)}`, withSerial(files["db.forward"]));
+        write(dir, `db.${reverseZoneName(plan)}`, withSerial(files["db.reverse"]));
+        const options = write(dir, "named.conf.options", files["named.conf.options"]);
+        const localPath = write(dir, "named.conf.local", local ?? renderNamedLocal(plan, dir));
+        const top = write(dir, "named.conf", [options, localPath, "/etc/bind/named.conf.default-zones"]
+            .map((f) => `include "${f}";\n`).join(""));
+        return { top, options, local: localPath };
+    }
+
+    for (const name of PLAN_NAMES) {
+        describe(`${name} plan`, () => {
+            const plan = loadPlan(name);
+            const files = renderAll(plan);
+            let dir: string;
+            before(() => {
+                dir = path.join(tmp, name);
+            });
+
+            it("kea-dhcp4 -t accepts the Kea configuration (DhcpServer's check, on the plan's interfaces)", () => {
+                const f = write(dir, "kea-dhcp4.conf", files["kea-dhcp4.conf"]);
+                ok(run("ip", ["netns", "exec", NS, "kea-dhcp4", "-t", f]), "kea-dhcp4 -t");
+                ok(runCheck(dhcp.keaConfigFile().check!, f, true), "DhcpServer check");
+            });
+
+            it("named-checkzone accepts both zones, serial filled in as the host does", () => {
+                for (const [zone, file] of [[forwardZoneName(plan), "db.forward"], [reverseZoneName(plan), "db.reverse"]]) {
+                    const f = write(dir, file, withSerial(files[file]));
+                    ok(run("named-checkzone", [zone, f]), `named-checkzone ${zone}`);
+                    ok(runCheck(dns.zoneFile(zone).check!, f), `DnsZone check of ${zone}`);
+                }
+            });
+
+            it("named-checkconf -z accepts the whole configuration with both zones loaded", () => {
+                const tree = bindTree(path.join(dir, "bind"), name);
+                const r = run("named-checkconf", ["-z", tree.top]);
+                ok(r, "named-checkconf -z");
+                assert.match(r.output, new RegExp(`zone ${forwardZoneName(plan).replace(/\./g, "\\.")}/IN: loaded serial \\d{10}`));
+                assert.match(r.output, new RegExp(`zone ${reverseZoneName(plan).replace(/\./g, "\\.")}/IN: loaded serial \\d{10}`));
+                ok(run("named-checkconf", [tree.options]), "named-checkconf options alone");
+                ok(run("named-checkconf", [tree.local]), "named-checkconf local alone");
+            });
+
+            it("DnsZone's check accepts each configuration file within the whole configuration", () => {
+                const tree = bindTree(path.join(dir, "bind-check"), name);
+                for (const dest of [tree.options, tree.local]) {
+                    const candidate = write(path.dirname(dest), `${path.basename(dest)}.homecloud.test`, fs.readFileSync(dest, "utf8"));
+                    ok(runCheck(dns.namedConfCheck(dest, tree.top), candidate), `DnsZone check of ${dest}`);
+                }
+            });
+
+            it("nft -c -f accepts the ruleset (NatRules' check, in a network namespace)", () => {
+                const f = write(dir, "nat.nft", files["nat.nft"]);
+                ok(run("ip", ["netns", "exec", NS, "nft", "-c", "-f", f]), "nft -c -f");
+                ok(runCheck(nat.rulesetFile().check!, f, true), "NatRules ruleset check");
+                // And it really loads, twice in a row (the second replaces the first atomically).
+                ok(run("ip", ["netns", "exec", NS, "nft", "-f", f]), "nft -f");
+                ok(run("ip", ["netns", "exec", NS, "nft", "-f", f]), "nft -f again");
+                const listed = run("ip", ["netns", "exec", NS, "nft", "list", "table", "ip", "homecloud"]);
+                ok(listed, "nft list");
+                assert.match(listed.output, /numgen inc mod \d map/);
+                ok(run("ip", ["netns", "exec", NS, "nft", "delete", "table", "ip", "homecloud"]), "nft delete table");
+            });
+
+            it("systemd-analyze verify accepts the unit (NatRules' check)", () => {
+                const unitDir = path.join(dir, "unit");
+                const f = write(unitDir, "homecloud-nat.service", files["homecloud-nat.service"]);
+                ok(run("systemd-analyze", ["verify", f]), "systemd-analyze verify");
+                const candidate = write(unitDir, "homecloud-nat.service.homecloud.test", files["homecloud-nat.service"]);
+                ok(runCheck(nat.natUnitFile(plan).check!, candidate), "NatRules unit check");
+            });
+
+            it("every sysctl key of the forwarding drop-in exists (Gateway's check)", () => {
+                const f = write(dir, "90-homecloud-forwarding.conf", files["90-homecloud-forwarding.conf"]);
+                ok(runCheck(gateway.forwardingFile().check!, f), "forwarding check");
+            });
+        });
+    }
+
+    describe("scripts the components generate", () => {
+        const scripts = new Map<string, string>();
+
+        before(async () => {
+            reset();
+            for (const name of PLAN_NAMES) {
+                const plan = loadPlan(name);
+                const gw = new gateway.Gateway(`chk-${name}`, {
+                    plan, connection: { host: plan.gateway.sshHost, port: 22, user: "pi", privateKey: "key" },
+                });
+                await Promise.all([resolve(gw.vip), resolve(gw.lanAddress), resolve(gw.domain)]);
+            }
+            for (const r of recorded.filter((x) => x.type === "command:remote:Command")) {
+                for (const field of ["create", "update", "delete"]) {
+                    scripts.set(`${r.name}.${field}`, unsudo(r.inputs[field]));
+                }
+            }
+        });
+
+        it("are all collected (9 commands per gateway, create/update/delete each)", () => {
+            assert.strictEqual(scripts.size, 2 * 9 * 3);
+            assert.ok([...scripts.values()].every((s) => s.startsWith("set -eu\n")));
+        });
+
+        it("pass shellcheck -s bash", () => {
+            for (const [key, script] of scripts) {
+                ok(run("shellcheck", ["-s", "bash", "-"], script), `shellcheck ${key}`);
+            }
+        });
+
+        it("pass bash -n", () => {
+            for (const [key, script] of scripts) {
+                ok(run("bash", ["-n"], script), `bash -n ${key}`);
+            }
+        });
+    });
+
+    describe("each checker catches a broken file", () => {
+        const plan = loadPlan("small");
+        const files = renderAll(plan);
+        let dir: string;
+        before(() => {
+            dir = path.join(tmp, "broken");
+        });
+
+        function rejected(r: Run, message: RegExp): void {
+            assert.notStrictEqual(r.status, 0, `accepted a broken file:\n${r.output}`);
+            assert.match(r.output, message);
+        }
+
+        it("kea-dhcp4 -t rejects a reservation outside the subnet", () => {
+            const kea = JSON.parse(files["kea-dhcp4.conf"]);
+            kea.Dhcp4.subnet4[0].reservations[0]["ip-address"] = "10.9.9.9";
+            const f = write(dir, "kea-dhcp4.conf", JSON.stringify(kea, null, 2));
+            rejected(runCheck(dhcp.keaConfigFile().check!, f, true),
+                /specified reservation '10\.9\.9\.9' is not within the IPv4 subnet '10\.0\.0\.0\/24'/);
+        });
+
+        it("kea-dhcp4 -t rejects an interface the gateway does not have", () => {
+            const f = write(dir, "kea-typo.conf", files["kea-dhcp4.conf"].replace('"eth0"', '"eht0"'));
+            rejected(runCheck(dhcp.keaConfigFile().check!, f, true), /interface 'eht0' doesn't exist in the system/);
+        });
+
+        it("named-checkzone rejects a bad address record", () => {
+            const f = write(dir, "db.forward", withSerial(files["db.forward"]).replace("10.0.0.11", "10.0.0.311"));
+            rejected(runCheck(dns.zoneFile("home.arpa").check!, f), /bad dotted quad/);
+        });
+
+        it("named-checkconf rejects a bad listen-on address", () => {
+            const f = write(dir, "named.conf.options", files["named.conf.options"].replace("127.0.0.1;", "127.0.0.256;"));
+            const tree = bindTree(path.join(dir, "bind-options"), "small");
+            rejected(runCheck(dns.namedConfCheck(tree.options, tree.top), f), /named\.conf\.options:\d+: .*127\.0\.0\.256/);
+        });
+
+        it("the whole-configuration check rejects a valid-looking local file whose zone does not load", () => {
+            const tree = bindTree(path.join(dir, "bind-local"), "small");
+            const broken = renderNamedLocal(plan, path.join(dir, "missing"));
+            const f = write(dir, "named.conf.local", broken);
+            ok(run("named-checkconf", [f]), "the file alone passes named-checkconf");
+            rejected(runCheck(dns.namedConfCheck(tree.local, tree.top), f), /db\.home\.arpa.*file not found|file not found/);
+            assert.strictEqual(fs.readFileSync(tree.local, "utf8"), renderNamedLocal(plan, path.dirname(tree.local)),
+                "the check does not touch the installed file");
+        });
+
+        it("nft -c -f rejects a broken rule (in the namespace)", () => {
+            const f = write(dir, "nat.nft", files["nat.nft"].replace("masquerade\n", "masqurade\n"));
+            rejected(runCheck(nat.rulesetFile().check!, f, true), /Error: syntax error/);
+        });
+
+        it("systemd-analyze verify rejects a unit with two ExecStart= in a simple service", () => {
+            const f = write(path.join(dir, "unit"), "homecloud-nat.service.homecloud.test",
+                files["homecloud-nat.service"].replace("Type=oneshot", "Type=simple"));
+            rejected(runCheck(nat.natUnitFile(plan).check!, f), /more than one ExecStart= setting/);
+        });
+
+        it("the forwarding check rejects a key the kernel does not have", () => {
+            const f = write(dir, "90-bad.conf", `${files["90-homecloud-forwarding.conf"]}net.ipv4.ip_forwrd = 1\n`);
+            rejected(runCheck(gateway.forwardingFile().check!, f), /unknown sysctl key net\.ipv4\.ip_forwrd/);
+        });
+
+        it("shellcheck rejects an unquoted expansion and bash -n a syntax error", () => {
+            rejected(run("shellcheck", ["-s", "bash", "-"], 'set -eu\ndir=$1\nrm -rf $dir/*\n'), /SC2086/);
+            rejected(run("bash", ["-n"], "set -eu\nif then fi\n"), /syntax error/);
+        });
+    });
+});
