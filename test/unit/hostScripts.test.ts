@@ -198,6 +198,10 @@ describe("gateway packages step (apt and dpkg stubbed)", () => {
         fs.writeFileSync(INSTALLED, "bind9\n");
     });
 
+    after(() => {
+        fs.rmSync(ROOT, { recursive: true, force: true });
+    });
+
     it("installs only the missing packages, records them, and removes only those", () => {
         const r = runOnHost(installPackagesScript(packages), "", env);
         assert.strictEqual(r.status, 0, r.stderr);
