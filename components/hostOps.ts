@@ -12,6 +12,8 @@ export interface HostConnection {
     readonly user: string;
     /** OpenSSH private key; always a Pulumi secret. */
     readonly privateKey: pulumi.Input<string>;
+    /** How many failed dials before giving up (default 60, about five minutes). */
+    readonly dialErrorLimit?: number;
 }
 
 function connectionArgs(c: HostConnection): command.types.input.remote.ConnectionArgs {
@@ -21,7 +23,7 @@ function connectionArgs(c: HostConnection): command.types.input.remote.Connectio
         user: c.user,
         privateKey: pulumi.secret(c.privateKey),
         // A rebooting Pi takes a while to answer again; keep dialling for ~5 minutes.
-        dialErrorLimit: 60,
+        dialErrorLimit: c.dialErrorLimit ?? 60,
         perDialTimeout: 5,
     };
 }
@@ -70,6 +72,8 @@ export interface HostScriptArgs {
     /** Data for the script (read from stdin), never spliced into its text. */
     readonly stdin?: pulumi.Input<string>;
     readonly secretStdin?: boolean;
+    /** The script prints a secret (a kubeconfig): stdout is kept secret and nothing is logged. */
+    readonly secretStdout?: boolean;
     readonly triggers?: pulumi.Input<unknown>[];
 }
 
@@ -83,7 +87,9 @@ export function hostScript(name: string, args: HostScriptArgs, opts: pulumi.Cust
         delete: args.delete === undefined ? undefined : sudoScript(args.delete),
         stdin: args.stdin === undefined ? undefined : args.secretStdin ? pulumi.secret(args.stdin) : args.stdin,
         triggers: args.triggers,
-        logging: args.secretStdin ? "none" : "stdoutAndStderr",
+        logging: args.secretStdin || args.secretStdout ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,
-    }, opts);
+    }, args.secretStdout
+        ? { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout"] }
+        : opts);
 }

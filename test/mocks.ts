@@ -16,7 +16,17 @@ export interface RecordedResource {
     parent: string;
     dependencies: string[];
     registeredUrn: string;
+    /** Provider reference (`<provider URN>::<id>`) the resource was registered with, "" for the default. */
+    provider: string;
+    /** Outputs the registration asked the engine to keep secret (`additionalSecretOutputs`). */
+    additionalSecretOutputs: string[];
 }
+
+/**
+ * Stand-ins for what a remote command prints, for components that parse a command's
+ * stdout (e.g. a kubeconfig read): the first hook returning a string wins, else "".
+ */
+export const stdoutHooks: ((r: { name: string; inputs: Record<string, any> }) => string | undefined)[] = [];
 
 export const recorded: RecordedResource[] = [];
 
@@ -31,13 +41,17 @@ pulumi.runtime.setMocks({
             parent: sent?.parent ?? "",
             dependencies: sent?.dependencies ?? [],
             registeredUrn: "",
+            provider: args.provider ?? "",
+            additionalSecretOutputs: sent?.additionalSecretOutputs ?? [],
         });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
             state.result = "mock-random-password";
         }
         if (args.type === "command:remote:Command") {
-            state.stdout = args.inputs.__mockStdout ?? "";
+            state.stdout = args.inputs.__mockStdout
+                ?? stdoutHooks.map((h) => h({ name: args.name, inputs: args.inputs })).find((o) => o !== undefined)
+                ?? "";
             state.stderr = "";
         }
         return { id: `${args.name}-id`, state };
@@ -49,12 +63,16 @@ pulumi.runtime.setMocks({
 
 // The registration request carries parent and dependencies; record them on the way in and
 // the URN the mock monitor assigns on the way out.
-const registrations = new Map<string, { parent: string; dependencies: string[] }>();
+const registrations = new Map<string, { parent: string; dependencies: string[]; additionalSecretOutputs: string[] }>();
 const monitor = pulumi.runtime.getMonitor() as any;
 const registerResource = monitor.registerResource.bind(monitor);
 monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) => {
     const key = `${req.getType()}::${req.getName()}`;
-    registrations.set(key, { parent: req.getParent(), dependencies: req.getDependenciesList() });
+    registrations.set(key, {
+        parent: req.getParent(),
+        dependencies: req.getDependenciesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    });
     return registerResource(req, (err: unknown, resp: any) => {
         const r = recorded.find((x) => `${x.type}::${x.name}` === key && x.registeredUrn === "");
         if (r && resp) {
