@@ -1,0 +1,181 @@
+// K3sCluster: an HA K3s cluster with embedded etcd on the plan's nodes, in explicit phases
+// (each a child command, ordered with dependsOn):
+//
+//   prepare (every node, in parallel: memory cgroups, reboot only if cmdline.txt changed)
+//     → first server (cluster-init)
+//     → the other servers, one at a time, each after the previous one is Ready
+//     → agents (in parallel, through the VIP)
+//     → kubeconfig (read on the first server, pointed at the API name or the VIP)
+//
+// Pulumi runs deletes in the reverse order, which is what removing nodes needs: a removed
+// node's `-member` command (on the first server) drains it and deletes its Node object,
+// which for a server also removes its etcd member; then its `-install` command uninstalls
+// K3s on the node itself. The first server has neither: it cannot leave this way.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as random from "@pulumi/random";
+import { AddressPlan, NodeSpec, servers } from "./addressPlan";
+import { HostConnection, hostFile, hostScript, sha256 } from "./hostOps";
+import { ManagedFileSpec } from "./hostScripts";
+import {
+    apiNameUrl, installScript, k3sConfigFor, k3sService, K3S_CONFIG_PATH, K3S_TOKEN_PATH, nodeReadyScript,
+    prepareScript, readKubeconfigScript, removeNodeScript, renderK3sConfig, rewriteKubeconfig, unprepareScript,
+    uninstallScript, vipApiUrl, waitForRebootScript,
+} from "./render/k3s";
+
+/** Dials while a Pi reboots: `shutdown -r +1` plus a slow boot is well inside this. */
+const REBOOT_DIAL_LIMIT = 120;
+
+export interface K3sClusterArgs {
+    /** The validated address plan: nodes and roles, `k3s` settings, VIP, API name, ports, SSH user. */
+    readonly plan: AddressPlan;
+    /** Private key (OpenSSH) of `plan.sshUser` on every node; kept secret. */
+    readonly sshPrivateKey: pulumi.Input<string>;
+    /** Address to SSH to, by node name; default the node's reserved LAN address. */
+    readonly sshHosts?: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * Server URL in the exported kubeconfig: `name` (default) is
+     * `https://<apiName>.<domain>:<apiPort>`, `vip` is `https://<vip>:<apiPort>`.
+     */
+    readonly kubeconfigServer?: "name" | "vip";
+    /** What the first phase waits for, e.g. the Gateway (DHCP reservations, DNS, the VIP). */
+    readonly waitFor?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The commands that make up one node, in phase order. */
+export interface K3sNodeSteps {
+    readonly prepare: command.remote.Command;
+    readonly booted: command.remote.Command;
+    readonly token: command.remote.Command;
+    readonly config: command.remote.Command;
+    readonly install: command.remote.Command;
+    /** On the first server: waits for the node to be Ready; drains and deletes it on removal. Absent for the first server. */
+    readonly member?: command.remote.Command;
+}
+
+/** The token file: read by K3s (`token-file`), root only. A token change is not applied to a running cluster. */
+export function tokenFile(): ManagedFileSpec {
+    return { path: K3S_TOKEN_PATH, mode: "0600" };
+}
+
+/** config.yaml: a change restarts the node's K3s (one node at a time, in phase order). */
+export function configFile(node: NodeSpec): ManagedFileSpec {
+    const unit = k3sService(node.role);
+    return {
+        path: K3S_CONFIG_PATH,
+        mode: "0600",
+        activate: `if systemctl is-active --quiet ${unit}; then systemctl restart ${unit}; fi`,
+    };
+}
+
+/** An HA K3s cluster (embedded etcd) on the plan's nodes; exports an admin kubeconfig. */
+export class K3sCluster extends pulumi.ComponentResource {
+    /** The cluster token (random, generated once); a secret. */
+    public readonly token: pulumi.Output<string>;
+    /** Every node's commands, by node name. */
+    public readonly nodes: Readonly<Record<string, K3sNodeSteps>>;
+    /** The command that reads the kubeconfig on the first server, once every node is Ready. */
+    public readonly kubeconfigRead: command.remote.Command;
+    /** Admin kubeconfig whose server is the API name or the VIP, never 127.0.0.1; a secret. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** The API URL the kubeconfig names. */
+    public readonly apiEndpoint: pulumi.Output<string>;
+
+    constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("homecloud:k8s:K3sCluster", name, {}, opts);
+        const { plan } = args;
+        const serverNodes = servers(plan);
+        if (serverNodes.length === 0) {
+            throw new pulumi.ResourceError("homecloud:nodes has no node with role server; K3s needs at least one server", this);
+        }
+        const unknownHosts = Object.keys(args.sshHosts ?? {}).filter((n) => !plan.nodes.some((node) => node.name === n));
+        if (unknownHosts.length > 0) {
+            throw new pulumi.ResourceError(
+                `sshHosts names ${unknownHosts.join(", ")}, which ${unknownHosts.length === 1 ? "is" : "are"} not in homecloud:nodes; use node names`, this);
+        }
+        const connection = (node: NodeSpec): HostConnection => ({
+            host: args.sshHosts?.[node.name] ?? node.ip,
+            port: plan.ports.ssh,
+            user: plan.sshUser,
+            privateKey: pulumi.secret(args.sshPrivateKey),
+        });
+        const first = serverNodes[0];
+        const firstConnection = connection(first);
+
+        const password = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
+        this.token = pulumi.secret(password.result);
+
+        // Phase 1: prepare every node, in parallel.
+        const prepared = new Map<string, { prepare: command.remote.Command; booted: command.remote.Command }>();
+        for (const node of plan.nodes) {
+            const prepare = hostScript(`${name}-${node.name}-prepare`, {
+                connection: connection(node),
+                create: prepareScript(),
+                delete: unprepareScript(),
+            }, { parent: this, dependsOn: args.waitFor });
+            const booted = hostScript(`${name}-${node.name}-booted`, {
+                connection: { ...connection(node), dialErrorLimit: REBOOT_DIAL_LIMIT },
+                create: waitForRebootScript(),
+                triggers: [prepare.stdout],
+            }, { parent: this, dependsOn: [prepare] });
+            prepared.set(node.name, { prepare, booted });
+        }
+
+        // Phases 2-4: the first server, the other servers one by one, then the agents.
+        const nodes: Record<string, K3sNodeSteps> = {};
+        const join = (node: NodeSpec, after: pulumi.Resource[]): K3sNodeSteps => {
+            const conn = connection(node);
+            const configText = renderK3sConfig(k3sConfigFor(plan, node));
+            const { prepare, booted } = prepared.get(node.name)!;
+            const token = hostFile(`${name}-${node.name}-token`, {
+                connection: conn, file: tokenFile(), content: this.token, secret: true,
+            }, { parent: this, dependsOn: [booted, ...after] });
+            const config = hostFile(`${name}-${node.name}-config`, {
+                connection: conn, file: configFile(node), content: configText,
+            }, { parent: this, dependsOn: [booted, ...after] });
+            const install = hostScript(`${name}-${node.name}-install`, {
+                connection: conn,
+                create: installScript({ role: node.role, ...plan.k3s }),
+                delete: uninstallScript(node.role),
+            }, { parent: this, dependsOn: [token, config] });
+            const member = node.name === first.name ? undefined : hostScript(`${name}-${node.name}-member`, {
+                connection: firstConnection,
+                create: nodeReadyScript(node.name),
+                delete: removeNodeScript(node.name),
+                // Wait for Ready again after an upgrade or a config change restarted the node.
+                triggers: [plan.k3s.version, sha256(configText)],
+            }, { parent: this, dependsOn: [install, ...after] });
+            return nodes[node.name] = { prepare, booted, token, config, install, member };
+        };
+
+        const allBooted = [...prepared.values()].map((p) => p.booted);
+        const firstSteps = join(first, allBooted);
+        // Each step's dependents wait for it; the first server's install outlives every
+        // other node's commands, so on destroy the first server goes last.
+        let previous: pulumi.Resource = firstSteps.install;
+        for (const node of serverNodes.slice(1)) {
+            previous = join(node, [previous, firstSteps.install]).member!;
+        }
+        const lastServer = previous;
+        for (const node of plan.nodes.filter((n) => n.role === "agent")) {
+            join(node, [lastServer, firstSteps.install]);
+        }
+        this.nodes = nodes;
+
+        // Phase 5: the kubeconfig, once every node is Ready.
+        const server = args.kubeconfigServer === "vip" ? vipApiUrl(plan) : apiNameUrl(plan);
+        this.kubeconfigRead = hostScript(`${name}-kubeconfig`, {
+            connection: firstConnection,
+            create: readKubeconfigScript(),
+            secretStdout: true,
+            triggers: [plan.k3s.version, server],
+        }, {
+            parent: this,
+            dependsOn: Object.values(nodes).map((n) => n.member ?? n.install),
+        });
+        this.kubeconfig = pulumi.secret(this.kubeconfigRead.stdout.apply((k) => rewriteKubeconfig(k, server)));
+        this.apiEndpoint = this.kubeconfigRead.id.apply(() => server);
+
+        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, token: this.token });
+    }
+}
