@@ -1,0 +1,600 @@
+// The cluster half's pure renderers: K3s config.yaml per node kind, the kubeconfig rewrite,
+// Helm values and MetalLB objects, by exact expectation; every generated script through
+// shellcheck and bash -n; and the host scripts that matter most (Pi preparation, install,
+// upgrade with its etcd snapshot, air-gapped install) run for real on a shell, in a private
+// mount namespace with scratch directories bound over /boot, /var/lib and /usr/local/bin
+// and stand-ins for k3s, systemctl, curl and shutdown. Needs root (unshare); CI runs as root.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import { AddressPlan, parseAddressPlan, RawConfig } from "../../components/addressPlan";
+import { sudoScript } from "../../components/hostScripts";
+import {
+    apiNameUrl, etcdSnapshotScript, firstServerUrl, installScript, k3sConfigFor, k3sService, k3sUninstallPath,
+    nodeReadyScript, prepareScript, readKubeconfigScript, removeNodeScript, renderK3sConfig, rewriteKubeconfig,
+    snapshotName, uninstallScript, unprepareScript, vipApiUrl, waitForRebootScript, waitReadyScript,
+} from "../../components/render/k3s";
+import {
+    deepMerge, ipAddressPool, l2Advertisement, METALLB_CHART, metallbValues, privilegedNamespaceLabels,
+    TRAEFIK_CHART, traefikValues,
+} from "../../components/render/helm";
+
+/** Three servers and two agents, a non-default API port. */
+export function clusterRawPlan(): RawConfig {
+    return {
+        domain: "home.arpa",
+        gatewayLanAddress: "10.0.0.1",
+        lanInterface: "eth0",
+        wanInterface: "eth1",
+        lanCidr: "10.0.0.0/24",
+        dhcpPool: "10.0.0.100-10.0.0.149",
+        wanCidr: "192.168.1.0/24",
+        vip: "192.168.1.10",
+        metallbPool: "10.0.0.200-10.0.0.220",
+        ingressIp: "10.0.0.200",
+        apiPort: 8443,
+        k3sVersion: "v1.32.2+k3s1",
+        nodes: [
+            { name: "pi1", mac: "dc:a6:32:00:00:01", ip: "10.0.0.11", role: "server" },
+            { name: "pi2", mac: "dc:a6:32:00:00:02", ip: "10.0.0.12", role: "server" },
+            { name: "pi3", mac: "dc:a6:32:00:00:03", ip: "10.0.0.13", role: "server" },
+            { name: "pi4", mac: "dc:a6:32:00:00:04", ip: "10.0.0.14", role: "agent" },
+            { name: "pi5", mac: "dc:a6:32:00:00:05", ip: "10.0.0.15", role: "agent" },
+        ],
+    };
+}
+
+export function clusterPlan(): AddressPlan {
+    return parseAddressPlan(clusterRawPlan()).plan;
+}
+
+export const SAMPLE_K3S_KUBECONFIG = `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTiBDRVJU
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+- name: default
+  user:
+    client-certificate-data: Q0xJRU5UIENFUlQ=
+    client-key-data: Q0xJRU5UIEtFWQ==
+`;
+
+interface Run {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+function run(cmd: string, args: string[], input: string): Run {
+    const r = spawnSync(cmd, args, { input, encoding: "utf8" });
+    if (r.error) {
+        throw r.error;
+    }
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("K3s renderers", () => {
+    const plan = clusterPlan();
+    const node = (name: string) => plan.nodes.find((n) => n.name === name)!;
+
+    describe("config.yaml", () => {
+        it("first server initialises etcd, with the VIP and API name in its TLS SANs", () => {
+            assert.deepStrictEqual(k3sConfigFor(plan, node("pi1")), {
+                kind: "init-server", nodeName: "pi1", nodeIp: "10.0.0.11", tlsSan: ["192.168.1.10", "api.home.arpa"],
+            });
+            assert.strictEqual(renderK3sConfig(k3sConfigFor(plan, node("pi1"))), `# Managed by homecloud (Pulumi). Edits here are overwritten on the next \`pulumi up\`.
+node-name: pi1
+node-ip: 10.0.0.11
+cluster-init: true
+token-file: /etc/rancher/k3s/token
+tls-san:
+  - 192.168.1.10
+  - api.home.arpa
+disable:
+  - servicelb
+  - traefik
+write-kubeconfig-mode: "0600"
+`);
+        });
+
+        it("a joining server points at the first server's own address and port 6443", () => {
+            assert.strictEqual(renderK3sConfig(k3sConfigFor(plan, node("pi3"))), `# Managed by homecloud (Pulumi). Edits here are overwritten on the next \`pulumi up\`.
+node-name: pi3
+node-ip: 10.0.0.13
+server: https://10.0.0.11:6443
+token-file: /etc/rancher/k3s/token
+tls-san:
+  - 192.168.1.10
+  - api.home.arpa
+disable:
+  - servicelb
+  - traefik
+write-kubeconfig-mode: "0600"
+`);
+        });
+
+        it("an agent joins through the VIP on the API port, and has no server-only keys", () => {
+            assert.strictEqual(renderK3sConfig(k3sConfigFor(plan, node("pi4"))), `# Managed by homecloud (Pulumi). Edits here are overwritten on the next \`pulumi up\`.
+node-name: pi4
+node-ip: 10.0.0.14
+server: https://192.168.1.10:8443
+token-file: /etc/rancher/k3s/token
+`);
+        });
+
+        it("never carries the token itself", () => {
+            for (const n of plan.nodes) {
+                assert.doesNotMatch(renderK3sConfig(k3sConfigFor(plan, n)), /^token:/m);
+            }
+        });
+
+        it("URLs and names", () => {
+            assert.strictEqual(firstServerUrl(plan), "https://10.0.0.11:6443");
+            assert.strictEqual(vipApiUrl(plan), "https://192.168.1.10:8443");
+            assert.strictEqual(apiNameUrl(plan), "https://api.home.arpa:8443");
+            assert.strictEqual(k3sService("server"), "k3s");
+            assert.strictEqual(k3sService("agent"), "k3s-agent");
+            assert.strictEqual(k3sUninstallPath("server"), "/usr/local/bin/k3s-uninstall.sh");
+            assert.strictEqual(k3sUninstallPath("agent"), "/usr/local/bin/k3s-agent-uninstall.sh");
+            assert.strictEqual(snapshotName("v1.32.2+k3s1"), "homecloud-pre-v1.32.2-k3s1");
+        });
+
+        it("rejects a node that is not in the plan", () => {
+            assert.throws(() => k3sConfigFor(plan, { name: "ghost", mac: "02:00:00:00:00:99", ip: "10.0.0.99", role: "server" }),
+                { name: "RangeError", message: 'node "ghost" is not in homecloud:nodes' });
+        });
+    });
+
+    describe("kubeconfig rewrite", () => {
+        it("points the cluster at the given URL and changes nothing else", () => {
+            assert.strictEqual(rewriteKubeconfig(SAMPLE_K3S_KUBECONFIG, "https://api.home.arpa:8443"), `apiVersion: v1
+clusters:
+  - cluster:
+      certificate-authority-data: LS0tLS1CRUdJTiBDRVJU
+      server: https://api.home.arpa:8443
+    name: default
+contexts:
+  - context:
+      cluster: default
+      user: default
+    name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+  - name: default
+    user:
+      client-certificate-data: Q0xJRU5UIENFUlQ=
+      client-key-data: Q0xJRU5UIEtFWQ==
+`);
+        });
+
+        it("refuses a kubeconfig without a 127.0.0.1 cluster, a non-kubeconfig and a bad URL", () => {
+            const elsewhere = SAMPLE_K3S_KUBECONFIG.replace("https://127.0.0.1:6443", "https://10.0.0.11:6443");
+            assert.throws(() => rewriteKubeconfig(elsewhere, "https://api.home.arpa:8443"), {
+                message: "/etc/rancher/k3s/k3s.yaml has no cluster at https://127.0.0.1:6443; refusing to guess which server to rewrite",
+            });
+            assert.throws(() => rewriteKubeconfig("", "https://api.home.arpa:8443"), {
+                message: "/etc/rancher/k3s/k3s.yaml is not a kubeconfig: it has no clusters list",
+            });
+            assert.throws(() => rewriteKubeconfig(SAMPLE_K3S_KUBECONFIG, "api.home.arpa"), {
+                name: "RangeError", message: 'kubeconfig server "api.home.arpa" must look like https://<host>:<port>',
+            });
+        });
+    });
+
+    describe("Helm values and MetalLB objects", () => {
+        it("pins both charts", () => {
+            assert.deepStrictEqual(METALLB_CHART, { chart: "metallb", repo: "https://metallb.github.io/metallb", version: "0.15.3" });
+            assert.deepStrictEqual(TRAEFIK_CHART, { chart: "traefik", repo: "https://traefik.github.io/charts", version: "37.3.0" });
+        });
+
+        it("MetalLB: CRDs on, layer 2 speaker without FRR", () => {
+            assert.deepStrictEqual(metallbValues(), { crds: { enabled: true }, speaker: { frr: { enabled: false } } });
+        });
+
+        it("Traefik: LoadBalancer with MetalLB's address annotation, 80 and 443, no dashboard", () => {
+            assert.deepStrictEqual(traefikValues({ loadBalancerIp: "10.0.0.200" }), {
+                service: { type: "LoadBalancer", annotations: { "metallb.io/loadBalancerIPs": "10.0.0.200" } },
+                ports: {
+                    web: { exposedPort: 80, expose: { default: true } },
+                    websecure: { exposedPort: 443, expose: { default: true } },
+                    traefik: { expose: { default: false } },
+                },
+                ingressRoute: { dashboard: { enabled: false } },
+            });
+            assert.throws(() => traefikValues({ loadBalancerIp: "10.0.0" }), {
+                name: "RangeError", message: 'Traefik loadBalancerIp "10.0.0" is not an IPv4 address',
+            });
+        });
+
+        it("the values escape hatch merges objects and replaces everything else, modifying neither input", () => {
+            const base = { a: { b: 1, c: [1, 2] }, d: "x" };
+            const over = { a: { c: [3], e: true }, f: null };
+            assert.deepStrictEqual(deepMerge(base, over), { a: { b: 1, c: [3], e: true }, d: "x", f: null });
+            assert.deepStrictEqual(base, { a: { b: 1, c: [1, 2] }, d: "x" });
+            assert.deepStrictEqual(deepMerge(base, undefined), base);
+        });
+
+        it("IPAddressPool, L2Advertisement and namespace labels", () => {
+            assert.deepStrictEqual(ipAddressPool({ name: "homecloud", namespace: "metallb-system", range: plan.metallbPool }), {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "IPAddressPool",
+                metadata: { name: "homecloud", namespace: "metallb-system" },
+                spec: { addresses: ["10.0.0.200-10.0.0.220"] },
+            });
+            assert.deepStrictEqual(l2Advertisement({ name: "homecloud", namespace: "metallb-system", pools: ["homecloud"] }), {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "L2Advertisement",
+                metadata: { name: "homecloud", namespace: "metallb-system" },
+                spec: { ipAddressPools: ["homecloud"] },
+            });
+            assert.deepStrictEqual(privilegedNamespaceLabels(), {
+                "pod-security.kubernetes.io/enforce": "privileged",
+                "pod-security.kubernetes.io/audit": "privileged",
+                "pod-security.kubernetes.io/warn": "privileged",
+            });
+        });
+    });
+
+    describe("scripts", () => {
+        const version = plan.k3s.version;
+        const scripts: Record<string, string> = {
+            prepare: prepareScript(),
+            unprepare: unprepareScript(),
+            waitForReboot: waitForRebootScript(),
+            "install server script": installScript({ role: "server", version, install: "script", airgapDir: "/opt/k3s-airgap" }),
+            "install agent script": installScript({ role: "agent", version, install: "script", airgapDir: "/opt/k3s-airgap" }),
+            "install server airgap": installScript({ role: "server", version, install: "airgap", airgapDir: "/opt/k3s-airgap" }),
+            "install agent airgap": installScript({ role: "agent", version, install: "airgap", airgapDir: "/opt/k3s-airgap" }),
+            "uninstall server": uninstallScript("server"),
+            "uninstall agent": uninstallScript("agent"),
+            "wait ready server": waitReadyScript("server"),
+            "wait ready agent": waitReadyScript("agent"),
+            "etcd snapshot": etcdSnapshotScript(snapshotName(version)),
+            "node ready": nodeReadyScript("pi2"),
+            "remove node": removeNodeScript("pi2"),
+            "read kubeconfig": readKubeconfigScript(),
+        };
+
+        it("all start with set -eu", () => {
+            for (const [key, s] of Object.entries(scripts)) {
+                assert.ok(s.startsWith("set -eu\n"), key);
+            }
+        });
+
+        it("pass shellcheck -s bash", () => {
+            for (const [key, s] of Object.entries(scripts)) {
+                const r = run("shellcheck", ["-s", "bash", "-"], s);
+                assert.strictEqual(r.status, 0, `shellcheck ${key}:\n${r.stdout}${r.stderr}`);
+            }
+        });
+
+        it("pass bash -n, also as the sudo command line the hosts run", () => {
+            for (const [key, s] of Object.entries(scripts)) {
+                const r = run("bash", ["-n"], s);
+                assert.strictEqual(r.status, 0, `bash -n ${key}: ${r.stderr}`);
+                const wrapped = run("bash", ["-n"], sudoScript(s));
+                assert.strictEqual(wrapped.status, 0, `bash -n sudoScript(${key}): ${wrapped.stderr}`);
+            }
+        });
+
+        it("node removal drains, then deletes the Node (which removes a server's etcd member)", () => {
+            assert.strictEqual(removeNodeScript("pi2"), `set -eu
+node=pi2
+if ! /usr/local/bin/k3s kubectl get --raw=/readyz >/dev/null 2>&1; then
+  echo "homecloud: the K3s API on the first server is not answering; cannot drain and remove $node" >&2
+  exit 1
+fi
+found=$(/usr/local/bin/k3s kubectl get node "$node" --ignore-not-found -o name)
+if [ -z "$found" ]; then
+  echo "homecloud: $node is not a cluster node (already removed)"
+  exit 0
+fi
+/usr/local/bin/k3s kubectl drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout=300s
+/usr/local/bin/k3s kubectl delete node "$node" --timeout=300s
+echo "homecloud: $node drained and removed from the cluster"
+`);
+            assert.strictEqual(uninstallScript("agent"), `set -eu
+uninstall=/usr/local/bin/k3s-agent-uninstall.sh
+if [ -x "$uninstall" ]; then
+  "$uninstall"
+  echo "homecloud: k3s uninstalled"
+else
+  echo "homecloud: k3s is not installed; nothing to uninstall"
+fi
+`);
+        });
+
+        it("the etcd snapshot, the kubeconfig read and the readiness wait", () => {
+            assert.strictEqual(etcdSnapshotScript("homecloud-pre-v1.32.2-k3s1"),
+                "set -eu\n/usr/local/bin/k3s etcd-snapshot save --name homecloud-pre-v1.32.2-k3s1\n");
+            assert.match(readKubeconfigScript(), /\ncat "\$kubeconfig"\n$/);
+            assert.doesNotMatch(readKubeconfigScript().replace(/\ncat "\$kubeconfig"\n$/, ""), /^\s*(echo|cat)\b(?!.*>&2)/m,
+                "only the kubeconfig itself goes to stdout");
+            assert.match(nodeReadyScript("pi2"), /\n\/usr\/local\/bin\/k3s kubectl wait --for=condition=Ready "node\/\$node" --timeout=300s\n/);
+        });
+
+        it("only servers take a snapshot; airgap downloads nothing", () => {
+            const serverScript = scripts["install server script"];
+            assert.match(serverScript, /etcd-snapshot save --name homecloud-pre-v1\.32\.2-k3s1\n/);
+            assert.doesNotMatch(scripts["install agent script"], /etcd-snapshot/);
+            assert.match(serverScript, /INSTALL_K3S_VERSION="\$version" INSTALL_K3S_EXEC=server INSTALL_K3S_FORCE_RESTART=true sh "\$tmp\/install.sh"/);
+            assert.match(scripts["install agent script"], /INSTALL_K3S_EXEC=agent/);
+            for (const key of ["install server airgap", "install agent airgap"]) {
+                assert.doesNotMatch(scripts[key], /curl|wget|get\.k3s\.io/, key);
+                assert.match(scripts[key], /INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION="\$version"/, key);
+            }
+        });
+
+        it("rejects values that are not what the plan validates", () => {
+            assert.throws(() => installScript({ role: "server", version: "latest", install: "script", airgapDir: "/opt/k3s-airgap" }),
+                { name: "RangeError", message: 'K3s version "latest" is not a release such as v1.31.4+k3s1' });
+            assert.throws(() => installScript({ role: "server", version, install: "airgap", airgapDir: "opt/k3s" }),
+                { name: "RangeError", message: 'air-gap directory "opt/k3s" must be an absolute path' });
+            assert.throws(() => removeNodeScript("pi2; reboot"),
+                { name: "RangeError", message: 'node name "pi2; reboot" is not an RFC 1123 host name' });
+            assert.throws(() => etcdSnapshotScript("x y"),
+                { name: "RangeError", message: 'snapshot name "x y" must be lower-case letters, digits, dots and dashes' });
+        });
+    });
+});
+
+// ---------------------------------------------------------------------------------------
+// The scripts on a real shell.
+
+const ROOT = `/tmp/hc-k3s-test-${process.pid}`;
+const BOOT = `${ROOT}/boot`;
+const VARLIB = `${ROOT}/varlib`;
+const BIN = `${ROOT}/usrlocalbin`;
+const STUBS = `${ROOT}/stubs`;
+const LOG = `${ROOT}/log`;
+const STATE = `${ROOT}/state`;
+const AIRGAP = `${ROOT}/airgap`;
+const PROC_CMDLINE = `${ROOT}/proc-cmdline`;
+const CMDLINE = `${BOOT}/firmware/cmdline.txt`;
+const ORIGINAL_CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait";
+
+/** A k3s stand-in: logs its arguments; `--version` reports $STATE/version. */
+const K3S_STUB = `#!/bin/sh
+echo "k3s $*" >> ${LOG}
+if [ "$1" = --version ]; then
+  echo "k3s version $(cat ${STATE}/version) (0123abcd)"
+  echo "go version go1.23.6"
+fi
+exit 0
+`;
+
+/** install.sh stand-in: logs what it was asked; "installs" the version and starts the unit. */
+const INSTALL_SH_STUB = `#!/bin/sh
+echo "install.sh VERSION=$INSTALL_K3S_VERSION EXEC=$INSTALL_K3S_EXEC SKIP_DOWNLOAD=\${INSTALL_K3S_SKIP_DOWNLOAD:-} FORCE_RESTART=$INSTALL_K3S_FORCE_RESTART" >> ${LOG}
+if [ "\${INSTALL_K3S_SKIP_DOWNLOAD:-}" != true ]; then
+  cp ${STUBS}/k3s-binary /usr/local/bin/k3s
+  echo "$INSTALL_K3S_VERSION" > ${STATE}/version
+fi
+touch ${STATE}/active
+`;
+
+const STUB_FILES: Record<string, string> = {
+    "k3s-binary": K3S_STUB,
+    systemctl: `#!/bin/sh
+echo "systemctl $*" >> ${LOG}
+[ "$1" = is-active ] || exit 0
+[ -f ${STATE}/active ]
+`,
+    curl: `#!/bin/sh
+echo "curl $*" >> ${LOG}
+while [ $# -gt 0 ]; do
+  if [ "$1" = -o ]; then cp ${STUBS}/install.sh.fetched "$2"; fi
+  shift
+done
+`,
+    "install.sh.fetched": INSTALL_SH_STUB,
+    shutdown: `#!/bin/sh
+echo "shutdown $*" >> ${LOG}
+`,
+};
+
+/**
+ * Runs `sudoScript(script)` as a host would, in a mount namespace where /boot, /var/lib,
+ * /usr/local/bin and /proc/cmdline are scratch, with the stand-ins first on PATH.
+ */
+function runOnHost(script: string): Run {
+    const wrapper = `mount --bind ${BOOT} /boot || exit 99
+mount --bind ${VARLIB} /var/lib || exit 99
+mount --bind ${BIN} /usr/local/bin || exit 99
+mount --bind ${PROC_CMDLINE} /proc/cmdline || exit 99
+sudo() { [ "$1 $2 $3" = "-n /bin/bash -c" ] || exit 98; /bin/bash -c "$4"; }
+eval "$1"`;
+    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", sudoScript(script)],
+        { encoding: "utf8", env: { ...process.env, PATH: `${STUBS}:${process.env.PATH}` } });
+    if (r.error) {
+        throw r.error;
+    }
+    assert.ok(r.status !== 99 && r.status !== 98, `test harness failed: ${r.stderr}`);
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const log = (): string[] => fs.existsSync(LOG) ? fs.readFileSync(LOG, "utf8").trim().split("\n") : [];
+const read = (p: string): string => fs.readFileSync(p, "utf8");
+const bootId = (): string => read("/proc/sys/kernel/random/boot_id");
+
+function ok(r: Run, stdout?: string): void {
+    assert.strictEqual(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+    if (stdout !== undefined) {
+        assert.strictEqual(r.stdout, stdout);
+    }
+}
+
+function failed(r: Run, stderr: RegExp): void {
+    assert.notStrictEqual(r.status, 0, "the script succeeded");
+    assert.match(r.stderr, stderr);
+}
+
+describe("K3s host scripts on a real shell", () => {
+    beforeEach(() => {
+        fs.rmSync(ROOT, { recursive: true, force: true });
+        for (const d of [`${BOOT}/firmware`, VARLIB, BIN, STUBS, STATE, AIRGAP]) {
+            fs.mkdirSync(d, { recursive: true });
+        }
+        for (const [name, text] of Object.entries(STUB_FILES)) {
+            fs.writeFileSync(`${STUBS}/${name}`, text, { mode: 0o755 });
+        }
+        fs.writeFileSync(PROC_CMDLINE, `${ORIGINAL_CMDLINE}\n`);
+    });
+
+    after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
+
+    describe("Pi preparation", () => {
+        beforeEach(() => fs.writeFileSync(CMDLINE, `${ORIGINAL_CMDLINE}\n`));
+
+        it("adds the memory cgroup flags once and reboots only when it changed something", () => {
+            ok(runOnHost(prepareScript()),
+                "homecloud: added cgroup_memory=1 cgroup_enable=memory to /boot/firmware/cmdline.txt; rebooting in one minute\n");
+            assert.strictEqual(read(CMDLINE), `${ORIGINAL_CMDLINE} cgroup_memory=1 cgroup_enable=memory\n`);
+            assert.deepStrictEqual(log(), ["shutdown -r +1 homecloud: rebooting to enable memory cgroups for K3s"]);
+            assert.strictEqual(read(`${VARLIB}/homecloud/k3s/cmdline-added`), "cgroup_memory=1\ncgroup_enable=memory\n");
+            assert.strictEqual(read(`${VARLIB}/homecloud/k3s/reboot-from`), bootId());
+            assert.deepStrictEqual(fs.readdirSync(`${BOOT}/firmware`), ["cmdline.txt"], "no temporary file left");
+
+            ok(runOnHost(prepareScript()), "homecloud: /boot/firmware/cmdline.txt already enables memory cgroups\n");
+            assert.strictEqual(log().length, 1, "no second reboot");
+        });
+
+        it("adds only the missing flag; uses /boot/cmdline.txt on older Pi OS; does nothing elsewhere", () => {
+            fs.writeFileSync(CMDLINE, `${ORIGINAL_CMDLINE} cgroup_enable=memory\n`);
+            ok(runOnHost(prepareScript()));
+            assert.strictEqual(read(CMDLINE), `${ORIGINAL_CMDLINE} cgroup_enable=memory cgroup_memory=1\n`);
+
+            fs.rmSync(`${BOOT}/firmware`, { recursive: true });
+            fs.writeFileSync(`${BOOT}/cmdline.txt`, `${ORIGINAL_CMDLINE}\n`);
+            ok(runOnHost(prepareScript()));
+            assert.strictEqual(read(`${BOOT}/cmdline.txt`), `${ORIGINAL_CMDLINE} cgroup_memory=1 cgroup_enable=memory\n`);
+
+            fs.rmSync(`${BOOT}/cmdline.txt`);
+            fs.rmSync(LOG);
+            ok(runOnHost(prepareScript()),
+                "homecloud: no cmdline.txt in /boot/firmware or /boot (not a Raspberry Pi boot partition); nothing to prepare\n");
+            assert.deepStrictEqual(log(), []);
+        });
+
+        it("the wait step fails on the old boot, and passes once the kernel runs with the flags", () => {
+            ok(runOnHost(prepareScript()));
+            failed(runOnHost(waitForRebootScript()), /this host has not rebooted yet since its cmdline\.txt changed/);
+
+            // "Reboot": another boot id, but the kernel came up with the old command line.
+            fs.writeFileSync(`${VARLIB}/homecloud/k3s/reboot-from`, "00000000-0000-0000-0000-000000000000\n");
+            failed(runOnHost(waitForRebootScript()), /the kernel booted without cgroup_memory=1; check \/boot\/firmware\/cmdline\.txt/);
+
+            fs.writeFileSync(`${VARLIB}/homecloud/k3s/reboot-from`, "00000000-0000-0000-0000-000000000000\n");
+            fs.writeFileSync(PROC_CMDLINE, read(CMDLINE));
+            ok(runOnHost(waitForRebootScript()));
+            assert.ok(!fs.existsSync(`${VARLIB}/homecloud/k3s/reboot-from`));
+        });
+
+        it("delete takes out exactly the flags it added", () => {
+            fs.writeFileSync(CMDLINE, `${ORIGINAL_CMDLINE} cgroup_enable=memory\n`);
+            ok(runOnHost(prepareScript()));
+            ok(runOnHost(unprepareScript()),
+                "homecloud: removed the flags this program added to /boot/firmware/cmdline.txt (in effect until the next reboot)\n");
+            assert.strictEqual(read(CMDLINE), `${ORIGINAL_CMDLINE} cgroup_enable=memory\n`);
+            assert.deepStrictEqual(fs.readdirSync(`${VARLIB}/homecloud/k3s`), []);
+            ok(runOnHost(unprepareScript()), "homecloud: cmdline.txt was not changed by this program; nothing to undo\n");
+        });
+    });
+
+    describe("install and upgrade", () => {
+        const plan = clusterPlan();
+        const server = (version: string) => installScript({ role: "server", version, install: "script", airgapDir: AIRGAP });
+
+        it("installs with the official script at the pinned version, then does nothing while it runs", () => {
+            ok(runOnHost(server(plan.k3s.version)));
+            assert.match(log()[0], /^curl -sfL https:\/\/get\.k3s\.io -o \/tmp\/tmp\.\w+\/install\.sh$/);
+            assert.deepStrictEqual(log().slice(1), [
+                "install.sh VERSION=v1.32.2+k3s1 EXEC=server SKIP_DOWNLOAD= FORCE_RESTART=true",
+                "k3s kubectl get --raw=/readyz",
+            ]);
+            fs.rmSync(LOG);
+            ok(runOnHost(server(plan.k3s.version)),
+                "homecloud: k3s v1.32.2+k3s1 is installed and running\nhomecloud: k3s v1.32.2+k3s1 is ready\n");
+            assert.deepStrictEqual(log(), [
+                "k3s --version",
+                "systemctl is-active --quiet k3s",
+                "k3s kubectl get --raw=/readyz",
+            ]);
+        });
+
+        it("an upgrade saves an etcd snapshot with the old k3s before installing the new one", () => {
+            ok(runOnHost(server("v1.31.4+k3s1")));
+            fs.rmSync(LOG);
+            ok(runOnHost(server("v1.32.2+k3s1")));
+            const lines = log();
+            assert.deepStrictEqual(lines.filter((l) => !l.startsWith("curl ")), [
+                "k3s --version",
+                "systemctl is-active --quiet k3s",
+                "k3s etcd-snapshot save --name homecloud-pre-v1.32.2-k3s1",
+                "install.sh VERSION=v1.32.2+k3s1 EXEC=server SKIP_DOWNLOAD= FORCE_RESTART=true",
+                "k3s kubectl get --raw=/readyz",
+            ]);
+            assert.ok(lines.indexOf("k3s etcd-snapshot save --name homecloud-pre-v1.32.2-k3s1") < lines.findIndex((l) => l.startsWith("curl ")),
+                "the snapshot comes before the download");
+            assert.strictEqual(read(`${STATE}/version`), "v1.32.2+k3s1\n");
+        });
+
+        it("an agent upgrade takes no snapshot", () => {
+            const agent = (version: string) => installScript({ role: "agent", version, install: "script", airgapDir: AIRGAP });
+            ok(runOnHost(agent("v1.31.4+k3s1")));
+            ok(runOnHost(agent("v1.32.2+k3s1")));
+            assert.ok(!log().some((l) => l.includes("etcd-snapshot")));
+            assert.ok(log().includes("install.sh VERSION=v1.32.2+k3s1 EXEC=agent SKIP_DOWNLOAD= FORCE_RESTART=true"));
+        });
+
+        describe("air-gapped", () => {
+            const airgap = installScript({ role: "agent", version: "v1.32.2+k3s1", install: "airgap", airgapDir: AIRGAP });
+
+            function stage(version: string, images = true): void {
+                fs.writeFileSync(`${AIRGAP}/k3s`, K3S_STUB);
+                fs.writeFileSync(`${STATE}/version`, `${version}\n`);
+                fs.writeFileSync(`${AIRGAP}/install.sh`, INSTALL_SH_STUB);
+                if (images) {
+                    fs.writeFileSync(`${AIRGAP}/k3s-airgap-images-arm64.tar.zst`, "images");
+                } else {
+                    fs.rmSync(`${AIRGAP}/k3s-airgap-images-arm64.tar.zst`, { force: true });
+                }
+            }
+
+            it("installs the binary and images from the directory and runs its install.sh without downloading", () => {
+                stage("v1.32.2+k3s1");
+                ok(runOnHost(airgap));
+                assert.strictEqual(read(`${BIN}/k3s`), K3S_STUB);
+                assert.strictEqual((fs.statSync(`${BIN}/k3s`).mode & 0o777).toString(8), "755");
+                assert.strictEqual(read(`${VARLIB}/rancher/k3s/agent/images/k3s-airgap-images-arm64.tar.zst`), "images");
+                assert.ok(log().includes("install.sh VERSION=v1.32.2+k3s1 EXEC=agent SKIP_DOWNLOAD=true FORCE_RESTART=true"));
+                assert.ok(!log().some((l) => l.startsWith("curl")));
+            });
+
+            it("refuses a binary of another version, a missing install.sh and a missing images tarball", () => {
+                stage("v1.31.4+k3s1");
+                failed(runOnHost(airgap), /airgap\/k3s is v1\.31\.4\+k3s1, but homecloud:k3sVersion is v1\.32\.2\+k3s1; put the v1\.32\.2\+k3s1 binary there/);
+                assert.deepStrictEqual(fs.readdirSync(BIN), [], "nothing installed");
+
+                stage("v1.32.2+k3s1", false);
+                failed(runOnHost(airgap), /no k3s-airgap-images-\* tarball in/);
+                assert.deepStrictEqual(fs.readdirSync(BIN), [], "nothing installed");
+
+                fs.rmSync(`${AIRGAP}/install.sh`);
+                failed(runOnHost(airgap), /airgap\/install\.sh is missing; an air-gapped install needs k3s, k3s-airgap-images-<arch>\.tar\* and install\.sh/);
+            });
+        });
+    });
+});
