@@ -19,12 +19,13 @@ on_term() {
   if [[ -n $npid ]]; then kill -TERM "$npid" 2>/dev/null || true; fi
 }
 trap on_term TERM INT HUP
+trap 'lab_log "$HOST: wrapper failed (line $LINENO: $BASH_COMMAND)"' ERR
 
 boots=0
 while [[ ! -e $HDIR/stop ]]; do
   t0=$(lab_now)
   lab_cg_prune "$HOST"
-  lab_reset_ns "$HOST"
+  if ((boots == 0)); then lab_reset_ns "$HOST" first; else lab_reset_ns "$HOST"; fi
   boots=$((boots + 1))
   lab_log "$HOST: boot #$boots (namespace $NS reset in $(lab_since "$t0") s)"
   (

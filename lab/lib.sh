@@ -98,7 +98,7 @@ lab_rows() { # table-name host
 lab_pid_matches() {
   local pid=$1 word=$2 cmd
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
   [[ $cmd == *"$word"* ]]
 }
 
@@ -166,7 +166,7 @@ lab_cg_prune() { # host [all]
 # Put a host's namespace back into the state the lab gives it at power-on: only the lab's
 # links, only the lab's addresses and routes, no firewall rules, no conntrack entries,
 # sysctls as they were when the namespace was created. Run before every boot.
-lab_reset_ns() { # host
+lab_reset_ns() { # host [first]   (first: the namespace is fresh, sysctls untouched)
   local host=$1 ns keep=" lo " row ifname mac seg addr gw link t pref fam tables
   ns=$(lab_ns "$host")
   [[ -e /run/netns/$ns ]] || lab_die "namespace $ns missing"
@@ -194,7 +194,7 @@ lab_reset_ns() { # host
     while read -r pref; do
       ip -n "$ns" "$fam" rule del pref "$pref" 2>/dev/null || true
     done < <(ip -n "$ns" "$fam" rule show | awk -F: '$1 != 0 && $1 != 32766 && $1 != 32767 { print $1 }')
-    tables=$(ip -n "$ns" "$fam" route show table all | grep -o 'table [^ ]*' | awk '{ print $2 }' | sort -u)
+    tables=$(ip -n "$ns" "$fam" route show table all | awk '{ for (i = 1; i < NF; i++) if ($i == "table") print $(i + 1) }' | sort -u)
     for t in main $tables; do
       [[ $t == local ]] || ip -n "$ns" "$fam" route flush table "$t" 2>/dev/null || true
     done
@@ -206,7 +206,7 @@ lab_reset_ns() { # host
 
   # sysctls back to their values at namespace creation (only those that differ)
   local snap=$LAB_RUN/sysctl/$ns.conf
-  if [[ -s $snap ]]; then
+  if [[ -s $snap && ${2:-} != first ]]; then
     lab_sysctl_dump "$ns" >"$snap.now"
     LC_ALL=C comm -13 "$snap.now" "$snap" | while IFS= read -r row; do
       ip netns exec "$ns" sysctl -q -w "${row%% = *}=${row#* = }" >/dev/null 2>&1 || true

@@ -224,7 +224,10 @@ while ((${#READY[@]} < ${#LAB_HOSTS[@]})); do
       continue
     fi
     hdir=$(lab_hdir "$h")
-    if [[ -e $hdir/wrapper.log ]] && grep -q 'wrapper done' "$hdir/wrapper.log"; then
+    wpid=$(lab_read_pid "$hdir/wrapper.pid")
+    if grep -qs 'wrapper done' "$hdir/wrapper.log" ||
+      { [[ -n $wpid ]] && ! lab_pid_matches "$wpid" host-run.sh; }; then
+      tail -n 20 "$hdir/wrapper.log" >&2 || true
       tail -n 20 "$hdir/console.log" >&2 || true
       lab_die "$h: container stopped during boot (see $hdir/console.log)"
     fi
