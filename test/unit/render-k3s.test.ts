@@ -20,7 +20,7 @@ import {
 } from "../../components/render/helm";
 
 /** Three servers and two agents, a non-default API port. */
-export function clusterRawPlan(): RawConfig {
+function clusterRawPlan(): RawConfig {
     return {
         domain: "home.arpa",
         gatewayLanAddress: "10.0.0.1",
@@ -44,11 +44,11 @@ export function clusterRawPlan(): RawConfig {
     };
 }
 
-export function clusterPlan(): AddressPlan {
+function clusterPlan(): AddressPlan {
     return parseAddressPlan(clusterRawPlan()).plan;
 }
 
-export const SAMPLE_K3S_KUBECONFIG = `apiVersion: v1
+const SAMPLE_K3S_KUBECONFIG = `apiVersion: v1
 clusters:
 - cluster:
     certificate-authority-data: LS0tLS1CRUdJTiBDRVJU

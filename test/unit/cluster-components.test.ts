@@ -1,0 +1,461 @@
+// The cluster components under Pulumi mocks: which resources, their parents, the phase
+// order through the dependencies each registration sent the engine, the scripts and
+// connections, secrets, providers and Helm release arguments. Mocks first, then the code.
+import * as assert from "assert";
+import { byUrn, find, isSecret, recorded, RecordedResource, reset, resolve, stdoutHooks } from "../mocks";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import type * as K3sModule from "../../components/k3sCluster";
+import type * as MetalLBModule from "../../components/metallb";
+import type * as TraefikModule from "../../components/traefik";
+import { sha256 } from "../../components/hostOps";
+import { installFileScript, removeFileScript, sudoScript } from "../../components/hostScripts";
+import {
+    installScript, k3sConfigFor, nodeReadyScript, prepareScript, readKubeconfigScript, removeNodeScript,
+    renderK3sConfig, uninstallScript, unprepareScript, waitForRebootScript,
+} from "../../components/render/k3s";
+import { parseAddressPlan } from "../../components/addressPlan";
+
+const COMMAND = "command:remote:Command";
+
+/** Three servers and two agents, a non-default API port. */
+function clusterPlan() {
+    return parseAddressPlan({
+        domain: "home.arpa",
+        gatewayLanAddress: "10.0.0.1",
+        lanInterface: "eth0",
+        wanInterface: "eth1",
+        lanCidr: "10.0.0.0/24",
+        dhcpPool: "10.0.0.100-10.0.0.149",
+        wanCidr: "192.168.1.0/24",
+        vip: "192.168.1.10",
+        metallbPool: "10.0.0.200-10.0.0.220",
+        ingressIp: "10.0.0.200",
+        apiPort: 8443,
+        k3sVersion: "v1.32.2+k3s1",
+        nodes: [
+            { name: "pi1", mac: "dc:a6:32:00:00:01", ip: "10.0.0.11", role: "server" },
+            { name: "pi2", mac: "dc:a6:32:00:00:02", ip: "10.0.0.12", role: "server" },
+            { name: "pi3", mac: "dc:a6:32:00:00:03", ip: "10.0.0.13", role: "server" },
+            { name: "pi4", mac: "dc:a6:32:00:00:04", ip: "10.0.0.14", role: "agent" },
+            { name: "pi5", mac: "dc:a6:32:00:00:05", ip: "10.0.0.15", role: "agent" },
+        ],
+    }).plan;
+}
+
+/** What K3s writes to /etc/rancher/k3s/k3s.yaml (certificates shortened). */
+const SAMPLE_K3S_KUBECONFIG = `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTiBDRVJU
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+- name: default
+  user:
+    client-certificate-data: Q0xJRU5UIENFUlQ=
+    client-key-data: Q0xJRU5UIEtFWQ==
+`;
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
+
+function one(type: string, name: string): RecordedResource {
+    const rs = recorded.filter((r) => r.type === type && r.name === name);
+    assert.strictEqual(rs.length, 1, `one ${type} named ${name}, got ${rs.length}`);
+    return rs[0];
+}
+
+/** The mark the SDK puts on a secret input value (rpc.specialSigKey / specialSecretSig). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretInput(v: any): boolean {
+    return typeof v === "object" && v !== null && v[SIG_KEY] === SECRET_SIG;
+}
+
+/** An input with every secret mark taken off, to compare values. */
+function plain(v: any): any {
+    if (isSecretInput(v)) {
+        return plain(v.value);
+    }
+    if (Array.isArray(v)) {
+        return v.map(plain);
+    }
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    }
+    return v;
+}
+
+/** A recorded command with its inputs' secret marks taken off. */
+const cmd = (name: string) => one(COMMAND, name);
+const inputs = (name: string) => plain(cmd(name).inputs);
+
+function parentName(r: RecordedResource): string {
+    const p = byUrn(r.parent);
+    assert.ok(p, `${r.name}: parent ${r.parent} is a recorded resource`);
+    return p.name;
+}
+
+/** Names of the resources this registration told the engine it depends on. */
+function dependsOn(r: RecordedResource): string[] {
+    return r.dependencies.map((u) => {
+        const d = byUrn(u);
+        assert.ok(d, `${r.name}: dependency ${u} is a recorded resource`);
+        return d.name;
+    }).sort();
+}
+
+/** Whether `r` waits for `name`, directly or through other dependencies. */
+function waitsFor(r: RecordedResource, name: string, seen = new Set<string>()): boolean {
+    return r.dependencies.some((u) => {
+        const d = byUrn(u)!;
+        if (d.name === name) {
+            return true;
+        }
+        if (seen.has(d.name)) {
+            return false;
+        }
+        seen.add(d.name);
+        return waitsFor(d, name, seen);
+    });
+}
+
+/** Lets registrations still in flight (registerOutputs, dependents) finish. */
+const settle = () => new Promise((r) => setTimeout(r, 100));
+
+describe("cluster components (mocks)", () => {
+    const plan = clusterPlan();
+    let m: typeof K3sModule;
+
+    before(async () => {
+        m = await import("../../components/k3sCluster");
+        stdoutHooks.push((r) => r.name === "hc-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
+    });
+
+    describe("K3sCluster", () => {
+        let cluster: K3sModule.K3sCluster;
+
+        before(async () => {
+            reset();
+            const gateway = new random.RandomId("gw-stand-in", { byteLength: 4 });
+            cluster = new m.K3sCluster("hc", {
+                plan, sshPrivateKey: KEY, sshHosts: { pi5: "192.168.1.55" }, waitFor: [gateway],
+            });
+            await Promise.all([resolve(cluster.kubeconfig), resolve(cluster.apiEndpoint)]);
+            await settle();
+        });
+
+        const NODES = ["pi1", "pi2", "pi3", "pi4", "pi5"];
+        const STEPS = ["prepare", "booted", "token", "config", "install"];
+
+        it("registers the token, every node's steps, a member step for all but the first server, and the kubeconfig read", () => {
+            const expected = [
+                "homecloud:k8s:K3sCluster hc",
+                "random:index/randomPassword:RandomPassword hc-token",
+                `${COMMAND} hc-kubeconfig`,
+                ...NODES.flatMap((n) => STEPS.map((s) => `${COMMAND} hc-${n}-${s}`)),
+                ...["pi2", "pi3", "pi4", "pi5"].map((n) => `${COMMAND} hc-${n}-member`),
+            ].sort();
+            assert.deepStrictEqual(recorded.filter((r) => r.name !== "gw-stand-in").map((r) => `${r.type} ${r.name}`).sort(), expected);
+            for (const r of recorded.filter((x) => x.name.startsWith("hc-"))) {
+                assert.strictEqual(parentName(r), "hc", `${r.name} is a child of the cluster`);
+            }
+        });
+
+        it("phase 1: every node is prepared after what it waits for, then waits for its reboot", () => {
+            for (const n of NODES) {
+                assert.deepStrictEqual(dependsOn(cmd(`hc-${n}-prepare`)), ["gw-stand-in"]);
+                assert.deepStrictEqual(dependsOn(cmd(`hc-${n}-booted`)), [`hc-${n}-prepare`]);
+            }
+        });
+
+        it("phase 2: the first server starts once every node is prepared", () => {
+            const booted = NODES.map((n) => `hc-${n}-booted`);
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi1-token")), [...booted, "hc-token"].sort());
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi1-config")), booted);
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi1-install")), ["hc-pi1-config", "hc-pi1-token"]);
+        });
+
+        it("phase 3: the other servers join one at a time, each after the previous one is Ready", () => {
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi2-config")), ["hc-pi1-install", "hc-pi2-booted"]);
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi2-token")), ["hc-pi1-install", "hc-pi2-booted", "hc-token"]);
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi2-install")), ["hc-pi2-config", "hc-pi2-token"]);
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi2-member")), ["hc-pi1-install", "hc-pi2-install"]);
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi3-config")), ["hc-pi1-install", "hc-pi2-member", "hc-pi3-booted"]);
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi3-install")), ["hc-pi3-config", "hc-pi3-token"]);
+            assert.deepStrictEqual(dependsOn(cmd("hc-pi3-member")), ["hc-pi1-install", "hc-pi2-member", "hc-pi3-install"]);
+            assert.ok(waitsFor(cmd("hc-pi3-install"), "hc-pi2-member"));
+            assert.ok(!waitsFor(cmd("hc-pi2-install"), "hc-pi3-install"));
+        });
+
+        it("phase 4: agents join after the last server, in parallel with each other", () => {
+            for (const a of ["pi4", "pi5"]) {
+                assert.deepStrictEqual(dependsOn(cmd(`hc-${a}-config`)), ["hc-pi1-install", "hc-pi3-member", `hc-${a}-booted`]);
+                assert.deepStrictEqual(dependsOn(cmd(`hc-${a}-member`)), ["hc-pi1-install", "hc-pi3-member", `hc-${a}-install`]);
+            }
+            assert.ok(!waitsFor(cmd("hc-pi5-install"), "hc-pi4-install"));
+            assert.ok(!waitsFor(cmd("hc-pi4-install"), "hc-pi5-install"));
+        });
+
+        it("phase 5: the kubeconfig is read once every node is Ready", () => {
+            assert.deepStrictEqual(dependsOn(cmd("hc-kubeconfig")),
+                ["hc-pi1-install", "hc-pi2-member", "hc-pi3-member", "hc-pi4-member", "hc-pi5-member"]);
+        });
+
+        it("runs the rendered scripts through sudo, on the right hosts", () => {
+            for (const n of plan.nodes) {
+                const host = n.name === "pi5" ? "192.168.1.55" : n.ip;
+                const raw = cmd(`hc-${n.name}-prepare`).inputs;
+                assert.ok(isSecretInput(raw.connection) || isSecretInput(raw.connection.privateKey), "the SSH key is secret");
+                const prepare = inputs(`hc-${n.name}-prepare`);
+                assert.strictEqual(prepare.create, sudoScript(prepareScript()));
+                assert.strictEqual(prepare.delete, sudoScript(unprepareScript()));
+                assert.deepStrictEqual(prepare.connection, {
+                    host, port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5,
+                });
+                const booted = inputs(`hc-${n.name}-booted`);
+                assert.strictEqual(booted.create, sudoScript(waitForRebootScript()));
+                assert.strictEqual(booted.connection.dialErrorLimit, 120, "keeps dialling through a reboot");
+                assert.strictEqual(booted.connection.host, host);
+                const install = inputs(`hc-${n.name}-install`);
+                assert.strictEqual(install.create, sudoScript(installScript({ role: n.role, ...plan.k3s })));
+                assert.strictEqual(install.update, install.create, "a version change re-runs the install in place");
+                assert.strictEqual(install.delete, sudoScript(uninstallScript(n.role)));
+                assert.strictEqual(install.connection.host, host);
+            }
+            assert.strictEqual(inputs("hc-kubeconfig").connection.host, "10.0.0.11");
+            assert.strictEqual(cmd("hc-kubeconfig").inputs.create, sudoScript(readKubeconfigScript()));
+        });
+
+        it("installs each node's config.yaml, restarting its K3s on a change", () => {
+            for (const n of plan.nodes) {
+                const text = renderK3sConfig(k3sConfigFor(plan, n));
+                const config = cmd(`hc-${n.name}-config`).inputs;
+                const unit = n.role === "server" ? "k3s" : "k3s-agent";
+                const spec = {
+                    path: "/etc/rancher/k3s/config.yaml", mode: "0600",
+                    activate: `if systemctl is-active --quiet ${unit}; then systemctl restart ${unit}; fi`,
+                };
+                assert.strictEqual(config.stdin, text);
+                assert.strictEqual(config.create, sudoScript(installFileScript(spec)));
+                assert.strictEqual(config.delete, sudoScript(removeFileScript(spec)));
+                assert.deepStrictEqual(config.triggers, [sha256(text)]);
+            }
+            assert.match(cmd("hc-pi1-config").inputs.stdin, /^cluster-init: true$/m);
+            assert.match(cmd("hc-pi2-config").inputs.stdin, /^server: https:\/\/10\.0\.0\.11:6443$/m);
+            assert.match(cmd("hc-pi4-config").inputs.stdin, /^server: https:\/\/192\.168\.1\.10:8443$/m);
+        });
+
+        it("node removal: the member step on the first server drains and deletes the node; the node's own step uninstalls", () => {
+            for (const n of ["pi2", "pi3", "pi4", "pi5"]) {
+                const member = inputs(`hc-${n}-member`);
+                assert.strictEqual(member.connection.host, "10.0.0.11", "runs on the first server");
+                assert.strictEqual(member.create, sudoScript(nodeReadyScript(n)));
+                assert.strictEqual(member.delete, sudoScript(removeNodeScript(n)));
+                assert.match(member.delete, new RegExp(`node=${n}\\n`));
+                assert.match(member.delete, /kubectl drain "\$node" --ignore-daemonsets --delete-emptydir-data/);
+                assert.match(member.delete, /kubectl delete node "\$node"/);
+                assert.deepStrictEqual(member.triggers,
+                    ["v1.32.2+k3s1", sha256(renderK3sConfig(k3sConfigFor(plan, plan.nodes.find((x) => x.name === n)!)))]);
+                // Deleted before the node's uninstall: it depends on the install.
+                assert.ok(dependsOn(cmd(`hc-${n}-member`)).includes(`hc-${n}-install`));
+            }
+            assert.match(cmd("hc-pi4-install").inputs.delete, /k3s-agent-uninstall\.sh/);
+            assert.match(cmd("hc-pi2-install").inputs.delete, /\/usr\/local\/bin\/k3s-uninstall\.sh/);
+        });
+
+        it("the token is a secret, reaches the nodes only through stdin, and is never logged", async () => {
+            assert.ok(await isSecret(cluster.token));
+            assert.strictEqual(await resolve(cluster.token), "mock-random-password");
+            const password = one("random:index/randomPassword:RandomPassword", "hc-token").inputs;
+            assert.strictEqual(password.length, 48);
+            assert.strictEqual(password.special, false);
+            for (const n of NODES) {
+                assert.ok(isSecretInput(cmd(`hc-${n}-token`).inputs.stdin), "stdin is secret");
+                const token = inputs(`hc-${n}-token`);
+                assert.strictEqual(token.stdin, "mock-random-password");
+                assert.strictEqual(token.logging, "none");
+                assert.strictEqual(token.create, sudoScript(installFileScript({ path: "/etc/rancher/k3s/token", mode: "0600" })));
+                for (const r of recorded.filter((x) => x.type === COMMAND)) {
+                    assert.doesNotMatch(`${r.inputs.create}${r.inputs.delete}`, /mock-random-password/, r.name);
+                }
+            }
+        });
+
+        it("the kubeconfig is read without logging, kept secret, and points at the API name", async () => {
+            const read = cmd("hc-kubeconfig");
+            assert.strictEqual(read.inputs.logging, "none");
+            assert.ok(read.additionalSecretOutputs.includes("stdout"), "stdout is a secret output");
+            assert.ok(!cmd("hc-pi1-install").additionalSecretOutputs.includes("stdout"), "only the kubeconfig read hides stdout");
+            assert.strictEqual(cmd("hc-pi1-install").inputs.logging, "stdoutAndStderr");
+            assert.deepStrictEqual(read.inputs.triggers, ["v1.32.2+k3s1", "https://api.home.arpa:8443"]);
+            assert.ok(await isSecret(cluster.kubeconfig));
+            const kubeconfig = await resolve(cluster.kubeconfig);
+            assert.match(kubeconfig, /^ {6}server: https:\/\/api\.home\.arpa:8443$/m);
+            assert.doesNotMatch(kubeconfig, /127\.0\.0\.1/);
+            assert.strictEqual(await resolve(cluster.apiEndpoint), "https://api.home.arpa:8443");
+        });
+
+        it("rejects sshHosts for nodes that do not exist", () => {
+            assert.throws(() => new m.K3sCluster("bad", { plan, sshPrivateKey: KEY, sshHosts: { pi9: "10.0.0.99" } }),
+                /sshHosts names pi9, which is not in homecloud:nodes; use node names/);
+        });
+    });
+
+    describe("K3sCluster with the kubeconfig on the VIP", () => {
+        it("points the kubeconfig at https://<vip>:<apiPort>", async () => {
+            reset();
+            stdoutHooks.push((r) => r.name === "vip-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
+            const c = new m.K3sCluster("vip", { plan, sshPrivateKey: KEY, kubeconfigServer: "vip" });
+            assert.match(await resolve(c.kubeconfig), /^ {6}server: https:\/\/192\.168\.1\.10:8443$/m);
+            assert.strictEqual(await resolve(c.apiEndpoint), "https://192.168.1.10:8443");
+            await settle();
+            // No waitFor: the prepare steps depend on nothing.
+            assert.deepStrictEqual(dependsOn(cmd("vip-pi1-prepare")), []);
+        });
+    });
+
+    describe("MetalLB and Traefik", () => {
+        let metallb: MetalLBModule.MetalLB;
+        let traefik: TraefikModule.Traefik;
+        let providerRef: string;
+        const RELEASE = "kubernetes:helm.sh/v3:Release";
+        const CR_POOL = "kubernetes:metallb.io/v1beta1:IPAddressPool";
+        const CR_L2 = "kubernetes:metallb.io/v1beta1:L2Advertisement";
+        const NAMESPACE = "kubernetes:core/v1:Namespace";
+
+        before(async () => {
+            reset();
+            const { MetalLB } = await import("../../components/metallb");
+            const { Traefik } = await import("../../components/traefik");
+            const provider = new k8s.Provider("home", { kubeconfig: "stand-in" });
+            const providers = { kubernetes: provider };
+            metallb = new MetalLB("metallb", { pool: plan.metallbPool }, { providers });
+            traefik = new Traefik("traefik", {
+                loadBalancerIp: plan.ingressIp,
+                values: { deployment: { replicas: 2 }, ingressRoute: { dashboard: { enabled: false, matchRule: "x" } } },
+                waitFor: metallb.ready,
+            }, { providers });
+            await Promise.all([resolve(metallb.poolRange), resolve(traefik.loadBalancerIp)]);
+            await settle();
+            const p = one("pulumi:providers:kubernetes", "home");
+            providerRef = `${p.registeredUrn}::home-id`;
+        });
+
+        it("registers namespaces, releases and MetalLB's pool and advertisement under their components", () => {
+            assert.deepStrictEqual(recorded.filter((r) => r.name !== "home").map((r) => `${r.type} ${r.name}`).sort(), [
+                `${CR_L2} metallb-l2`,
+                `${CR_POOL} metallb-pool`,
+                `${RELEASE} metallb-release`,
+                `${RELEASE} traefik-release`,
+                "homecloud:k8s:MetalLB metallb",
+                "homecloud:k8s:Traefik traefik",
+                `${NAMESPACE} metallb-namespace`,
+                `${NAMESPACE} traefik-namespace`,
+            ].sort());
+            for (const n of ["metallb-namespace", "metallb-release", "metallb-pool", "metallb-l2"]) {
+                assert.strictEqual(parentName(recorded.find((r) => r.name === n)!), "metallb");
+            }
+            for (const n of ["traefik-namespace", "traefik-release"]) {
+                assert.strictEqual(parentName(recorded.find((r) => r.name === n)!), "traefik");
+            }
+        });
+
+        it("every Kubernetes resource uses the provider passed in", () => {
+            for (const r of recorded.filter((x) => x.type.startsWith("kubernetes:"))) {
+                assert.strictEqual(r.provider, providerRef, r.name);
+            }
+            assert.strictEqual(find("pulumi:providers:kubernetes").length, 1, "no provider created inside");
+        });
+
+        it("metallb-system is labelled privileged for Pod Security", () => {
+            assert.deepStrictEqual(one(NAMESPACE, "metallb-namespace").inputs.metadata, {
+                name: "metallb-system",
+                labels: {
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/audit": "privileged",
+                    "pod-security.kubernetes.io/warn": "privileged",
+                },
+            });
+            assert.deepStrictEqual(one(NAMESPACE, "traefik-namespace").inputs.metadata, { name: "traefik" });
+        });
+
+        it("MetalLB's release: pinned chart, repo, values, waits for readiness and rolls back on failure", () => {
+            const r = one(RELEASE, "metallb-release");
+            assert.strictEqual(r.inputs.name, "metallb");
+            assert.strictEqual(r.inputs.chart, "metallb");
+            assert.strictEqual(r.inputs.version, "0.15.3");
+            assert.deepStrictEqual(r.inputs.repositoryOpts, { repo: "https://metallb.github.io/metallb" });
+            assert.strictEqual(r.inputs.namespace, "metallb-system");
+            assert.deepStrictEqual(r.inputs.values, { crds: { enabled: true }, speaker: { frr: { enabled: false } } });
+            assert.strictEqual(r.inputs.atomic, true);
+            assert.strictEqual(r.inputs.cleanupOnFail, true);
+            assert.strictEqual(r.inputs.waitForJobs, true);
+            assert.strictEqual(r.inputs.timeout, 600);
+            assert.notStrictEqual(r.inputs.skipAwait, true);
+            assert.deepStrictEqual(dependsOn(r), ["metallb-namespace"]);
+        });
+
+        it("the pool and the advertisement wait for the release (its webhook validates them)", () => {
+            const pool = one(CR_POOL, "metallb-pool");
+            assert.deepStrictEqual(pool.inputs, {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "IPAddressPool",
+                metadata: { name: "homecloud", namespace: "metallb-system" },
+                spec: { addresses: ["10.0.0.200-10.0.0.220"] },
+            });
+            assert.deepStrictEqual(dependsOn(pool), ["metallb-namespace", "metallb-release"]);
+            const l2 = one(CR_L2, "metallb-l2");
+            assert.deepStrictEqual(l2.inputs, {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "L2Advertisement",
+                metadata: { name: "homecloud", namespace: "metallb-system" },
+                spec: { ipAddressPools: ["homecloud"] },
+            });
+            assert.deepStrictEqual(dependsOn(l2), ["metallb-namespace", "metallb-pool", "metallb-release"]);
+        });
+
+        it("Traefik's release: pinned chart, typed values with the escape hatch merged in, after MetalLB's pool", async () => {
+            const r = one(RELEASE, "traefik-release");
+            assert.strictEqual(r.inputs.name, "traefik");
+            assert.strictEqual(r.inputs.chart, "traefik");
+            assert.strictEqual(r.inputs.version, "37.3.0");
+            assert.deepStrictEqual(r.inputs.repositoryOpts, { repo: "https://traefik.github.io/charts" });
+            assert.strictEqual(r.inputs.namespace, "traefik");
+            assert.deepStrictEqual(r.inputs.values, {
+                service: { type: "LoadBalancer", annotations: { "metallb.io/loadBalancerIPs": "10.0.0.200" } },
+                ports: {
+                    web: { exposedPort: 80, expose: { default: true } },
+                    websecure: { exposedPort: 443, expose: { default: true } },
+                    traefik: { expose: { default: false } },
+                },
+                ingressRoute: { dashboard: { enabled: false, matchRule: "x" } },
+                deployment: { replicas: 2 },
+            });
+            assert.strictEqual(r.inputs.atomic, true);
+            assert.strictEqual(r.inputs.waitForJobs, true);
+            assert.deepStrictEqual(dependsOn(r), ["metallb-l2", "metallb-pool", "traefik-namespace"]);
+            assert.strictEqual(await resolve(traefik.loadBalancerIp), "10.0.0.200");
+            assert.strictEqual(await resolve(metallb.poolRange), "10.0.0.200-10.0.0.220");
+        });
+
+        it("rejects an ingress address that is not IPv4", () => {
+            return import("../../components/traefik").then(({ Traefik }) => {
+                assert.throws(() => new Traefik("bad", { loadBalancerIp: "ingress" }),
+                    /loadBalancerIp "ingress" is not an IPv4 address; use homecloud:ingressIp/);
+            });
+        });
+    });
+
+    after(() => {
+        stdoutHooks.length = 0;
+    });
+});
