@@ -1,0 +1,35 @@
+// homecloud: config → gateway (NAT, DHCP, DNS, VIP) → K3s → MetalLB → Traefik → outputs.
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { apiFqdn } from "./components/addressPlan";
+import { loadConfig } from "./components/config";
+import { Gateway } from "./components/gateway";
+import { K3sCluster } from "./components/k3sCluster";
+import { MetalLB } from "./components/metallb";
+import { Traefik } from "./components/traefik";
+
+const { plan, sshPrivateKey } = loadConfig();
+
+const gatewayHost = new Gateway("gateway", {
+    plan,
+    connection: { host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey },
+});
+
+// The cluster half; off in the lab, where no K3s can be downloaded.
+function deployCluster(): pulumi.Output<string> {
+    const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost] });
+    const provider = new k8s.Provider("k3s", { kubeconfig: cluster.kubeconfig });
+    const metallb = new MetalLB("metallb", { pool: plan.metallbPool }, { providers: { kubernetes: provider } });
+    new Traefik("traefik", { loadBalancerIp: plan.ingressIp, waitFor: metallb.ready }, { providers: { kubernetes: provider } });
+    return pulumi.secret(cluster.kubeconfig);
+}
+
+/** Admin kubeconfig (secret) whose server is the API name, never 127.0.0.1; absent when K3s is off. */
+export const kubeconfig = plan.k3s.enabled ? deployCluster() : undefined;
+export const apiEndpoint = `https://${apiFqdn(plan)}:${plan.ports.api}`;
+export const vip = plan.wan.vip;
+export const ingressIp = plan.ingressIp;
+export const metallbPool = `${plan.metallbPool.start}-${plan.metallbPool.end}`;
+export const domain = plan.domain;
+export const nodes = Object.fromEntries(plan.nodes.map((n) => [n.name, { ip: n.ip, role: n.role }]));
+export const gateway = { hostname: plan.gateway.hostname, lanAddress: plan.gateway.lanAddress, vip: plan.wan.vip };

@@ -1,0 +1,89 @@
+// The whole program (index.ts) under mocks, with the example stack for real Pis.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { find, isSecret, recorded, resolve, stdoutHooks } from "../mocks";
+
+const KUBECONFIG = `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: Q0E=
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+users:
+- name: default
+  user:
+    client-certificate-data: Q0VSVA==
+    client-key-data: S0VZ
+`;
+
+describe("program (index.ts) with Pulumi.dev.yaml", () => {
+    let program: typeof import("../../index");
+    before(async () => {
+        const stack = parse(fs.readFileSync(path.join(__dirname, "../../Pulumi.dev.yaml"), "utf8")).config as Record<string, unknown>;
+        const config: Record<string, string> = {};
+        for (const [k, v] of Object.entries(stack)) {
+            config[k] = typeof v === "string" ? v : JSON.stringify(v);
+        }
+        config["homecloud:sshPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nprogram-test\n-----END OPENSSH PRIVATE KEY-----\n";
+        pulumi.runtime.setAllConfig(config, ["homecloud:sshPrivateKey"]);
+        stdoutHooks.push((r) => r.name === "k3s-kubeconfig" ? KUBECONFIG : undefined);
+        recorded.length = 0;
+        program = await import("../../index");
+    });
+
+    it("exports the documented stack outputs", async () => {
+        assert.strictEqual(program.apiEndpoint, "https://api.home.arpa:6443");
+        assert.strictEqual(program.vip, "192.168.1.240");
+        assert.strictEqual(program.ingressIp, "10.0.0.200");
+        assert.strictEqual(program.metallbPool, "10.0.0.200-10.0.0.220");
+        assert.strictEqual(program.domain, "home.arpa");
+        assert.deepStrictEqual(program.gateway, { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240" });
+        assert.deepStrictEqual(program.nodes, {
+            "pi-server-1": { ip: "10.0.0.11", role: "server" },
+            "pi-server-2": { ip: "10.0.0.12", role: "server" },
+            "pi-server-3": { ip: "10.0.0.13", role: "server" },
+            "pi-agent-1": { ip: "10.0.0.21", role: "agent" },
+        });
+    });
+
+    it("exports the kubeconfig as a secret pointing at the API name", async () => {
+        assert.ok(program.kubeconfig, "kubeconfig is exported when K3s is on");
+        assert.strictEqual(await isSecret(program.kubeconfig!), true);
+        const kc = parse(await resolve(program.kubeconfig!));
+        assert.strictEqual(kc.clusters[0].cluster.server, "https://api.home.arpa:6443");
+    });
+
+    it("wires one gateway, one cluster, MetalLB and Traefik, with the k8s provider built from the kubeconfig", async () => {
+        await resolve(program.kubeconfig);
+        const types = (t: string) => find(t).map((r) => r.name);
+        assert.deepStrictEqual(types("homecloud:network:Gateway"), ["gateway"]);
+        assert.deepStrictEqual(types("homecloud:k8s:K3sCluster"), ["k3s"]);
+        assert.deepStrictEqual(types("homecloud:k8s:MetalLB"), ["metallb"]);
+        assert.deepStrictEqual(types("homecloud:k8s:Traefik"), ["traefik"]);
+        assert.deepStrictEqual(types("pulumi:providers:kubernetes"), ["k3s"]);
+        const releases = find("kubernetes:helm.sh/v3:Release");
+        assert.strictEqual(releases.length, 2);
+        for (const r of releases) {
+            assert.match(r.provider ?? "", /^urn:pulumi:.*::pulumi:providers:kubernetes::k3s::/);
+        }
+        // Every host command reaches its host as the configured user, and its connection
+        // (holding the key) goes to the engine as a secret value.
+        const secretSig = { key: "4dabf18193072939515e22adb298388d", value: "1b47061264138c4ac30d75fd1eb44270" };
+        const commands = recorded.filter((r) => r.type === "command:remote:Command");
+        assert.ok(commands.length > 20, `only ${commands.length} host commands`);
+        for (const c of commands) {
+            assert.strictEqual(c.inputs.connection[secretSig.key], secretSig.value, `${c.name}: connection is not secret`);
+            assert.strictEqual(c.inputs.connection.value.user, "pi");
+        }
+    });
+});
