@@ -1,0 +1,359 @@
+// The lab's "SSH engine": runs the REAL program (index.ts) under pulumi.runtime.setMocks and
+// plays the command provider: every `command:remote:Command` the components build is
+// executed for real over SSH (create / update / delete, stdin piped in), with a small state
+// file deciding create vs update vs nothing, and orphan deletes in reverse order.
+//
+//   npx ts-node --transpile-only test/integration/sshEngine.ts up|destroy
+//
+// Env: SSH_ENGINE_STATE (state file), SSH_ENGINE_FORCE=1 (re-run every create),
+// SSH_ENGINE_PROGRAM (module to import instead of ../../index), SSH_ENGINE_STACK_FILE,
+// HOMECLOUD_CACHE (lab key location). Never prints stdin content or the key.
+import { spawn } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";
+const STATE_FILE = process.env.SSH_ENGINE_STATE ?? path.join(RUN_DIR, "ssh-engine-state.json");
+const STACK_FILE = process.env.SSH_ENGINE_STACK_FILE ?? path.join(REPO, "Pulumi.lab.yaml");
+const KEY_FILE = path.join(process.env.HOMECLOUD_CACHE ?? "/var/cache/homecloud", "lab-ssh", "id_ed25519");
+const FORCE = process.env.SSH_ENGINE_FORCE === "1";
+const COMMAND_TYPE = "command:remote:Command";
+
+interface Conn { host: string; port: number; user: string; dialErrorLimit?: number }
+interface Entry {
+    inputsHash: string;
+    delete?: string;
+    connection: Conn;
+    order: number;
+    stdout: string;
+    stderr: string;
+}
+interface State { nextOrder: number; resources: Record<string, Entry> }
+
+const t0 = Date.now();
+const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, forced: 0, failed: 0 };
+let remoteCommands = 0;
+let failed = false;
+const failures: string[] = [];
+
+function log(line: string): void {
+    process.stdout.write(`${line}\n`);
+}
+
+function loadState(): State {
+    try {
+        return JSON.parse(fs.readFileSync(STATE_FILE, "utf8")) as State;
+    } catch (e: any) {
+        if (e.code === "ENOENT") {
+            return { nextOrder: 1, resources: {} };
+        }
+        throw e;
+    }
+}
+
+function saveState(s: State): void {
+    fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
+    const tmp = `${STATE_FILE}.tmp.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(s, null, 2), { mode: 0o600 });
+    fs.renameSync(tmp, STATE_FILE);
+}
+
+/** Mock inputs carry secrets as {sig, value}; the provider sees plain values. */
+function unwrap(v: any): any {
+    if (Array.isArray(v)) {
+        return v.map(unwrap);
+    }
+    if (v && typeof v === "object") {
+        if (v[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
+            return unwrap(v.value);
+        }
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+    }
+    return v;
+}
+
+function hashInputs(i: any): string {
+    const c = i.connection ?? {};
+    return crypto.createHash("sha256").update(JSON.stringify({
+        create: i.create ?? null,
+        update: i.update ?? null,
+        stdin: i.stdin ?? null,
+        triggers: i.triggers ?? null,
+        host: c.host, port: c.port, user: c.user,
+    })).digest("hex");
+}
+
+let keyDir: string | undefined;
+const keyFiles = new Map<string, string>();
+function keyFileFor(privateKey: string): string {
+    const h = crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 16);
+    let f = keyFiles.get(h);
+    if (!f) {
+        keyDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "ssh-engine-"));
+        f = path.join(keyDir, `key-${h}`);
+        fs.writeFileSync(f, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+        keyFiles.set(h, f);
+    }
+    return f;
+}
+
+const CONNECT_ERROR = /Connection refused|Connection timed out|No route to host|Connection reset|Connection closed|kex_exchange_identification|Network is unreachable/;
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+/** ssh user@host <command>, stdin piped; retries only while the host does not answer. */
+async function runRemote(conn: Conn, key: string, cmd: string, stdin: string | undefined): Promise<{ code: number; stdout: string; stderr: string }> {
+    const limit = Math.min(conn.dialErrorLimit ?? 60, 60);
+    for (let attempt = 1; ; attempt++) {
+        remoteCommands++;
+        const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+            const p = spawn("ssh", [
+                "-F", "/dev/null", "-i", keyFileFor(key), "-o", "IdentitiesOnly=yes",
+                "-p", String(conn.port ?? 22),
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+                `${conn.user}@${conn.host}`, cmd,
+            ], { stdio: ["pipe", "pipe", "pipe"] });
+            let out = "";
+            let err = "";
+            p.stdout.on("data", (d) => { out += d; });
+            p.stderr.on("data", (d) => { err += d; });
+            p.on("error", reject);
+            p.on("close", (code) => resolve({ code: code ?? 255, stdout: out, stderr: err }));
+            p.stdin.on("error", () => { /* remote closed stdin early; the exit code tells */ });
+            p.stdin.end(stdin ?? "");
+        });
+        if (r.code === 255 && CONNECT_ERROR.test(r.stderr) && attempt < limit) {
+            await sleep(2000);
+            continue;
+        }
+        return r;
+    }
+}
+
+function labKey(): string {
+    return fs.readFileSync(KEY_FILE, "utf8");
+}
+
+async function runDelete(name: string, e: Entry, key: string): Promise<boolean> {
+    if (e.delete !== undefined && e.delete !== null) {
+        const r = await runRemote(e.connection, key, e.delete, undefined);
+        if (r.code !== 0) {
+            log(`FAILED delete ${name} (exit ${r.code})`);
+            process.stderr.write(r.stderr);
+            failures.push(name);
+            counts.failed++;
+            return false;
+        }
+    }
+    counts.deleted++;
+    log(`deleted ${name}`);
+    return true;
+}
+
+async function deleteAll(state: State, names: string[], key: string): Promise<void> {
+    const ordered = names.sort((a, b) => state.resources[b].order - state.resources[a].order);
+    for (const n of ordered) {
+        if (await runDelete(n, state.resources[n], key)) {
+            delete state.resources[n];
+            saveState(state);
+        } else {
+            return;
+        }
+    }
+}
+
+function summary(mode: string): void {
+    const wall = ((Date.now() - t0) / 1000).toFixed(1);
+    log(`summary ${mode}: created=${counts.created} updated=${counts.updated} unchanged=${counts.unchanged} ` +
+        `deleted=${counts.deleted} forced=${counts.forced} failed=${counts.failed} ` +
+        `remote-commands=${remoteCommands} wall=${wall}s`);
+}
+
+function cleanup(): void {
+    if (keyDir) {
+        fs.rmSync(keyDir, { recursive: true, force: true });
+    }
+}
+
+function configFromStack(): Record<string, string> {
+    const doc = YAML.parse(fs.readFileSync(STACK_FILE, "utf8")) as { config: Record<string, unknown> };
+    const config: Record<string, string> = {};
+    for (const [k, v] of Object.entries(doc.config ?? {})) {
+        config[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    config["homecloud:sshPrivateKey"] = labKey();
+    return config;
+}
+
+async function up(): Promise<void> {
+    const state = loadState();
+    const seen = new Set<string>();
+    const pending = new Set<Promise<unknown>>();
+    /** URNs whose registration has completed (the engine answered), for the order check. */
+    const completed = new Set<string>();
+    const sent = new Map<string, { parent: string; dependencies: string[] }>();
+    let order = state.nextOrder;
+    const orderViolations: string[] = [];
+
+    pulumi.runtime.setAllConfig(configFromStack(), ["homecloud:sshPrivateKey"]);
+    pulumi.runtime.setMocks({
+        newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+            const id = `${args.name}-id`;
+            if (args.type !== COMMAND_TYPE) {
+                return { id, state: args.inputs };
+            }
+            const work = (async () => {
+                const name = args.name;
+                const req = sent.get(`${args.type}::${name}`);
+                // Ordering check: everything this resource depends on (and its parent) is done.
+                const waitingOn = [...(req?.dependencies ?? []), ...(req?.parent ? [req.parent] : [])]
+                    .filter((u) => !completed.has(u));
+                if (waitingOn.length > 0) {
+                    orderViolations.push(`${name} started before ${waitingOn.join(", ")}`);
+                }
+                const deps = (req?.dependencies ?? []).map((u) => u.split("::").pop()).join(",");
+                log(`  start ${name}${deps ? ` (after ${deps})` : ""}`);
+                seen.add(name);
+                const i = unwrap(args.inputs);
+                const conn: Conn = {
+                    host: i.connection.host, port: i.connection.port ?? 22, user: i.connection.user ?? "root",
+                    dialErrorLimit: i.connection.dialErrorLimit,
+                };
+                const hash = hashInputs(i);
+                const prev = state.resources[name];
+                let action: "created" | "updated" | "unchanged" | "forced";
+                let script: string | undefined;
+                if (!prev) {
+                    action = "created";
+                    script = i.create;
+                } else if (prev.inputsHash !== hash) {
+                    action = "updated";
+                    script = i.update ?? i.create;
+                } else if (FORCE) {
+                    action = "forced";
+                    script = i.create;
+                } else {
+                    action = "unchanged";
+                }
+                if (failed && action !== "unchanged") {
+                    throw new Error(`${name}: not run, an earlier command failed`);
+                }
+                let stdout = prev?.stdout ?? "";
+                let stderr = prev?.stderr ?? "";
+                if (script !== undefined && script !== null) {
+                    const r = await runRemote(conn, i.connection.privateKey, script, i.stdin);
+                    if (r.code !== 0) {
+                        failed = true;
+                        counts.failed++;
+                        failures.push(name);
+                        log(`FAILED ${name} (exit ${r.code})`);
+                        process.stderr.write(i.logging === "none" ? "(stderr not shown: logging none)\n" : r.stderr);
+                        throw new Error(`${name}: remote command exited ${r.code}`);
+                    }
+                    stdout = r.stdout;
+                    stderr = r.stderr;
+                }
+                state.resources[name] = {
+                    inputsHash: hash, delete: i.delete ?? undefined, connection: conn,
+                    order: order++, stdout, stderr,
+                };
+                state.nextOrder = order;
+                saveState(state);
+                counts[action]++;
+                log(`${action} ${name}`);
+                return { id, state: { ...args.inputs, stdout, stderr } };
+            })();
+            pending.add(work);
+            work.catch(() => undefined).finally(() => pending.delete(work));
+            return work;
+        },
+        call: (args: pulumi.runtime.MockCallArgs) => {
+            throw new Error(`unexpected provider call ${args.token}`);
+        },
+    }, "homecloud", "lab", false);
+
+    // Record what each registration waits on, and which URNs have been answered.
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) => {
+        sent.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent(), dependencies: req.getDependenciesList() });
+        return registerResource(req, (err: unknown, resp: any) => {
+            if (resp) {
+                completed.add(resp.getUrn());
+            }
+            callback(err, resp);
+        });
+    };
+
+    const errors: unknown[] = [];
+    process.on("unhandledRejection", (e) => { errors.push(e); });
+
+    const program = process.env.SSH_ENGINE_PROGRAM ?? path.join(REPO, "index");
+    const exported = await import(program);
+    // Exported outputs resolve once what they derive from is registered.
+    await Promise.all(Object.values(exported).map((v) =>
+        pulumi.Output.isInstance(v) ? (v as any).promise().catch((e: unknown) => errors.push(e)) : undefined));
+    // Then drain: every RPC the SDK queued, and every command still running.
+    const settings = require("@pulumi/pulumi/runtime/settings");
+    for (let quiet = 0; quiet < 3;) {
+        const before = completed.size + seen.size;
+        await settings.waitForRPCs().catch((e: unknown) => errors.push(e));
+        await Promise.allSettled([...pending]);
+        await sleep(50);
+        quiet = pending.size === 0 && completed.size + seen.size === before ? quiet + 1 : 0;
+    }
+
+    if (orderViolations.length > 0) {
+        log(`ORDER VIOLATIONS:\n  ${orderViolations.join("\n  ")}`);
+        failed = true;
+    }
+    if (failed || errors.length > 0) {
+        for (const e of errors) {
+            const msg = e instanceof Error ? e.message : String(e);
+            if (!/remote command exited|not run, an earlier command failed/.test(msg)) {
+                process.stderr.write(`error: ${msg}\n`);
+            }
+        }
+        summary("up");
+        log(`up FAILED${failures.length ? `: ${failures.join(", ")}` : ""}`);
+        cleanup();
+        process.exit(1);
+    }
+    // Resources from earlier runs the program no longer declares: delete, newest first.
+    const orphans = Object.keys(state.resources).filter((n) => !seen.has(n));
+    await deleteAll(state, orphans, labKey());
+    saveState(state);
+    summary("up");
+    cleanup();
+    process.exit(counts.failed > 0 ? 1 : 0);
+}
+
+async function destroy(): Promise<void> {
+    const state = loadState();
+    await deleteAll(state, Object.keys(state.resources), labKey());
+    if (Object.keys(state.resources).length === 0) {
+        state.nextOrder = 1;
+    }
+    saveState(state);
+    summary("destroy");
+    cleanup();
+    process.exit(counts.failed > 0 ? 1 : 0);
+}
+
+const mode = process.argv[2];
+if (mode === "up") {
+    up().catch((e) => { process.stderr.write(`ssh engine: ${e?.stack ?? e}\n`); cleanup(); process.exit(1); });
+} else if (mode === "destroy") {
+    destroy().catch((e) => { process.stderr.write(`ssh engine: ${e?.stack ?? e}\n`); cleanup(); process.exit(1); });
+} else {
+    process.stderr.write("usage: sshEngine.ts up|destroy\n");
+    process.exit(2);
+}
