@@ -2,6 +2,10 @@
 // Pulumi import; typed values in, plain objects out.
 import { IpRange, isIPv4 } from "../addressPlan";
 
+/** Ports Traefik's LoadBalancer service listens on; the VIP's HTTP/HTTPS ports forward to them. */
+export const INGRESS_HTTP_PORT = 80;
+export const INGRESS_HTTPS_PORT = 443;
+
 /** A chart pinned to one version in one repository. */
 export interface ChartRef {
     readonly chart: string;
@@ -99,8 +103,8 @@ export function traefikValues(a: TraefikValuesArgs): TraefikValues {
     return {
         service: { type: "LoadBalancer", annotations: { [METALLB_LB_IPS_ANNOTATION]: a.loadBalancerIp } },
         ports: {
-            web: { exposedPort: 80, expose: { default: true } },
-            websecure: { exposedPort: 443, expose: { default: true } },
+            web: { exposedPort: INGRESS_HTTP_PORT, expose: { default: true } },
+            websecure: { exposedPort: INGRESS_HTTPS_PORT, expose: { default: true } },
             traefik: { expose: { default: false } },
         },
         ingressRoute: { dashboard: { enabled: false } },

@@ -1,5 +1,7 @@
 // The gateway's NAT and forwarding rules as one nftables table. Pure: plan in, text out.
 import { AddressPlan, servers } from "../addressPlan";
+import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT } from "./helm";
+import { K3S_SERVER_PORT } from "./k3s";
 
 /** Family and name of the program's own table; nothing else on the host is touched. */
 export const NFT_TABLE = "ip homecloud";
@@ -30,9 +32,11 @@ export function renderNftRuleset(plan: AddressPlan): string {
     const vip = plan.wan.vip;
     const api = plan.ports.api;
     const backends = servers(plan).map((s, i) => `${i} : ${s.ip}`).join(", ");
+    // The VIP's ports are configurable; the services behind it listen on fixed ports.
     const dnat = [
-        `ip daddr ${vip} tcp dport ${api} dnat to numgen inc mod ${servers(plan).length} map { ${backends} } : ${api}`,
-        `ip daddr ${vip} tcp dport { ${plan.ports.http}, ${plan.ports.https} } dnat to ${plan.ingressIp}`,
+        `ip daddr ${vip} tcp dport ${api} dnat to numgen inc mod ${servers(plan).length} map { ${backends} } : ${K3S_SERVER_PORT}`,
+        `ip daddr ${vip} tcp dport ${plan.ports.http} dnat to ${plan.ingressIp}:${INGRESS_HTTP_PORT}`,
+        `ip daddr ${vip} tcp dport ${plan.ports.https} dnat to ${plan.ingressIp}:${INGRESS_HTTPS_PORT}`,
     ];
     return [
         "#!/usr/sbin/nft -f",

@@ -144,9 +144,15 @@ describe("network renderers", () => {
         it("round robins the API over the servers only, agents excluded", () => {
             const rules = renderNftRuleset(loadPlan("large"));
             const line = "ip daddr 192.168.50.10 tcp dport 8443 dnat to numgen inc mod 3 map " +
-                "{ 0 : 172.20.0.11, 1 : 172.20.0.12, 2 : 172.20.0.13 } : 8443";
+                "{ 0 : 172.20.0.11, 1 : 172.20.0.12, 2 : 172.20.0.13 } : 6443";
             assert.strictEqual(rules.split("\n").filter((l) => l.trim() === line).length, 2, "prerouting and output");
             assert.ok(!rules.includes("172.20.1.21"), "the agent is no API backend");
+        });
+
+        it("forwards the VIP's configurable ports to the fixed ports K3s and Traefik listen on", () => {
+            const rules = renderNftRuleset(loadPlan("large")).split("\n").map((l) => l.trim());
+            assert.strictEqual(rules.filter((l) => l === "ip daddr 192.168.50.10 tcp dport 8080 dnat to 172.20.3.10:80").length, 2);
+            assert.strictEqual(rules.filter((l) => l === "ip daddr 192.168.50.10 tcp dport 8444 dnat to 172.20.3.10:443").length, 2);
         });
 
         it("has no input chain, so it can never cut SSH to the gateway", () => {
