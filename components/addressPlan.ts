@@ -277,6 +277,9 @@ export function parseAddressPlan(raw: RawConfig): ParsedPlan {
     const ingressIp = c.ip("ingressIp", raw.ingressIp);
     const apiName = c.hostname("apiName", raw.apiName, "api");
     const sshUser = c.pattern("sshUser", raw.sshUser, SSH_USER, "is not a valid user name; use a lower-case Unix login such as pi", "pi");
+    if (apiName && gwHostname && apiName === gwHostname) {
+        c.fail("apiName", `"${apiName}" is also gatewayHostname; the API name points at the VIP, so pick another one`);
+    }
     if (lanIf && wanIf && lanIf === wanIf) {
         c.fail("wanInterface", `"${wanIf}" is also lanInterface; the gateway needs two different interfaces`);
     }

@@ -168,6 +168,8 @@ describe("address plan", () => {
             ["homecloud:k3sInstall: \"curl\" must be \"script\" or \"airgap\""]],
         ["shell-unsafe user name", (c) => { c.sshUser = "pi;id"; },
             ["homecloud:sshUser: \"pi;id\" is not a valid user name; use a lower-case Unix login such as pi"]],
+        ["API named like the gateway", (c) => { c.apiName = "gw"; },
+            ["homecloud:apiName: \"gw\" is also gatewayHostname; the API name points at the VIP, so pick another one"]],
         ["host named like the API", (c) => { c.reservations[0].name = "api"; },
             ["homecloud:reservations[0].name: \"api\" is the API name (homecloud:apiName); pick another host name"]],
     ];
