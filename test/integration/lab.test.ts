@@ -1,0 +1,286 @@
+// Lab integration checks, run by test/integration/run.sh after the SSH engine's first `up`
+// (fresh lab, gw snapshot in $HOMECLOUD_LAB_RUN/before). Order matters: each phase builds
+// on the previous one, and the last one destroys what the first `up` made.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { keaConfigFile } from "../../components/dhcpServer";
+import { installFileScript, sudoScript } from "../../components/hostScripts";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";
+const KEY = path.join(process.env.HOMECLOUD_CACHE ?? "/var/cache/homecloud", "lab-ssh", "id_ed25519");
+const DOMAIN = "lab.home.arpa";
+const GW_LAN = "10.77.0.1";
+const GW_WAN = "192.168.77.2";
+const VIP = "192.168.77.10";
+const CLIENT_MAC = "02:77:00:00:00:50";
+const UNKNOWN_MAC = "02:77:00:00:00:99";
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Result {
+    const r = spawnSync(cmd, args, {
+        cwd: REPO, input: opts.input ?? "", env: opts.env ?? process.env,
+        encoding: "utf8", timeout: opts.timeout ?? 120_000, maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.error) {
+        throw r.error;
+    }
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Root inside a lab host. */
+function exec(host: string, ...args: string[]): Result {
+    return run("lab/exec", [host, ...args]);
+}
+
+function execOk(host: string, ...args: string[]): string {
+    const r = exec(host, ...args);
+    assert.strictEqual(r.code, 0, `${host}: ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+}
+
+function bash(host: string, script: string): Result {
+    return exec(host, "bash", "-c", script);
+}
+
+/** pi@gw over the LAN side (the management veth sits on the LAN bridge). */
+function assertSshFromLan(): void {
+    const r = run("lab/ssh", ["gw", "echo", "ssh-ok"]);
+    assert.strictEqual(r.code, 0, `ssh pi@gw from the LAN side failed: ${r.stderr}`);
+    assert.strictEqual(r.stdout.trim(), "ssh-ok");
+}
+
+function engine(mode: "up" | "destroy", label: string, env: NodeJS.ProcessEnv = {}): string {
+    const t = Date.now();
+    const r = run("npx", ["ts-node", "test/integration/sshEngine.ts", mode], {
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", ...env }, timeout: 600_000,
+    });
+    const secs = ((Date.now() - t) / 1000).toFixed(1);
+    fs.writeFileSync(path.join(RUN_DIR, `${label}.log`), r.stdout + r.stderr);
+    fs.writeFileSync(path.join(RUN_DIR, `${label}.time`), secs);
+    assert.strictEqual(r.code, 0, `engine ${mode} (${label}) exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+}
+
+function summaryOf(out: string): Record<string, number> {
+    const line = out.split("\n").find((l) => l.startsWith("summary"));
+    assert.ok(line, `no summary line in:\n${out}`);
+    return Object.fromEntries([...line.matchAll(/(\w[\w-]*)=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks 1–4, used before and after the gateway reboots.
+
+function clientRelease(): void {
+    bash("client", "dhclient -r eth0 >/dev/null 2>&1 || true; pkill -x dhclient || true; ip -4 addr flush dev eth0");
+}
+
+function clientLease(): string {
+    const r = bash("client", "timeout 40 dhclient -v -1 eth0");
+    assert.strictEqual(r.code, 0, `dhclient failed (${r.code}): ${r.stderr}`);
+    const m = /inet (\d+\.\d+\.\d+\.\d+)\/24/.exec(execOk("client", "ip", "-4", "addr", "show", "eth0"));
+    assert.ok(m, "client eth0 has no IPv4 address after dhclient");
+    return m[1];
+}
+
+function lastLease(): string {
+    const leases = execOk("client", "cat", "/var/lib/dhcp/dhclient.leases");
+    const blocks = leases.split(/^lease \{$/m);
+    return blocks[blocks.length - 1];
+}
+
+function checkDhcp(): void {
+    // Reserved MAC → its reservation, with the gateway as DNS and the lab domain.
+    clientRelease();
+    assert.strictEqual(clientLease(), "10.77.0.50");
+    const lease = lastLease();
+    assert.match(lease, /fixed-address 10\.77\.0\.50;/);
+    assert.match(lease, /option domain-name-servers 10\.77\.0\.1;/);
+    assert.match(lease, /option domain-name "lab\.home\.arpa";/);
+    assert.match(lease, /option routers 10\.77\.0\.1;/);
+    const resolv = execOk("client", "cat", "/etc/resolv.conf");
+    assert.match(resolv, /^nameserver 10\.77\.0\.1$/m);
+    assert.match(resolv, /^(domain|search) lab\.home\.arpa\.?$/m);
+
+    // Unknown MAC → the pool 10.77.0.100–149.
+    clientRelease();
+    execOk("client", "ip", "link", "set", "eth0", "address", UNKNOWN_MAC);
+    try {
+        const ip = clientLease();
+        const last = Number(ip.split(".")[3]);
+        assert.ok(ip.startsWith("10.77.0.") && last >= 100 && last <= 149, `unknown MAC got ${ip}, not in 10.77.0.100-149`);
+    } finally {
+        clientRelease();
+        execOk("client", "ip", "link", "set", "eth0", "address", CLIENT_MAC);
+    }
+    // Back on the reservation for the checks that follow.
+    assert.strictEqual(clientLease(), "10.77.0.50");
+
+    // Nothing answers DHCP on the WAN side (no script: the uplink's address is not touched).
+    const wan = exec("uplink", "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-t", "3", "-T", "1", "-s", "/bin/true");
+    assert.notStrictEqual(wan.code, 0, `a DHCP server answered on the WAN side:\n${wan.stdout}${wan.stderr}`);
+    assert.doesNotMatch(wan.stdout + wan.stderr, /lease of .* obtained/i);
+}
+
+function dig(host: string, ...args: string[]): Result {
+    return exec(host, "dig", "+time=2", "+tries=1", ...args);
+}
+
+function digShort(host: string, ...args: string[]): string {
+    const r = dig(host, "+short", ...args);
+    assert.strictEqual(r.code, 0, `dig ${args.join(" ")} from ${host} exited ${r.code}: ${r.stdout}${r.stderr}`);
+    return r.stdout.trim();
+}
+
+function checkDns(): void {
+    const a: Record<string, string> = {
+        gw: GW_LAN, node1: "10.77.0.11", node2: "10.77.0.12", node3: "10.77.0.13", client: "10.77.0.50",
+        api: VIP, anything: "10.77.0.200",
+    };
+    for (const [name, ip] of Object.entries(a)) {
+        assert.strictEqual(digShort("client", `@${GW_LAN}`, `${name}.${DOMAIN}`, "A"), ip, `A ${name}.${DOMAIN}`);
+    }
+    assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", "10.77.0.11"), `node1.${DOMAIN}.`);
+
+    // WAN side: neither recursion nor the zone is served to the uplink (REFUSED, or no
+    // server reachable at all: dig exits 9 / "connection refused" / timeout).
+    for (const q of ["example.com", `gw.${DOMAIN}`]) {
+        const r = dig("uplink", `@${GW_WAN}`, q, "A");
+        const out = r.stdout + r.stderr;
+        const refused = /status: REFUSED/.test(out);
+        const unreachable = r.code === 9 || /no servers could be reached|connection refused|timed out/.test(out);
+        assert.ok(refused || unreachable, `query ${q} @${GW_WAN} from the WAN side was answered:\n${out}`);
+        assert.doesNotMatch(out, /ANSWER: [1-9]/);
+    }
+}
+
+function checkNat(): void {
+    assert.strictEqual(execOk("client", "curl", "-s", "--max-time", "5", "http://192.168.77.1/").trim(), GW_WAN);
+}
+
+function roundRobin(host: string): Record<string, number> {
+    const out = bash(host, `for i in 1 2 3 4 5 6 7 8 9; do curl -s --max-time 5 http://${VIP}:6443/; done`).stdout;
+    const counts: Record<string, number> = {};
+    for (const l of out.split("\n").filter(Boolean)) {
+        counts[l] = (counts[l] ?? 0) + 1;
+    }
+    return counts;
+}
+
+function checkVip(): void {
+    assert.deepStrictEqual(roundRobin("uplink"), { node1: 3, node2: 3, node3: 3 }, "VIP :6443 from the WAN side");
+    assert.deepStrictEqual(roundRobin("client"), { node1: 3, node2: 3, node3: 3 }, "VIP :6443 from the LAN (hairpin)");
+    assert.strictEqual(execOk("uplink", "curl", "-s", "--max-time", "5", `http://${VIP}/`).trim(), "ingress@node1");
+    assert.strictEqual(execOk("client", "curl", "-s", "--max-time", "5", `http://${VIP}/`).trim(), "ingress@node1");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const WATCHED_FILES = "/etc/kea/kea-dhcp4.conf /etc/bind/named.conf.options /etc/bind/named.conf.local " +
+    "/etc/bind/homecloud/* /etc/homecloud/nat.nft /etc/systemd/system/homecloud-nat.service /etc/sysctl.d/90-homecloud*.conf";
+const UNITS = ["kea-dhcp4-server", "named", "homecloud-nat"];
+
+function fingerprint(): { files: string; started: string } {
+    const files = bash("gw", `sha256sum ${WATCHED_FILES}`);
+    assert.strictEqual(files.code, 0, files.stderr);
+    const started = UNITS.map((u) => `${u} ${execOk("gw", "systemctl", "show", "-p", "ActiveEnterTimestampMonotonic", u).trim()}`).join("\n");
+    assert.doesNotMatch(started, /=0$/m, `a unit is not active:\n${started}`);
+    return { files: files.stdout, started };
+}
+
+describe("homecloud on the lab (SSH engine)", function () {
+    this.timeout(600_000);
+
+    before(() => {
+        assert.ok(fs.existsSync(path.join(RUN_DIR, "ssh-engine-state.json")), "run the engine `up` first (run.sh does)");
+    });
+
+    describe("1-4: the gateway serves the LAN", () => {
+        it("1 DHCP: reservation, DNS and domain options, pool for unknown MACs, nothing on the WAN", checkDhcp);
+        it("2 DNS: A, PTR, api → VIP, wildcard → ingress; nothing served to the WAN side", checkDns);
+        it("3 NAT: the uplink sees the gateway's WAN address", checkNat);
+        it("4 VIP: 3×node1/2/3 round robin from WAN and LAN, :80 → ingress", checkVip);
+        after(assertSshFromLan);
+    });
+
+    describe("5: after a gateway reboot", () => {
+        before(function () {
+            this.timeout(180_000);
+            const r = run("bash", ["lab/reboot.sh", "gw"], { timeout: 180_000 });
+            assert.strictEqual(r.code, 0, `reboot failed: ${r.stderr}`);
+            // Services come up after sshd; give Kea and named a moment to bind.
+            for (let i = 0; i < 60; i++) {
+                const s = bash("gw", "systemctl is-active kea-dhcp4-server named homecloud-nat");
+                if (s.code === 0) {
+                    break;
+                }
+                spawnSync("sleep", ["0.5"]);
+            }
+        });
+        it("1 DHCP again", checkDhcp);
+        it("2 DNS again", checkDns);
+        it("3 NAT again", checkNat);
+        it("4 VIP again", checkVip);
+        after(assertSshFromLan);
+    });
+
+    describe("6: safety", () => {
+        it("a broken Kea config is rejected by the checker and changes nothing", () => {
+            const before = execOk("gw", "sha256sum", "/etc/kea/kea-dhcp4.conf");
+            const script = sudoScript(installFileScript(keaConfigFile()));
+            const r = run("ssh", ["-F", "/dev/null", "-i", KEY, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+                `pi@${GW_LAN}`, script], { input: '{ "Dhcp4": { "subnet4": [ broken' });
+            assert.strictEqual(r.code, 1, `expected exit 1, got ${r.code}: ${r.stderr}`);
+            assert.match(r.stderr, /\/etc\/kea\/kea-dhcp4\.conf rejected by its checker; the running configuration is untouched/);
+            assert.strictEqual(execOk("gw", "sha256sum", "/etc/kea/kea-dhcp4.conf"), before);
+            assert.strictEqual(bash("gw", "ls /etc/kea/kea-dhcp4.conf.homecloud.* 2>/dev/null").stdout, "", "candidate left behind");
+            execOk("gw", "systemctl", "is-active", "kea-dhcp4-server");
+            checkDhcp();
+            checkDns();
+        });
+        after(assertSshFromLan);
+    });
+
+    describe("7: idempotency", () => {
+        it("a second `up` changes nothing; forced re-runs of every install change nothing either", () => {
+            const fp = fingerprint();
+            const s = summaryOf(engine("up", "noop-up"));
+            assert.deepStrictEqual(
+                { created: s.created, updated: s.updated, deleted: s.deleted, failed: s.failed, remote: s["remote-commands"] },
+                { created: 0, updated: 0, deleted: 0, failed: 0, remote: 0 });
+            assert.ok(s.unchanged > 0);
+            assert.deepStrictEqual(fingerprint(), fp, "no-op up touched files or restarted units");
+
+            const f = summaryOf(engine("up", "force-up", { SSH_ENGINE_FORCE: "1" }));
+            assert.strictEqual(f.forced, s.unchanged, "every command re-ran");
+            assert.deepStrictEqual({ created: f.created, updated: f.updated, deleted: f.deleted, failed: f.failed },
+                { created: 0, updated: 0, deleted: 0, failed: 0 });
+            assert.deepStrictEqual(fingerprint(), fp, "re-running the installs touched files or restarted units");
+        });
+        after(assertSshFromLan);
+    });
+
+    describe("8: destroy", () => {
+        it("gives back the gateway exactly as before the first up", () => {
+            const out = engine("destroy", "destroy");
+            const s = summaryOf(out);
+            assert.strictEqual(s.failed, 0);
+            assert.ok(s.deleted > 0);
+            const state = JSON.parse(fs.readFileSync(path.join(RUN_DIR, "ssh-engine-state.json"), "utf8"));
+            assert.deepStrictEqual(state.resources, {});
+            const after = path.join(RUN_DIR, "after");
+            fs.rmSync(after, { recursive: true, force: true });
+            const r = run("bash", ["test/integration/run.sh"], { env: { ...process.env, SNAPSHOT_ONLY: after } });
+            assert.strictEqual(r.code, 0, r.stderr);
+            for (const f of ["etc.sha256", "nft.txt", "enabled.txt", "ip_forward.txt"]) {
+                const d = run("diff", ["-u", path.join(RUN_DIR, "before", f), path.join(after, f)]);
+                assert.strictEqual(d.code, 0, `gw ${f} differs after destroy:\n${d.stdout}`);
+            }
+        });
+        after(assertSshFromLan);
+    });
+});
