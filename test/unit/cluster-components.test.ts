@@ -15,6 +15,7 @@ import {
     renderK3sConfig, uninstallScript, unprepareScript, waitForRebootScript,
 } from "../../components/render/k3s";
 import { parseAddressPlan } from "../../components/addressPlan";
+import { SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
 const COMMAND = "command:remote:Command";
 
@@ -43,27 +44,6 @@ function clusterPlan() {
     }).plan;
 }
 
-/** What K3s writes to /etc/rancher/k3s/k3s.yaml (certificates shortened). */
-const SAMPLE_K3S_KUBECONFIG = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: LS0tLS1CRUdJTiBDRVJU
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: Q0xJRU5UIENFUlQ=
-    client-key-data: Q0xJRU5UIEtFWQ==
-`;
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
 
 function one(type: string, name: string): RecordedResource {

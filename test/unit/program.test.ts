@@ -5,26 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { find, isSecret, recorded, resolve, stdoutHooks } from "../mocks";
-
-const KUBECONFIG = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: Q0E=
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-users:
-- name: default
-  user:
-    client-certificate-data: Q0VSVA==
-    client-key-data: S0VZ
-`;
+import { SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
 describe("program (index.ts) with Pulumi.dev.yaml", () => {
     let program: typeof import("../../index");
@@ -36,7 +17,7 @@ describe("program (index.ts) with Pulumi.dev.yaml", () => {
         }
         config["homecloud:sshPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nprogram-test\n-----END OPENSSH PRIVATE KEY-----\n";
         pulumi.runtime.setAllConfig(config, ["homecloud:sshPrivateKey"]);
-        stdoutHooks.push((r) => r.name === "k3s-kubeconfig" ? KUBECONFIG : undefined);
+        stdoutHooks.push((r) => r.name === "k3s-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
         recorded.length = 0;
         program = await import("../../index");
     });

@@ -18,6 +18,7 @@ import {
     deepMerge, ipAddressPool, l2Advertisement, METALLB_CHART, metallbValues, privilegedNamespaceLabels,
     TRAEFIK_CHART, traefikValues,
 } from "../../components/render/helm";
+import { SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
 /** Three servers and two agents, a non-default API port. */
 function clusterRawPlan(): RawConfig {
@@ -48,26 +49,6 @@ function clusterPlan(): AddressPlan {
     return parseAddressPlan(clusterRawPlan()).plan;
 }
 
-const SAMPLE_K3S_KUBECONFIG = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: LS0tLS1CRUdJTiBDRVJU
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: Q0xJRU5UIENFUlQ=
-    client-key-data: Q0xJRU5UIEtFWQ==
-`;
 
 interface Run {
     readonly status: number | null;
