@@ -19,6 +19,7 @@ snapshot() {
   lab/exec gw nft list ruleset >"$dir/nft.txt"
   lab/exec gw systemctl list-unit-files --state=enabled --no-legend >"$dir/enabled.txt"
   lab/exec gw /usr/sbin/sysctl net.ipv4.ip_forward >"$dir/ip_forward.txt"
+  lab/exec gw ip -4 -br addr show >"$dir/addr.txt"
 }
 
 if [[ -n ${SNAPSHOT_ONLY:-} ]]; then

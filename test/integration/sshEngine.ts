@@ -202,6 +202,41 @@ async function up(): Promise<void> {
     const sent = new Map<string, { parent: string; dependencies: string[] }>();
     let order = state.nextOrder;
     const orderViolations: string[] = [];
+    const doneCommands = new Set<string>();
+    const keyOfUrn = (urn: string): string => {
+        // urn:pulumi:lab::homecloud::<parent types $ type>::<name>
+        const parts = urn.split("::");
+        const types = parts[2].split("$");
+        return `${types[types.length - 1]}::${parts[3]}`;
+    };
+    /** Commands a registration must wait for: own deps + ancestors' deps, through components. */
+    const effectiveCommandDeps = (key: string): string[] => {
+        const out = new Set<string>();
+        const expand = (k: string, seenKeys: Set<string>): void => {
+            if (seenKeys.has(k)) {
+                return;
+            }
+            seenKeys.add(k);
+            if (k.startsWith(`${COMMAND_TYPE}::`)) {
+                out.add(k.slice(COMMAND_TYPE.length + 2));
+                return;
+            }
+            // A component: every command registered under it.
+            for (const [ck, r] of sent) {
+                if (r.parent && keyOfUrn(r.parent) === k) {
+                    expand(ck, seenKeys);
+                }
+            }
+        };
+        for (let k: string | undefined = key; k;) {
+            const r = sent.get(k);
+            for (const d of r?.dependencies ?? []) {
+                expand(keyOfUrn(d), new Set());
+            }
+            k = r?.parent ? keyOfUrn(r.parent) : undefined;
+        }
+        return [...out].sort();
+    };
 
     pulumi.runtime.setAllConfig(configFromStack(), ["homecloud:sshPrivateKey"]);
     pulumi.runtime.setMocks({
@@ -212,15 +247,15 @@ async function up(): Promise<void> {
             }
             const work = (async () => {
                 const name = args.name;
-                const req = sent.get(`${args.type}::${name}`);
-                // Ordering check: everything this resource depends on (and its parent) is done.
-                const waitingOn = [...(req?.dependencies ?? []), ...(req?.parent ? [req.parent] : [])]
-                    .filter((u) => !completed.has(u));
-                if (waitingOn.length > 0) {
-                    orderViolations.push(`${name} started before ${waitingOn.join(", ")}`);
+                // Ordering check: what this command waits for is its own dependencies plus
+                // those of every ancestor component (a component's dependsOn holds back its
+                // children), expanded through components down to the commands they contain.
+                const effective = effectiveCommandDeps(`${args.type}::${name}`);
+                const notDone = effective.filter((n) => !doneCommands.has(n));
+                if (notDone.length > 0) {
+                    orderViolations.push(`${name} started before ${notDone.join(", ")} finished`);
                 }
-                const deps = (req?.dependencies ?? []).map((u) => u.split("::").pop()).join(",");
-                log(`  start ${name}${deps ? ` (after ${deps})` : ""}`);
+                log(`  start ${name}${effective.length ? ` (after ${effective.join(",")})` : ""}`);
                 seen.add(name);
                 const i = unwrap(args.inputs);
                 const conn: Conn = {
@@ -268,6 +303,7 @@ async function up(): Promise<void> {
                 state.nextOrder = order;
                 saveState(state);
                 counts[action]++;
+                doneCommands.add(name);
                 log(`${action} ${name}`);
                 return { id, state: { ...args.inputs, stdout, stderr } };
             })();
