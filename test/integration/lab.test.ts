@@ -264,6 +264,68 @@ describe("homecloud on the lab (SSH engine)", function () {
         after(assertSshFromLan);
     });
 
+    describe("7b: the engine's update, failure and orphan paths", () => {
+        const stack = (edit: (y: string) => string): string => {
+            const f = path.join(RUN_DIR, `stack-${Date.now()}.yaml`);
+            fs.writeFileSync(f, edit(fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8")));
+            return f;
+        };
+        const stateFile = path.join(RUN_DIR, "ssh-engine-state.json");
+        const keaSha = (): string => execOk("gw", "sha256sum", "/etc/kea/kea-dhcp4.conf");
+        let filesBefore = "";
+
+        it("a changed input updates just that command; a rejected one fails the run and records nothing", () => {
+            const fp = fingerprint();
+            filesBefore = fp.files;
+            const longer = stack((y) => y.replace("homecloud:leaseSeconds: 600", "homecloud:leaseSeconds: 900"));
+            const s = summaryOf(engine("up", "update-up", { SSH_ENGINE_STACK_FILE: longer }));
+            assert.deepStrictEqual({ created: s.created, updated: s.updated, deleted: s.deleted }, { created: 0, updated: 1, deleted: 0 });
+            assert.match(fs.readFileSync(path.join(RUN_DIR, "update-up.log"), "utf8"), /^updated gateway-dhcp-config$/m);
+            assert.match(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf"), /900/);
+            const updatedSha = keaSha();
+            assert.ok(!fp.files.includes(updatedSha.split(" ")[0]), "the Kea file did not change");
+            const recorded = JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].inputsHash;
+
+            const broken = stack((y) => y.replace("homecloud:leaseSeconds: 600", "homecloud:leaseSeconds: 1200")
+                .replace("homecloud:lanInterface: lan0", "homecloud:lanInterface: nosuch0"));
+            const r = run("npx", ["ts-node", "test/integration/sshEngine.ts", "up"], {
+                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", SSH_ENGINE_STACK_FILE: broken }, timeout: 300_000,
+            });
+            assert.strictEqual(r.code, 1, `a rejected command must fail the run:\n${r.stdout}${r.stderr}`);
+            assert.match(r.stdout, /^FAILED gateway-dhcp-config \(exit 1\)$/m);
+            assert.match(r.stderr, /rejected by its checker; the running configuration is untouched/);
+            assert.match(r.stderr, /interface 'nosuch0' doesn't exist/);
+            assert.strictEqual(keaSha(), updatedSha, "the rejected Kea config reached the gateway");
+            assert.strictEqual(JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].inputsHash, recorded,
+                "the failed command was recorded");
+        });
+
+        it("back to the stack: the same files as before; a resource no longer declared is deleted", () => {
+            const state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
+            state.resources["zz-orphan"] = {
+                inputsHash: "x", delete: "echo orphan > /tmp/homecloud-orphan-deleted",
+                connection: { host: GW_LAN, port: 22, user: "pi" }, order: state.nextOrder + 1000, stdout: "", stderr: "",
+            };
+            fs.writeFileSync(stateFile, JSON.stringify(state));
+            const out = engine("up", "restore-up");
+            const s = summaryOf(out);
+            assert.strictEqual(s.failed, 0);
+            assert.strictEqual(s.deleted, 1);
+            assert.match(out, /^updated gateway-dhcp-config$/m);
+            assert.match(out, /^deleted zz-orphan$/m);
+            assert.strictEqual(execOk("gw", "cat", "/tmp/homecloud-orphan-deleted").trim(), "orphan");
+            execOk("gw", "rm", "-f", "/tmp/homecloud-orphan-deleted");
+            assert.ok(!("zz-orphan" in JSON.parse(fs.readFileSync(stateFile, "utf8")).resources));
+            const files = bash("gw", `sha256sum ${WATCHED_FILES}`).stdout;
+            assert.strictEqual(files, filesBefore, "back on the stack, the files differ from before the update");
+            assert.strictEqual(summaryOf(engine("up", "noop-up-2")).updated, 0);
+            assert.strictEqual(bash("gw", `sha256sum ${WATCHED_FILES}`).stdout, files);
+            checkNat();
+            checkVip();
+        });
+        after(assertSshFromLan);
+    });
+
     describe("8: destroy", () => {
         it("gives back the gateway exactly as before the first up", () => {
             const out = engine("destroy", "destroy");
