@@ -142,6 +142,8 @@ elif [ -e "$saved.absent" ]; then
   rm -f "$dest" "$saved.absent"
 fi
 ${spec.revert ?? ":"}
+# Leave no empty bookkeeping directories behind.
+find ${STATE_DIR} -depth -type d -empty -delete 2>/dev/null || true
 echo "homecloud: $dest restored"
 `;
 }
@@ -174,8 +176,8 @@ export function serviceRevert(unit: string): string {
     const marker = `${STATE_DIR}/units/${unit}.was-enabled`;
     return `if [ -e ${sh(marker)} ] && [ "$(cat ${sh(marker)})" != enabled ]; then
   systemctl disable -q --now ${u} || true
-  rm -f ${sh(marker)}
 elif systemctl is-active -q ${u}; then
   systemctl restart ${u}
-fi`;
+fi
+rm -f ${sh(marker)}`;
 }

@@ -342,6 +342,8 @@ describe("homecloud on the lab (SSH engine)", function () {
                 const d = run("diff", ["-u", path.join(RUN_DIR, "before", f), path.join(after, f)]);
                 assert.strictEqual(d.code, 0, `gw ${f} differs after destroy:\n${d.stdout}`);
             }
+            const leftovers = run("lab/exec", ["gw", "sh", "-c", "ls -A /var/lib/homecloud 2>&1; echo rc=$?"]);
+            assert.strictEqual(leftovers.stdout.trim().split("\n").pop(), "rc=2", `bookkeeping left on gw: ${leftovers.stdout}`);
         });
         after(assertSshFromLan);
     });
