@@ -368,8 +368,22 @@ async function up(): Promise<void> {
     await deleteAll(state, orphans, labKey());
     saveState(state);
     summary("up");
+    log(`outputs: ${JSON.stringify(await stackOutputs(exported), null, 2)}`);
     cleanup();
     process.exit(counts.failed > 0 ? 1 : 0);
+}
+
+/** The program's exports as `pulumi stack output --json` would show them (secrets masked). */
+async function stackOutputs(exported: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(exported)) {
+        if (v === undefined || k === "default") {
+            continue;
+        }
+        out[k] = !pulumi.Output.isInstance(v) ? v
+            : await pulumi.isSecret(v) ? "[secret]" : await (v as any).promise();
+    }
+    return out;
 }
 
 async function destroy(): Promise<void> {
