@@ -326,6 +326,40 @@ describe("homecloud on the lab (SSH engine)", function () {
         after(assertSshFromLan);
     });
 
+    describe("7c: one-value change and secrets in the engine's state", () => {
+        const stateFile = path.join(RUN_DIR, "ssh-engine-state.json");
+        const changed = (log: string): string[] =>
+            fs.readFileSync(path.join(RUN_DIR, log), "utf8").split("\n")
+                .filter((l) => /^(created|updated|deleted) /.test(l)).sort();
+
+        it("adding a DHCP reservation touches only the Kea config and the zones that name it", () => {
+            const f = path.join(RUN_DIR, "stack-extra-reservation.yaml");
+            fs.writeFileSync(f, fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8").replace(
+                '    - { name: client, mac: "02:77:00:00:00:50", ip: 10.77.0.50 }',
+                '    - { name: client, mac: "02:77:00:00:00:50", ip: 10.77.0.50 }\n    - { name: printer, mac: "02:77:00:00:00:60", ip: 10.77.0.60 }'));
+            engine("up", "reservation-up", { SSH_ENGINE_STACK_FILE: f });
+            assert.deepStrictEqual(changed("reservation-up.log"), [
+                "updated gateway-dhcp-config", "updated gateway-dns-forward-zone", "updated gateway-dns-reverse-zone",
+            ]);
+            assert.match(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf"), /"hw-address": "02:77:00:00:00:60"/);
+            assert.strictEqual(digShort("client", `@${GW_LAN}`, `printer.${DOMAIN}`, "A"), "10.77.0.60");
+            engine("up", "reservation-back");
+            assert.deepStrictEqual(changed("reservation-back.log"), [
+                "updated gateway-dhcp-config", "updated gateway-dns-forward-zone", "updated gateway-dns-reverse-zone",
+            ]);
+        });
+
+        it("keeps no SSH key in its state file", () => {
+            const keyBody = fs.readFileSync(KEY, "utf8").split("\n").filter((l) => l && !l.startsWith("-----"));
+            const state = fs.readFileSync(stateFile, "utf8");
+            assert.ok(keyBody.length > 0);
+            for (const line of keyBody) {
+                assert.ok(!state.includes(line), "a line of the private key is in the engine's state");
+            }
+        });
+        after(assertSshFromLan);
+    });
+
     describe("8: destroy", () => {
         it("gives back the gateway exactly as before the first up", () => {
             const out = engine("destroy", "destroy");
