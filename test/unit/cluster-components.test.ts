@@ -15,33 +15,13 @@ import {
     renderK3sConfig, uninstallScript, unprepareScript, waitForRebootScript,
 } from "../../components/render/k3s";
 import { parseAddressPlan } from "../../components/addressPlan";
-import { SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
+import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
 const COMMAND = "command:remote:Command";
 
 /** Three servers and two agents, a non-default API port. */
 function clusterPlan() {
-    return parseAddressPlan({
-        domain: "home.arpa",
-        gatewayLanAddress: "10.0.0.1",
-        lanInterface: "eth0",
-        wanInterface: "eth1",
-        lanCidr: "10.0.0.0/24",
-        dhcpPool: "10.0.0.100-10.0.0.149",
-        wanCidr: "192.168.1.0/24",
-        vip: "192.168.1.10",
-        metallbPool: "10.0.0.200-10.0.0.220",
-        ingressIp: "10.0.0.200",
-        apiPort: 8443,
-        k3sVersion: "v1.32.2+k3s1",
-        nodes: [
-            { name: "pi1", mac: "dc:a6:32:00:00:01", ip: "10.0.0.11", role: "server" },
-            { name: "pi2", mac: "dc:a6:32:00:00:02", ip: "10.0.0.12", role: "server" },
-            { name: "pi3", mac: "dc:a6:32:00:00:03", ip: "10.0.0.13", role: "server" },
-            { name: "pi4", mac: "dc:a6:32:00:00:04", ip: "10.0.0.14", role: "agent" },
-            { name: "pi5", mac: "dc:a6:32:00:00:05", ip: "10.0.0.15", role: "agent" },
-        ],
-    }).plan;
+    return parseAddressPlan(clusterRawPlan()).plan;
 }
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";

@@ -84,7 +84,7 @@ describe("network renderers", () => {
 
         it("forwards only to the configured forwarders, in order", () => {
             assert.match(renderNamedOptions(loadPlan("large")),
-                /\n {4}forwarders \{\n {8}192\.168\.50\.1;\n {8}9\.9\.9\.9;\n {4}\};\n {4}forward only;\n/);
+                /\n {4}forwarders \{\n {8}192\.168\.50\.1;\n {8}192\.0\.2\.53;\n {4}\};\n {4}forward only;\n/);
         });
 
         it("never listens on the WAN side or on IPv6", () => {
