@@ -1,5 +1,6 @@
 // Pulumi mocks shared by the component tests: records every resource registration so
 // tests can assert inputs and parentage, and fails on any provider call it does not know.
+import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface RecordedResource {
@@ -105,4 +106,20 @@ export function byUrn(urn: string): RecordedResource | undefined {
 export function reset(): void {
     recorded.length = 0;
     registrations.clear();
+}
+
+/** Name of the resource a registration was parented to. */
+export function parentName(r: RecordedResource): string {
+    const p = byUrn(r.parent);
+    assert.ok(p, `${r.name}: parent ${r.parent} is a recorded resource`);
+    return p.name;
+}
+
+/** Names of the resources a registration told the engine it depends on, sorted. */
+export function dependsOn(r: RecordedResource): string[] {
+    return r.dependencies.map((u) => {
+        const d = byUrn(u);
+        assert.ok(d, `${r.name}: dependency ${u} is a recorded resource`);
+        return d.name;
+    }).sort();
 }

@@ -2,7 +2,7 @@
 // order through the dependencies each registration sent the engine, the scripts and
 // connections, secrets, providers and Helm release arguments. Mocks first, then the code.
 import * as assert from "assert";
-import { byUrn, find, isSecret, recorded, RecordedResource, reset, resolve, stdoutHooks } from "../mocks";
+import { byUrn, dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks } from "../mocks";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import type * as K3sModule from "../../components/k3sCluster";
@@ -58,20 +58,7 @@ function plain(v: any): any {
 const cmd = (name: string) => one(COMMAND, name);
 const inputs = (name: string) => plain(cmd(name).inputs);
 
-function parentName(r: RecordedResource): string {
-    const p = byUrn(r.parent);
-    assert.ok(p, `${r.name}: parent ${r.parent} is a recorded resource`);
-    return p.name;
-}
 
-/** Names of the resources this registration told the engine it depends on. */
-function dependsOn(r: RecordedResource): string[] {
-    return r.dependencies.map((u) => {
-        const d = byUrn(u);
-        assert.ok(d, `${r.name}: dependency ${u} is a recorded resource`);
-        return d.name;
-    }).sort();
-}
 
 /** Whether `r` waits for `name`, directly or through other dependencies. */
 function waitsFor(r: RecordedResource, name: string, seen = new Set<string>()): boolean {

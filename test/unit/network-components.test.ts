@@ -1,7 +1,7 @@
 // The network components under Pulumi mocks: which resources, their names, parents,
 // dependencies, scripts and content. Mocks first, then the code under test.
 import * as assert from "assert";
-import { byUrn, find, isSecret, recorded, RecordedResource, reset, resolve } from "../mocks";
+import { dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve } from "../mocks";
 import * as pulumi from "@pulumi/pulumi";
 import type * as GatewayModule from "../../components/gateway";
 import { sha256 } from "../../components/hostOps";
@@ -50,19 +50,7 @@ describe("network components (mocks)", () => {
         return rs[0];
     }
 
-    function parentName(r: RecordedResource): string {
-        const p = byUrn(r.parent);
-        assert.ok(p, `${r.name}: parent ${r.parent} is a recorded resource`);
-        return p.name;
-    }
 
-    function dependsOn(r: RecordedResource): string[] {
-        return r.dependencies.map((u) => {
-            const d = byUrn(u);
-            assert.ok(d, `${r.name}: dependency ${u} is a recorded resource`);
-            return d.name;
-        }).sort();
-    }
 
     it("registers exactly the gateway's components and commands", () => {
         assert.deepStrictEqual(recorded.map((r) => `${r.type} ${r.name}`).sort(), [
