@@ -7,6 +7,7 @@ import { Gateway } from "./components/gateway";
 import { K3sCluster } from "./components/k3sCluster";
 import { MetalLB } from "./components/metallb";
 import { Traefik } from "./components/traefik";
+import { StackOutputs } from "./outputs";
 
 const { plan, sshPrivateKey } = loadConfig();
 
@@ -24,12 +25,15 @@ function deployCluster(): pulumi.Output<string> {
     return pulumi.secret(cluster.kubeconfig);
 }
 
-/** Admin kubeconfig (secret) whose server is the API name, never 127.0.0.1; absent when K3s is off. */
-export const kubeconfig = plan.k3s.enabled ? deployCluster() : undefined;
-export const apiEndpoint = `https://${apiFqdn(plan)}:${plan.ports.api}`;
-export const vip = plan.wan.vip;
-export const ingressIp = plan.ingressIp;
-export const metallbPool = `${plan.metallbPool.start}-${plan.metallbPool.end}`;
-export const domain = plan.domain;
-export const nodes = Object.fromEntries(plan.nodes.map((n) => [n.name, { ip: n.ip, role: n.role }]));
-export const gateway = { hostname: plan.gateway.hostname, lanAddress: plan.gateway.lanAddress, vip: plan.wan.vip };
+const outputs: StackOutputs = {
+    // Only with K3s on: an undefined export would be a warning on every run.
+    ...plan.k3s.enabled ? { kubeconfig: deployCluster() } : {},
+    apiEndpoint: `https://${apiFqdn(plan)}:${plan.ports.api}`,
+    vip: plan.wan.vip,
+    ingressIp: plan.ingressIp,
+    metallbPool: `${plan.metallbPool.start}-${plan.metallbPool.end}`,
+    domain: plan.domain,
+    nodes: Object.fromEntries(plan.nodes.map((n) => [n.name, { ip: n.ip, role: n.role }])),
+    gateway: { hostname: plan.gateway.hostname, lanAddress: plan.gateway.lanAddress, vip: plan.wan.vip },
+};
+export = outputs;

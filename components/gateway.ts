@@ -139,8 +139,8 @@ export class Gateway extends pulumi.ComponentResource {
         this.packages = hostScript(`${name}-packages`, {
             connection,
             create: installPackagesScript(GATEWAY_PACKAGES),
+            // The list is in the script's text: adding a package is an in-place update.
             delete: removePackagesScript(),
-            triggers: [GATEWAY_PACKAGES.join(" ")],
         }, { parent: this });
         this.forwarding = hostFile(`${name}-forwarding`, {
             connection, file: forwardingFile(), content: renderForwardingSysctl(),

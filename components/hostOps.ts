@@ -43,8 +43,11 @@ export interface HostFileArgs {
 
 /**
  * Installs one file on a host: checked by its daemon's checker, moved into place
- * atomically, activated; re-run only when the content changes (triggers on its hash);
- * on delete the host's original file comes back.
+ * atomically, activated; on delete the host's original file comes back.
+ *
+ * No `triggers`: in @pulumi/command 1.x a changed trigger REPLACES the command (the new
+ * one is created, then the old one's delete restores the original file). The content
+ * travels as `stdin`, and a changed stdin is an in-place update that runs `update`.
  */
 export function hostFile(name: string, args: HostFileArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
     const install = sudoScript(installFileScript(args.file));
@@ -52,12 +55,9 @@ export function hostFile(name: string, args: HostFileArgs, opts: pulumi.CustomRe
     return new command.remote.Command(name, {
         connection: connectionArgs(args.connection),
         create: install,
-        // With `update` set, a content change updates the resource in place instead of
-        // replacing it (a replace would run the old resource's delete after the new create).
         update: install,
         delete: sudoScript(removeFileScript(args.file)),
         stdin: content,
-        triggers: [content.apply(sha256)],
         logging: args.secret ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,
     }, opts);
@@ -65,7 +65,7 @@ export function hostFile(name: string, args: HostFileArgs, opts: pulumi.CustomRe
 
 export interface HostScriptArgs {
     readonly connection: HostConnection;
-    /** Runs as root on create and whenever `triggers` change. Starts with `set -eu`. */
+    /** Runs as root on create and again whenever its text or stdin changes. Starts with `set -eu`. */
     readonly create: string;
     /** Runs as root on delete; undoes `create`. */
     readonly delete?: string;
@@ -74,11 +74,20 @@ export interface HostScriptArgs {
     readonly secretStdin?: boolean;
     /** The script prints a secret (a kubeconfig): stdout is kept secret and nothing is logged. */
     readonly secretStdout?: boolean;
+    /**
+     * Values whose change must re-run `create` as a NEW command (a replacement). Only for
+     * steps without `delete`: a replacement runs the old command's delete right after the
+     * new create, which would undo the step. Put versions and hashes in the script text
+     * instead, where a change is an in-place update.
+     */
     readonly triggers?: pulumi.Input<unknown>[];
 }
 
 /** A step that is not a file: package installs, runtime sysctls, joins, drains. */
 export function hostScript(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    if (args.triggers !== undefined && args.delete !== undefined) {
+        throw new Error(`${name}: a step with a delete cannot have triggers; a changed trigger replaces the command and its delete undoes the step`);
+    }
     const create = sudoScript(args.create);
     return new command.remote.Command(name, {
         connection: connectionArgs(args.connection),

@@ -140,10 +140,9 @@ export class K3sCluster extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [token, config] });
             const member = node.name === first.name ? undefined : hostScript(`${name}-${node.name}-member`, {
                 connection: firstConnection,
-                create: nodeReadyScript(node.name),
+                // Re-runs in place after an upgrade or a config change restarted the node.
+                create: nodeReadyScript(node.name, plan.k3s.version, sha256(configText)),
                 delete: removeNodeScript(node.name),
-                // Wait for Ready again after an upgrade or a config change restarted the node.
-                triggers: [plan.k3s.version, sha256(configText)],
             }, { parent: this, dependsOn: [install, ...after] });
             return nodes[node.name] = { prepare, booted, token, config, install, member };
         };

@@ -2,7 +2,7 @@
 # Deploys the lab stack into the running lab: with the Pulumi CLI when the toolchain is
 # set up (scripts/lab-stack.sh up), otherwise through the lab's SSH engine, which runs the
 # same program and executes each of its remote commands over SSH exactly as the command
-# provider would (test/integration/sshEngine.ts). Prints the stack outputs either way.
+# provider would (lab/engine/sshEngine.ts). Prints the stack outputs either way.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/toolchain-env.sh
@@ -11,4 +11,4 @@ if homecloud_toolchain_ready; then
   exec bash scripts/lab-stack.sh up
 fi
 echo "lab-deploy: no Pulumi CLI here ($(homecloud_toolchain_missing | tr '\n' ' ')); applying the program with the lab's SSH engine"
-exec npx ts-node test/integration/sshEngine.ts up
+exec npx ts-node lab/engine/sshEngine.ts up

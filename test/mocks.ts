@@ -2,6 +2,7 @@
 // tests can assert inputs and parentage, and fails on any provider call it does not know.
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { Registration, tapRegistrations } from "../lab/engine/monitorTap";
 
 export interface RecordedResource {
     readonly type: string;
@@ -21,6 +22,8 @@ export interface RecordedResource {
     provider: string;
     /** Outputs the registration asked the engine to keep secret (`additionalSecretOutputs`). */
     additionalSecretOutputs: string[];
+    /** Inputs whose change replaces the resource (`replaceOnChanges`, e.g. `triggers[*]`). */
+    replaceOnChanges: string[];
 }
 
 /**
@@ -40,10 +43,11 @@ pulumi.runtime.setMocks({
             inputs: args.inputs,
             urn: `urn:pulumi:test::homecloud::${args.type}::${args.name}`,
             parent: sent?.parent ?? "",
-            dependencies: sent?.dependencies ?? [],
+            dependencies: [...sent?.dependencies ?? []],
+            replaceOnChanges: [...sent?.replaceOnChanges ?? []],
             registeredUrn: "",
             provider: args.provider ?? "",
-            additionalSecretOutputs: sent?.additionalSecretOutputs ?? [],
+            additionalSecretOutputs: [...sent?.additionalSecretOutputs ?? []],
         });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
@@ -62,26 +66,17 @@ pulumi.runtime.setMocks({
     },
 }, "homecloud", "test", false);
 
-// The registration request carries parent and dependencies; record them on the way in and
-// the URN the mock monitor assigns on the way out.
-const registrations = new Map<string, { parent: string; dependencies: string[]; additionalSecretOutputs: string[] }>();
-const monitor = pulumi.runtime.getMonitor() as any;
-const registerResource = monitor.registerResource.bind(monitor);
-monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) => {
-    const key = `${req.getType()}::${req.getName()}`;
-    registrations.set(key, {
-        parent: req.getParent(),
-        dependencies: req.getDependenciesList(),
-        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-    });
-    return registerResource(req, (err: unknown, resp: any) => {
-        const r = recorded.find((x) => `${x.type}::${x.name}` === key && x.registeredUrn === "");
-        if (r && resp) {
-            r.registeredUrn = resp.getUrn();
+// The registration request carries parent, dependencies and options; record them on the
+// way in and the URN the mock monitor assigns on the way out.
+const registrations = new Map<string, Registration>();
+tapRegistrations(
+    (r) => registrations.set(`${r.type}::${r.name}`, r),
+    (r, urn) => {
+        const rec = recorded.find((x) => `${x.type}::${x.name}` === `${r.type}::${r.name}` && x.registeredUrn === "");
+        if (rec) {
+            rec.registeredUrn = urn;
         }
-        callback(err, resp);
     });
-};
 
 /** Resolves an Output for assertions (mocks run with preview=false, so apply fires). */
 export function resolve<T>(o: pulumi.Input<T> | undefined): Promise<pulumi.Unwrap<T>> {

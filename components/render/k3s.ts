@@ -439,14 +439,27 @@ function checkNodeName(node: string): string {
     return node;
 }
 
-/** Run on the first server: waits until the node has registered and is Ready. */
-export function nodeReadyScript(node: string): string {
+/**
+ * Run on the first server: waits until the node has registered, runs `version` and is
+ * Ready. The version and the hash of the node's config.yaml are part of the script's
+ * text, so an upgrade or a config change (both restart K3s on the node) re-runs it as an
+ * in-place update; never as a replacement, whose delete would drain and remove the node.
+ */
+export function nodeReadyScript(node: string, version: string, configSha256: string): string {
+    if (!VERSION.test(version)) {
+        throw new RangeError(`K3s version ${JSON.stringify(version)} is not a release such as v1.31.4+k3s1`);
+    }
+    if (!/^[0-9a-f]{64}$/.test(configSha256)) {
+        throw new RangeError(`config hash ${JSON.stringify(configSha256)} is not a sha256 hex digest`);
+    }
     return `set -eu
 node=${sh(checkNodeName(node))}
-${waitLoop(`[ -n "$(${K3S_BIN} kubectl get node "$node" --ignore-not-found -o name 2>/dev/null)" ]`,
-        `homecloud: ${node} did not register with the cluster within ${WAIT_SECONDS} s; see journalctl -u k3s or -u k3s-agent on ${node}`)}
+version=${sh(version)}
+# The node's config.yaml has sha256 ${configSha256}; a change restarts K3s there.
+${waitLoop(`[ "$(${K3S_BIN} kubectl get node "$node" --ignore-not-found -o jsonpath='{.status.nodeInfo.kubeletVersion}' 2>/dev/null)" = "$version" ]`,
+        `homecloud: ${node} did not register with the cluster running ${version} within ${WAIT_SECONDS} s; see journalctl -u k3s or -u k3s-agent on ${node}`)}
 ${K3S_BIN} kubectl wait --for=condition=Ready "node/$node" --timeout=${WAIT_SECONDS}s
-echo "homecloud: $node is Ready"
+echo "homecloud: $node is Ready with $version"
 `;
 }
 

@@ -55,7 +55,7 @@ function assertSshFromLan(): void {
 
 function engine(mode: "up" | "destroy", label: string, env: NodeJS.ProcessEnv = {}): string {
     const t = Date.now();
-    const r = run("npx", ["ts-node", "test/integration/sshEngine.ts", mode], {
+    const r = run("npx", ["ts-node", "lab/engine/sshEngine.ts", mode], {
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", ...env }, timeout: 600_000,
     });
     const secs = ((Date.now() - t) / 1000).toFixed(1);
@@ -280,15 +280,15 @@ describe("homecloud on the lab (SSH engine)", function () {
             const longer = stack((y) => y.replace("homecloud:leaseSeconds: 600", "homecloud:leaseSeconds: 900"));
             const s = summaryOf(engine("up", "update-up", { SSH_ENGINE_STACK_FILE: longer }));
             assert.deepStrictEqual({ created: s.created, updated: s.updated, deleted: s.deleted }, { created: 0, updated: 1, deleted: 0 });
-            assert.match(fs.readFileSync(path.join(RUN_DIR, "update-up.log"), "utf8"), /^updated gateway-dhcp-config$/m);
+            assert.match(fs.readFileSync(path.join(RUN_DIR, "update-up.log"), "utf8"), /^updated gateway-dhcp-config \[diff: ~stdin\]$/m);
             assert.match(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf"), /900/);
             const updatedSha = keaSha();
             assert.ok(!fp.files.includes(updatedSha.split(" ")[0]), "the Kea file did not change");
-            const recorded = JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].inputsHash;
+            const recorded = JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].prints;
 
             const broken = stack((y) => y.replace("homecloud:leaseSeconds: 600", "homecloud:leaseSeconds: 1200")
                 .replace("homecloud:lanInterface: lan0", "homecloud:lanInterface: nosuch0"));
-            const r = run("npx", ["ts-node", "test/integration/sshEngine.ts", "up"], {
+            const r = run("npx", ["ts-node", "lab/engine/sshEngine.ts", "up"], {
                 env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", SSH_ENGINE_STACK_FILE: broken }, timeout: 300_000,
             });
             assert.strictEqual(r.code, 1, `a rejected command must fail the run:\n${r.stdout}${r.stderr}`);
@@ -296,14 +296,14 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.match(r.stderr, /rejected by its checker; the running configuration is untouched/);
             assert.match(r.stderr, /interface 'nosuch0' doesn't exist/);
             assert.strictEqual(keaSha(), updatedSha, "the rejected Kea config reached the gateway");
-            assert.strictEqual(JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].inputsHash, recorded,
+            assert.deepStrictEqual(JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].prints, recorded,
                 "the failed command was recorded");
         });
 
         it("back to the stack: the same files as before; a resource no longer declared is deleted", () => {
             const state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
             state.resources["zz-orphan"] = {
-                inputsHash: "x", delete: "echo orphan > /tmp/homecloud-orphan-deleted",
+                prints: {}, delete: "echo orphan > /tmp/homecloud-orphan-deleted", dependsOn: [],
                 connection: { host: GW_LAN, port: 22, user: "pi" }, order: state.nextOrder + 1000, stdout: "", stderr: "",
             };
             fs.writeFileSync(stateFile, JSON.stringify(state));
@@ -311,7 +311,7 @@ describe("homecloud on the lab (SSH engine)", function () {
             const s = summaryOf(out);
             assert.strictEqual(s.failed, 0);
             assert.strictEqual(s.deleted, 1);
-            assert.match(out, /^updated gateway-dhcp-config$/m);
+            assert.match(out, /^updated gateway-dhcp-config \[diff: ~stdin\]$/m);
             assert.match(out, /^deleted zz-orphan$/m);
             assert.strictEqual(execOk("gw", "cat", "/tmp/homecloud-orphan-deleted").trim(), "orphan");
             execOk("gw", "rm", "-f", "/tmp/homecloud-orphan-deleted");
@@ -330,23 +330,31 @@ describe("homecloud on the lab (SSH engine)", function () {
         const stateFile = path.join(RUN_DIR, "ssh-engine-state.json");
         const changed = (log: string): string[] =>
             fs.readFileSync(path.join(RUN_DIR, log), "utf8").split("\n")
-                .filter((l) => /^(created|updated|deleted) /.test(l)).sort();
+                .filter((l) => /^(created|updated|replaced|deleted) /.test(l)).sort();
 
         it("adding a DHCP reservation touches only the Kea config and the zones that name it", () => {
             const f = path.join(RUN_DIR, "stack-extra-reservation.yaml");
             fs.writeFileSync(f, fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8").replace(
                 '    - { name: client, mac: "02:77:00:00:00:50", ip: 10.77.0.50 }',
                 '    - { name: client, mac: "02:77:00:00:00:50", ip: 10.77.0.50 }\n    - { name: printer, mac: "02:77:00:00:00:60", ip: 10.77.0.60 }'));
+            const threeUpdates = [
+                "updated gateway-dhcp-config [diff: ~stdin]",
+                "updated gateway-dns-forward-zone [diff: ~stdin]",
+                "updated gateway-dns-reverse-zone [diff: ~stdin]",
+            ];
             engine("up", "reservation-up", { SSH_ENGINE_STACK_FILE: f });
-            assert.deepStrictEqual(changed("reservation-up.log"), [
-                "updated gateway-dhcp-config", "updated gateway-dns-forward-zone", "updated gateway-dns-reverse-zone",
-            ]);
+            assert.deepStrictEqual(changed("reservation-up.log"), threeUpdates, "3 updates, no replacement, no delete");
             assert.match(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf"), /"hw-address": "02:77:00:00:00:60"/);
+            // What the replacement broke with the real engine: Kea stopped on Debian's stock
+            // file, the zone directory deleted (named answered from memory until a restart).
+            execOk("gw", "systemctl", "is-active", "kea-dhcp4-server");
+            execOk("gw", "systemctl", "restart", "named");
+            execOk("gw", "rndc", "status");
             assert.strictEqual(digShort("client", `@${GW_LAN}`, `printer.${DOMAIN}`, "A"), "10.77.0.60");
+            assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", "10.77.0.60"), `printer.${DOMAIN}.`);
+            checkDhcp();
             engine("up", "reservation-back");
-            assert.deepStrictEqual(changed("reservation-back.log"), [
-                "updated gateway-dhcp-config", "updated gateway-dns-forward-zone", "updated gateway-dns-reverse-zone",
-            ]);
+            assert.deepStrictEqual(changed("reservation-back.log"), threeUpdates);
         });
 
         it("keeps no SSH key in its state file", () => {
@@ -356,6 +364,39 @@ describe("homecloud on the lab (SSH engine)", function () {
             for (const line of keyBody) {
                 assert.ok(!state.includes(line), "a line of the private key is in the engine's state");
             }
+        });
+        after(assertSshFromLan);
+    });
+
+    describe("7d: the engine follows the command provider's replacement semantics", () => {
+        const replay = (shape: "old" | "current", content: string, label: string): string => engine("up", label, {
+            SSH_ENGINE_PROGRAM: path.join(REPO, "test/integration/fixtures/replayProgram"),
+            SSH_ENGINE_STATE: path.join(RUN_DIR, `replay-${shape}.json`),
+            REPLAY_SHAPE: shape, REPLAY_CONTENT: content,
+        });
+        const replayFile = (): Result => exec("gw", "cat", "/etc/homecloud-replay.conf");
+
+        it("the old hostFile shape (triggers on the content hash): a content change replaces it, and the old delete undoes the new file", () => {
+            assert.match(replay("old", "first\n", "replay-old-1"), /^created replay-file$/m);
+            assert.strictEqual(replayFile().stdout, "first\n");
+            const out = replay("old", "second\n", "replay-old-2");
+            assert.match(out, /^replaced replay-file \[diff: ~stdin,triggers\]$/m);
+            assert.match(out, /^deleted replay-file \(replaced\)$/m);
+            assert.ok(out.indexOf("replaced replay-file") < out.indexOf("deleted replay-file (replaced)"), "create before delete");
+            assert.notStrictEqual(replayFile().code, 0, "the old delete left the file in place; the real engine removes it");
+            engine("destroy", "replay-old-destroy", { SSH_ENGINE_STATE: path.join(RUN_DIR, "replay-old.json") });
+        });
+
+        it("today's hostFile: the same change is one in-place update and the file stays", () => {
+            assert.match(replay("current", "first\n", "replay-current-1"), /^created replay-file$/m);
+            const out = replay("current", "second\n", "replay-current-2");
+            assert.match(out, /^updated replay-file \[diff: ~stdin\]$/m);
+            assert.doesNotMatch(out, /^(replaced|deleted) /m);
+            assert.strictEqual(replayFile().stdout, "second\n");
+            engine("destroy", "replay-current-destroy", { SSH_ENGINE_STATE: path.join(RUN_DIR, "replay-current.json") });
+            assert.notStrictEqual(replayFile().code, 0, "destroy removes the file");
+            const leftovers = run("lab/exec", ["gw", "sh", "-c", "ls -A /var/lib/homecloud/original/etc 2>/dev/null | grep -c replay || true"]);
+            assert.strictEqual(leftovers.stdout.trim(), "0");
         });
         after(assertSshFromLan);
     });

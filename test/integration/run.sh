@@ -47,7 +47,7 @@ rm -rf "$RUN_DIR/before" "$RUN_DIR/after"
 snapshot "$RUN_DIR/before"
 
 t=$(now)
-npx ts-node test/integration/sshEngine.ts up | tee "$RUN_DIR/first-up.log"
+npx ts-node lab/engine/sshEngine.ts up | tee "$RUN_DIR/first-up.log"
 first_up=$(since "$t")
 
 rc=0

@@ -1,25 +1,16 @@
 // The whole program (index.ts) under mocks, with the example stack for real Pis.
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { find, isSecret, recorded, resolve, stdoutHooks } from "../mocks";
+import { runProgram, stackFile } from "../program";
+import type { StackOutputs } from "../../outputs";
 import { SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
 describe("program (index.ts) with Pulumi.dev.yaml", () => {
-    let program: typeof import("../../index");
+    let program: StackOutputs;
     before(async () => {
-        const stack = parse(fs.readFileSync(path.join(__dirname, "../../Pulumi.dev.yaml"), "utf8")).config as Record<string, unknown>;
-        const config: Record<string, string> = {};
-        for (const [k, v] of Object.entries(stack)) {
-            config[k] = typeof v === "string" ? v : JSON.stringify(v);
-        }
-        config["homecloud:sshPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nprogram-test\n-----END OPENSSH PRIVATE KEY-----\n";
-        pulumi.runtime.setAllConfig(config, ["homecloud:sshPrivateKey"]);
         stdoutHooks.push((r) => r.name === "k3s-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
-        recorded.length = 0;
-        program = await import("../../index");
+        program = (await runProgram(stackFile("Pulumi.dev.yaml"))).outputs;
     });
 
     it("exports the documented stack outputs", async () => {

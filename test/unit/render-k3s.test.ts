@@ -219,7 +219,7 @@ users:
             "wait ready server": waitReadyScript("server"),
             "wait ready agent": waitReadyScript("agent"),
             "etcd snapshot": etcdSnapshotScript(snapshotName(version)),
-            "node ready": nodeReadyScript("pi2"),
+            "node ready": nodeReadyScript("pi2", version, "0".repeat(64)),
             "remove node": removeNodeScript("pi2"),
             "read kubeconfig": readKubeconfigScript(),
         };
@@ -279,7 +279,7 @@ fi
             assert.match(readKubeconfigScript(), /\ncat "\$kubeconfig"\n$/);
             assert.doesNotMatch(readKubeconfigScript().replace(/\ncat "\$kubeconfig"\n$/, ""), /^\s*(echo|cat)\b(?!.*>&2)/m,
                 "only the kubeconfig itself goes to stdout");
-            assert.match(nodeReadyScript("pi2"), /\n\/usr\/local\/bin\/k3s kubectl wait --for=condition=Ready "node\/\$node" --timeout=300s\n/);
+            assert.match(nodeReadyScript("pi2", version, "0".repeat(64)), /\n\/usr\/local\/bin\/k3s kubectl wait --for=condition=Ready "node\/\$node" --timeout=300s\n/);
         });
 
         it("only servers take a snapshot; airgap downloads nothing", () => {

@@ -1,9 +1,13 @@
 // The lab's "SSH engine": runs the REAL program (index.ts) under pulumi.runtime.setMocks and
-// plays the command provider: every `command:remote:Command` the components build is
-// executed for real over SSH (create / update / delete, stdin piped in), with a small state
-// file deciding create vs update vs nothing, and orphan deletes in reverse order.
+// plays the Pulumi engine with the command provider: every `command:remote:Command` the
+// components build runs for real over SSH. What runs when follows the real engine and
+// provider rule by rule (commandSemantics.ts, each rule citing its source): a new command
+// runs `create`; a changed input runs `update` (else `create`) with the new inputs; a
+// changed replaceOnChanges input (`triggers`) REPLACES it: the new one's `create` runs, and
+// after every create and update the OLD one's `delete`, with its old inputs; removed
+// commands run their delete; deletes go in reverse dependency order.
 //
-//   npx ts-node --transpile-only test/integration/sshEngine.ts up|destroy
+//   npx ts-node --transpile-only lab/engine/sshEngine.ts up|destroy
 //
 // Env: SSH_ENGINE_STATE (state file), SSH_ENGINE_FORCE=1 (re-run every create),
 // SSH_ENGINE_PROGRAM (module to import instead of ../../index), SSH_ENGINE_STACK_FILE,
@@ -16,6 +20,9 @@ import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 
+import { CommandAction, deleteOrder, InputPrints, planCommand, printInputs, scriptFor, unwrapSecrets } from "./commandSemantics";
+import { Registration, tapRegistrations } from "./monitorTap";
+
 const REPO = path.resolve(__dirname, "..", "..");
 const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";
 const STATE_FILE = process.env.SSH_ENGINE_STATE ?? path.join(RUN_DIR, "ssh-engine-state.json");
@@ -26,9 +33,13 @@ const COMMAND_TYPE = "command:remote:Command";
 
 interface Conn { host: string; port: number; user: string; dialErrorLimit?: number }
 interface Entry {
-    inputsHash: string;
+    /** A hash per input, never the values: the state file holds no secret. */
+    prints: InputPrints;
+    /** The delete script of this version of the command [del]. */
     delete?: string;
     connection: Conn;
+    /** Commands this one waited for: it is deleted before them. */
+    dependsOn: string[];
     order: number;
     stdout: string;
     stderr: string;
@@ -36,7 +47,7 @@ interface Entry {
 interface State { nextOrder: number; resources: Record<string, Entry> }
 
 const t0 = Date.now();
-const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, forced: 0, failed: 0 };
+const counts = { created: 0, updated: 0, replaced: 0, unchanged: 0, deleted: 0, forced: 0, failed: 0 };
 let remoteCommands = 0;
 let failed = false;
 const failures: string[] = [];
@@ -61,31 +72,6 @@ function saveState(s: State): void {
     const tmp = `${STATE_FILE}.tmp.${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify(s, null, 2), { mode: 0o600 });
     fs.renameSync(tmp, STATE_FILE);
-}
-
-/** Mock inputs carry secrets as {sig, value}; the provider sees plain values. */
-function unwrap(v: any): any {
-    if (Array.isArray(v)) {
-        return v.map(unwrap);
-    }
-    if (v && typeof v === "object") {
-        if (v[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
-            return unwrap(v.value);
-        }
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
-    }
-    return v;
-}
-
-function hashInputs(i: any): string {
-    const c = i.connection ?? {};
-    return crypto.createHash("sha256").update(JSON.stringify({
-        create: i.create ?? null,
-        update: i.update ?? null,
-        stdin: i.stdin ?? null,
-        triggers: i.triggers ?? null,
-        host: c.host, port: c.port, user: c.user,
-    })).digest("hex");
 }
 
 let keyDir: string | undefined;
@@ -142,37 +128,38 @@ function labKey(): string {
     return fs.readFileSync(KEY_FILE, "utf8");
 }
 
-async function runDelete(name: string, e: Entry, key: string): Promise<boolean> {
+async function runDelete(label: string, e: Entry, key: string): Promise<boolean> {
     if (e.delete !== undefined && e.delete !== null) {
         const r = await runRemote(e.connection, key, e.delete, undefined);
         if (r.code !== 0) {
-            log(`FAILED delete ${name} (exit ${r.code})`);
+            log(`FAILED delete ${label} (exit ${r.code})`);
             process.stderr.write(r.stderr);
-            failures.push(name);
+            failures.push(label);
             counts.failed++;
             return false;
         }
     }
     counts.deleted++;
-    log(`deleted ${name}`);
+    log(`deleted ${label}`);
     return true;
 }
 
-async function deleteAll(state: State, names: string[], key: string): Promise<void> {
-    const ordered = names.sort((a, b) => state.resources[b].order - state.resources[a].order);
-    for (const n of ordered) {
-        if (await runDelete(n, state.resources[n], key)) {
-            delete state.resources[n];
-            saveState(state);
-        } else {
-            return;
+/** Deletes, dependents before what they depended on, newest first otherwise [eng]; stops at a failure. */
+async function deleteAll(items: { name: string; label: string; entry: Entry; done: () => void }[], key: string): Promise<boolean> {
+    const ordered = deleteOrder([...items].sort((a, b) => a.entry.order - b.entry.order)
+        .map((i) => ({ ...i, dependsOn: i.entry.dependsOn ?? [] })));
+    for (const i of ordered) {
+        if (!await runDelete(i.label, i.entry, key)) {
+            return false;
         }
+        i.done();
     }
+    return true;
 }
 
 function summary(mode: string): void {
     const wall = ((Date.now() - t0) / 1000).toFixed(1);
-    log(`summary ${mode}: created=${counts.created} updated=${counts.updated} unchanged=${counts.unchanged} ` +
+    log(`summary ${mode}: created=${counts.created} updated=${counts.updated} replaced=${counts.replaced} unchanged=${counts.unchanged} ` +
         `deleted=${counts.deleted} forced=${counts.forced} failed=${counts.failed} ` +
         `remote-commands=${remoteCommands} wall=${wall}s`);
 }
@@ -199,7 +186,9 @@ async function up(): Promise<void> {
     const pending = new Set<Promise<unknown>>();
     /** URNs whose registration has completed (the engine answered), for the order check. */
     const completed = new Set<string>();
-    const sent = new Map<string, { parent: string; dependencies: string[] }>();
+    const sent = new Map<string, Registration>();
+    /** Old versions of replaced commands, deleted after every create and update [eng]. */
+    const replaced: { name: string; entry: Entry }[] = [];
     let order = state.nextOrder;
     const orderViolations: string[] = [];
     const doneCommands = new Set<string>();
@@ -257,32 +246,35 @@ async function up(): Promise<void> {
                 }
                 log(`  start ${name}${effective.length ? ` (after ${effective.join(",")})` : ""}`);
                 seen.add(name);
-                const i = unwrap(args.inputs);
+                const i = unwrapSecrets(args.inputs);
                 const conn: Conn = {
                     host: i.connection.host, port: i.connection.port ?? 22, user: i.connection.user ?? "root",
                     dialErrorLimit: i.connection.dialErrorLimit,
                 };
-                const hash = hashInputs(i);
+                const prints = printInputs(args.inputs);
                 const prev = state.resources[name];
-                let action: "created" | "updated" | "unchanged" | "forced";
-                let script: string | undefined;
-                if (!prev) {
-                    action = "created";
-                    script = i.create;
-                } else if (prev.inputsHash !== hash) {
-                    action = "updated";
-                    script = i.update ?? i.create;
-                } else if (FORCE) {
+                const reg = sent.get(`${args.type}::${name}`);
+                const plan = planCommand(prev?.prints, prints, reg?.replaceOnChanges ?? []);
+                const labels: Record<CommandAction, "created" | "updated" | "replaced" | "unchanged"> = {
+                    create: "created", update: "updated", replace: "replaced", same: "unchanged",
+                };
+                let action: "created" | "updated" | "replaced" | "unchanged" | "forced" = labels[plan.action];
+                let script = scriptFor(plan.action, i);
+                if (plan.action === "same" && FORCE) {
                     action = "forced";
                     script = i.create;
-                } else {
-                    action = "unchanged";
                 }
                 if (failed && action !== "unchanged") {
                     throw new Error(`${name}: not run, an earlier command failed`);
                 }
-                let stdout = prev?.stdout ?? "";
-                let stderr = prev?.stderr ?? "";
+                let stdout = plan.action === "same" ? prev?.stdout ?? "" : "";
+                let stderr = plan.action === "same" ? prev?.stderr ?? "" : "";
+                if (plan.action === "replace" && reg?.deleteBeforeReplace) {
+                    if (!await runDelete(`${name} (replaced, delete before replace)`, prev!, labKey())) {
+                        failed = true;
+                        throw new Error(`${name}: remote command exited (delete before replace)`);
+                    }
+                }
                 if (script !== undefined && script !== null) {
                     const r = await runRemote(conn, i.connection.privateKey, script, i.stdin);
                     if (r.code !== 0) {
@@ -296,15 +288,18 @@ async function up(): Promise<void> {
                     stdout = r.stdout;
                     stderr = r.stderr;
                 }
+                if (plan.action === "replace" && !reg?.deleteBeforeReplace) {
+                    replaced.push({ name, entry: prev! });
+                }
                 state.resources[name] = {
-                    inputsHash: hash, delete: i.delete ?? undefined, connection: conn,
-                    order: order++, stdout, stderr,
+                    prints, delete: i.delete ?? undefined, connection: conn,
+                    dependsOn: effective, order: order++, stdout, stderr,
                 };
                 state.nextOrder = order;
                 saveState(state);
                 counts[action]++;
                 doneCommands.add(name);
-                log(`${action} ${name}`);
+                log(`${action} ${name}${plan.changed.length ? ` [diff: ~${plan.changed.join(",")}]` : ""}`);
                 return { id, state: { ...args.inputs, stdout, stderr } };
             })();
             pending.add(work);
@@ -317,17 +312,7 @@ async function up(): Promise<void> {
     }, "homecloud", "lab", false);
 
     // Record what each registration waits on, and which URNs have been answered.
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const registerResource = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) => {
-        sent.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent(), dependencies: req.getDependenciesList() });
-        return registerResource(req, (err: unknown, resp: any) => {
-            if (resp) {
-                completed.add(resp.getUrn());
-            }
-            callback(err, resp);
-        });
-    };
+    tapRegistrations((r) => sent.set(`${r.type}::${r.name}`, r), (_r, urn) => completed.add(urn));
 
     const errors: unknown[] = [];
     process.on("unhandledRejection", (e) => { errors.push(e); });
@@ -363,10 +348,20 @@ async function up(): Promise<void> {
         cleanup();
         process.exit(1);
     }
-    // Resources from earlier runs the program no longer declares: delete, newest first.
+    // After every create and update: the old versions of replaced commands, and the
+    // commands the program no longer declares, dependents first [eng].
     const orphans = Object.keys(state.resources).filter((n) => !seen.has(n));
-    await deleteAll(state, orphans, labKey());
+    const ok = await deleteAll([
+        ...replaced.map(({ name, entry }) => ({ name: `${name} (replaced)`, label: `${name} (replaced)`, entry, done: () => undefined })),
+        ...orphans.map((name) => ({ name, label: name, entry: state.resources[name], done: () => { delete state.resources[name]; saveState(state); } })),
+    ], labKey());
     saveState(state);
+    if (!ok) {
+        summary("up");
+        log(`up FAILED: ${failures.join(", ")}`);
+        cleanup();
+        process.exit(1);
+    }
     summary("up");
     log(`outputs: ${JSON.stringify(await stackOutputs(exported), null, 2)}`);
     cleanup();
@@ -388,7 +383,9 @@ async function stackOutputs(exported: Record<string, unknown>): Promise<Record<s
 
 async function destroy(): Promise<void> {
     const state = loadState();
-    await deleteAll(state, Object.keys(state.resources), labKey());
+    await deleteAll(Object.keys(state.resources).map((name) => ({
+        name, label: name, entry: state.resources[name], done: () => { delete state.resources[name]; saveState(state); },
+    })), labKey());
     if (Object.keys(state.resources).length === 0) {
         state.nextOrder = 1;
     }

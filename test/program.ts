@@ -1,0 +1,45 @@
+// Runs the whole program (index.ts) under the mocks with a given stack configuration, as
+// often as a test needs: each run re-imports index.ts and records afresh.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { RecordedResource, recorded, resolve } from "./mocks";
+import type { StackOutputs } from "../outputs";
+
+const REPO = path.resolve(__dirname, "..");
+const INDEX = path.join(REPO, "index.ts");
+
+/** Stack configuration without the `homecloud:` prefix, values as YAML gives them. */
+export type StackConfig = Record<string, unknown>;
+
+/** A committed stack file's configuration, e.g. `stackFile("Pulumi.dev.yaml")`. */
+export function stackFile(file: string): StackConfig {
+    const config = parse(fs.readFileSync(path.join(REPO, file), "utf8")).config as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(/^homecloud:/, ""), v]));
+}
+
+export const TEST_SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nprogram-test\n-----END OPENSSH PRIVATE KEY-----\n";
+
+export interface ProgramRun {
+    readonly outputs: StackOutputs;
+    /** Every resource the run registered, in order. */
+    readonly resources: readonly RecordedResource[];
+}
+
+/** Runs index.ts with this configuration (plus a test SSH key) and waits for its outputs. */
+export async function runProgram(stack: StackConfig): Promise<ProgramRun> {
+    const config: Record<string, string> = {};
+    for (const [k, v] of Object.entries(stack)) {
+        config[`homecloud:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    config["homecloud:sshPrivateKey"] = TEST_SSH_KEY;
+    pulumi.runtime.setAllConfig(config, ["homecloud:sshPrivateKey"]);
+    recorded.length = 0;
+    delete require.cache[INDEX];
+    const outputs = (await import(INDEX)) as StackOutputs;
+    await Promise.all(Object.values(outputs).map((v) => resolve(v as pulumi.Input<unknown>)));
+    // Let registrations that hang off the outputs finish.
+    await new Promise((r) => setTimeout(r, 100));
+    return { outputs, resources: recorded.map((r) => ({ ...r })) };
+}

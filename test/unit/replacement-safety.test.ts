@@ -1,0 +1,130 @@
+// No ordinary change may replace a command whose delete undoes work: with @pulumi/command
+// 1.x a replacement creates the new command and then runs the OLD one's delete (restoring
+// the original Kea config, purging packages, draining a node). This walks every command
+// the whole program declares, for the committed stacks and a large plan with K3s on,
+// before and after ordinary changes, and plans each one the way the real engine does.
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { planCommand, printInputs } from "../../lab/engine/commandSemantics";
+import { installFileScript, removeFileScript, sudoScript } from "../../components/hostScripts";
+import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
+import { RecordedResource, recorded, resolve, stdoutHooks } from "../mocks";
+import { runProgram, StackConfig, stackFile } from "../program";
+
+const COMMAND = "command:remote:Command";
+
+/** The large cluster plan with two reservations and a forwarder, K3s on. */
+function largeStack(): StackConfig {
+    return {
+        ...clusterRawPlan(),
+        reservations: [
+            { name: "nas", mac: "00:11:32:00:00:01", ip: "10.0.0.30" },
+            { name: "printer", mac: "00:11:32:00:00:02", ip: "10.0.0.31" },
+        ],
+        dnsForwarders: ["192.0.2.53"],
+    };
+}
+
+/** The commands one run of the program declares, by name. */
+async function commandsOf(stack: StackConfig): Promise<Map<string, RecordedResource>> {
+    const { resources } = await runProgram(stack);
+    return new Map(resources.filter((r) => r.type === COMMAND).map((r) => [r.name, r]));
+}
+
+/** Commands with a delete that the change from `before` to `after` would replace. */
+function replacementHazards(before: Map<string, RecordedResource>, after: Map<string, RecordedResource>): string[] {
+    const hazards: string[] = [];
+    for (const [name, next] of after) {
+        const prev = before.get(name);
+        if (prev === undefined || prev.inputs.delete === undefined) {
+            continue;
+        }
+        const plan = planCommand(printInputs(prev.inputs), printInputs(next.inputs), next.replaceOnChanges);
+        if (plan.action === "replace") {
+            hazards.push(`${name} [${plan.replaceKeys.join(",")}]`);
+        }
+    }
+    return hazards.sort();
+}
+
+function updated(before: Map<string, RecordedResource>, after: Map<string, RecordedResource>): string[] {
+    return [...after].filter(([n, r]) => before.has(n) &&
+        planCommand(printInputs(before.get(n)!.inputs), printInputs(r.inputs), r.replaceOnChanges).action === "update")
+        .map(([n]) => n).sort();
+}
+
+const extraReservation = { name: "camera", mac: "02:77:00:00:00:61", ip: "10.0.0.61" };
+
+describe("replacement safety: no ordinary change replaces a command whose delete reverts the host", function () {
+    this.timeout(120_000);
+    before(() => {
+        stdoutHooks.push((r) => r.name === "k3s-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
+    });
+
+    it("no command with a delete has triggers, in any stack", async () => {
+        for (const stack of [stackFile("Pulumi.lab.yaml"), stackFile("Pulumi.dev.yaml"), largeStack()]) {
+            const commands = await commandsOf(stack);
+            assert.ok(commands.size >= 9);
+            for (const [name, r] of commands) {
+                assert.deepStrictEqual(r.replaceOnChanges, ["triggers[*]"], `${name}: the SDK marks triggers replace-on-change`);
+                if (r.inputs.delete !== undefined) {
+                    assert.strictEqual(r.inputs.triggers, undefined, `${name} has a delete and triggers`);
+                }
+            }
+        }
+    });
+
+    const changes: [string, () => StackConfig, (s: StackConfig) => StackConfig, string[]][] = [
+        ["lab: one more DHCP reservation", () => stackFile("Pulumi.lab.yaml"),
+            (s) => ({ ...s, reservations: [...s.reservations as object[], { ...extraReservation, ip: "10.77.0.61" }] }),
+            ["gateway-dhcp-config", "gateway-dns-forward-zone", "gateway-dns-reverse-zone"]],
+        ["lab: a longer lease", () => stackFile("Pulumi.lab.yaml"), (s) => ({ ...s, leaseSeconds: 900 }), ["gateway-dhcp-config"]],
+        ["dev: one more DHCP reservation", () => stackFile("Pulumi.dev.yaml"),
+            (s) => ({ ...s, reservations: [...s.reservations as object[], extraReservation] }),
+            ["gateway-dhcp-config", "gateway-dns-forward-zone", "gateway-dns-reverse-zone"]],
+        ["large: a K3s upgrade", largeStack, (s) => ({ ...s, k3sVersion: "v1.33.1+k3s1" }),
+            ["k3s-pi1-install", "k3s-pi2-install", "k3s-pi2-member", "k3s-pi3-install", "k3s-pi3-member",
+                "k3s-pi4-install", "k3s-pi4-member", "k3s-pi5-install", "k3s-pi5-member"]],
+        ["large: a new API name (every server's config.yaml)", largeStack, (s) => ({ ...s, apiName: "k8s" }),
+            ["gateway-dns-forward-zone", "k3s-pi1-config", "k3s-pi2-config", "k3s-pi2-member", "k3s-pi3-config", "k3s-pi3-member"]],
+        ["large: an air-gapped install", largeStack, (s) => ({ ...s, k3sInstall: "airgap" }),
+            ["k3s-pi1-install", "k3s-pi2-install", "k3s-pi3-install", "k3s-pi4-install", "k3s-pi5-install"]],
+        ["large: another forwarder and SSH port", largeStack, (s) => ({ ...s, dnsForwarders: ["192.0.2.53", "192.0.2.54"], sshPort: 2222 }),
+            [] /* every command's connection changes: checked below by count */],
+    ];
+    for (const [title, base, change, expectUpdated] of changes) {
+        it(`${title}: updates in place, replaces nothing that has a delete`, async () => {
+            const before = await commandsOf(base());
+            const after = await commandsOf(change(base()));
+            assert.deepStrictEqual(replacementHazards(before, after), []);
+            const u = updated(before, after);
+            if (expectUpdated.length > 0) {
+                assert.deepStrictEqual(u, expectUpdated);
+            } else {
+                assert.strictEqual(u.length, after.size, "a new SSH port updates every command");
+            }
+        });
+    }
+
+    it("catches the hazard it guards against: hostFile's old shape, triggers on the content hash", async () => {
+        const oldShape = async (content: string): Promise<Map<string, RecordedResource>> => {
+            recorded.length = 0;
+            const file = { path: "/etc/kea/kea-dhcp4.conf" };
+            const c = new command.remote.Command("gateway-dhcp-config", {
+                connection: { host: "10.0.0.1", user: "pi", privateKey: pulumi.secret("k") },
+                create: sudoScript(installFileScript(file)),
+                update: sudoScript(installFileScript(file)),
+                delete: sudoScript(removeFileScript(file)),
+                stdin: content,
+                triggers: [crypto.createHash("sha256").update(content).digest("hex")],
+            });
+            await resolve(c.stdout);
+            return new Map(recorded.filter((r) => r.type === COMMAND).map((r) => [r.name, { ...r }]));
+        };
+        const before = await oldShape("{}\n");
+        const after = await oldShape('{ "Dhcp4": {} }\n');
+        assert.deepStrictEqual(replacementHazards(before, after), ["gateway-dhcp-config [triggers]"]);
+    });
+});
