@@ -1,0 +1,176 @@
+// Every configuration key, defined once: its type, default, description and an example.
+// Pulumi.yaml's `config:` block and the README's table are rendered from this (the unit
+// tier fails when they differ; UPDATE_FIXTURES=1 rewrites them), the loader applies these
+// defaults, and the validators check the values. Pure: no Pulumi import.
+
+/** A key as Pulumi's project schema types it (`string`, `integer`, `boolean`, `array`). */
+export interface KeySpec {
+    readonly type: "string" | "integer" | "boolean" | "array";
+    /** Element type of an array. */
+    readonly items?: "string" | "object";
+    /**
+     * Applied by the CLI when a stack does not set the key, and by the loader under the
+     * mocks and the lab engine. A key without a default is required by the CLI.
+     */
+    readonly default?: string | number | boolean | readonly never[];
+    /** Must be set with `pulumi config set --secret`. */
+    readonly secret?: true;
+    readonly description: string;
+    /** What the README's table shows in its example column. */
+    readonly example: string;
+}
+
+export const CONFIG_SCHEMA = {
+    domain: {
+        type: "string", default: "home.arpa", example: "`home.arpa`",
+        description: "Cluster DNS domain served by BIND (prefer home.arpa, RFC 8375; a .local domain gets a warning: it collides with mDNS).",
+    },
+    gatewayHostname: {
+        type: "string", default: "gateway", example: "`gateway`",
+        description: "Host name of the gateway Pi (its A record and the NS of the zone).",
+    },
+    gatewayLanAddress: {
+        type: "string", example: "`10.0.0.1`",
+        description: "The gateway's static address on the cluster LAN: router and DNS server that DHCP hands out.",
+    },
+    gatewaySshHost: {
+        type: "string", default: "", example: "`10.0.0.1`",
+        description: "Where the program reaches the gateway over SSH; empty (the default) means gatewayLanAddress.",
+    },
+    lanInterface: {
+        type: "string", example: "`eth0`",
+        description: "Gateway interface on the cluster LAN, the only one Kea serves DHCP on.",
+    },
+    wanInterface: {
+        type: "string", example: "`eth1`",
+        description: "Gateway interface on the home network (NAT out, VIP in), e.g. eth1 or enx<mac>.",
+    },
+    lanCidr: {
+        type: "string", example: "`10.0.0.0/24`",
+        description: "Cluster LAN as network/prefix, /16 to /29.",
+    },
+    dhcpPool: {
+        type: "string", example: "`10.0.0.100-10.0.0.149`",
+        description: "Dynamic DHCP pool as first-last inside the LAN; reservations must lie outside it.",
+    },
+    leaseSeconds: {
+        type: "integer", default: 3600, example: "`3600`",
+        description: "DHCP lease lifetime in seconds, 60 to 604800.",
+    },
+    wanCidr: {
+        type: "string", example: "`192.168.1.0/24`",
+        description: "The home network the WAN interface is on.",
+    },
+    vip: {
+        type: "string", example: "`192.168.1.240`",
+        description: "Free address of the home network the gateway takes as the cluster VIP (API and ingress).",
+    },
+    dnsForwarders: {
+        type: "array", items: "string", default: [], example: "`[192.168.1.1]`",
+        description: "Upstream DNS servers BIND forwards to; an empty list (the default) means BIND resolves by itself.",
+    },
+    metallbPool: {
+        type: "string", example: "`10.0.0.200-10.0.0.220`",
+        description: "LAN addresses MetalLB hands to LoadBalancer services, as first-last, outside the DHCP pool.",
+    },
+    ingressIp: {
+        type: "string", example: "`10.0.0.200`",
+        description: "Traefik's fixed address, inside metallbPool; the DNS wildcard points at it.",
+    },
+    apiName: {
+        type: "string", default: "api", example: "`api`",
+        description: "DNS label of the API VIP inside the domain (api -> api.home.arpa), also in the K3s TLS SANs.",
+    },
+    apiPort: {
+        type: "integer", default: 6443, example: "`6443`",
+        description: "Kubernetes API port on the VIP, forwarded to the servers' 6443.",
+    },
+    httpPort: {
+        type: "integer", default: 80, example: "`80`",
+        description: "HTTP port on the VIP, forwarded to the ingress's 80.",
+    },
+    httpsPort: {
+        type: "integer", default: 443, example: "`443`",
+        description: "HTTPS port on the VIP, forwarded to the ingress's 443.",
+    },
+    sshUser: {
+        type: "string", default: "pi", example: "`pi`",
+        description: "Login on every host, with passwordless sudo (the program runs sudo -n).",
+    },
+    sshPort: {
+        type: "integer", default: 22, example: "`22`",
+        description: "SSH port of every host.",
+    },
+    sshPrivateKey: {
+        type: "string", secret: true, example: "secret",
+        description: "OpenSSH private key of sshUser; set it with `pulumi config set --secret homecloud:sshPrivateKey < key`.",
+    },
+    nodes: {
+        type: "array", items: "object", example: "list",
+        description: "The cluster's Pis, servers first, an odd number of servers: { name, mac, ip, role: server | agent }.",
+    },
+    reservations: {
+        type: "array", items: "object", default: [], example: "list",
+        description: "Other fixed DHCP clients (a NAS, a printer): { name, mac, ip }.",
+    },
+    k3sEnabled: {
+        type: "boolean", default: true, example: "`true`",
+        description: "Deploy the cluster half (K3s, MetalLB, Traefik).",
+    },
+    k3sVersion: {
+        type: "string", default: "v1.31.4+k3s1", example: "`v1.31.4+k3s1`",
+        description: "Pinned K3s release.",
+    },
+    k3sInstall: {
+        type: "string", default: "script", example: "`script`",
+        description: "script: the official install script; airgap: binary, images and install.sh already in k3sAirgapDir on each host.",
+    },
+    k3sAirgapDir: {
+        type: "string", default: "/opt/k3s-airgap", example: "`/opt/k3s-airgap`",
+        description: "Directory on each host holding the air-gap K3s binary, images and install script.",
+    },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_SCHEMA;
+
+export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
+
+/** Raw stack configuration by key, values not yet trusted (YAML/JSON shapes). */
+export type RawConfig = Partial<Record<ConfigKey, unknown>> & Record<string, unknown>;
+
+/** The raw configuration with every unset key that has a default given its default. */
+export function withDefaults(raw: RawConfig): RawConfig {
+    const out: RawConfig = { ...raw };
+    for (const key of CONFIG_KEYS) {
+        const spec: KeySpec = CONFIG_SCHEMA[key];
+        if (out[key] === undefined && spec.default !== undefined) {
+            out[key] = Array.isArray(spec.default) ? [] : spec.default;
+        }
+    }
+    return out;
+}
+
+/** Pulumi.yaml's `config:` block, as its YAML parses. */
+export function projectConfigBlock(): Record<string, Record<string, unknown>> {
+    return Object.fromEntries(CONFIG_KEYS.map((key) => {
+        const spec: KeySpec = CONFIG_SCHEMA[key];
+        return [key, {
+            type: spec.type,
+            ...spec.items ? { items: { type: spec.items } } : {},
+            ...spec.default !== undefined ? { default: spec.default } : {},
+            ...spec.secret ? { secret: true } : {},
+            description: spec.description,
+        }];
+    }));
+}
+
+/** The README's configuration table (markdown). */
+export function readmeConfigTable(): string {
+    const rows = CONFIG_KEYS.map((key) => {
+        const spec: KeySpec = CONFIG_SCHEMA[key];
+        const dflt = spec.default === undefined ? (spec.secret ? "required, secret" : "required")
+            : Array.isArray(spec.default) ? "`[]`" : spec.default === "" ? "(empty)" : `\`${String(spec.default)}\``;
+        return `| \`${key}\` | ${spec.type}${spec.items ? ` of ${spec.items}` : ""} | ${dflt} | ${spec.example} | ${spec.description.replace(/\|/g, "\\|")} |`;
+    });
+    return ["| key | type | default | example | meaning |", "|---|---|---|---|---|", ...rows].join("\n");
+}
