@@ -1,12 +1,12 @@
 // homecloud: config → gateway (NAT, DHCP, DNS, VIP) → K3s → MetalLB → Traefik → outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { apiFqdn } from "./components/addressPlan";
-import { loadConfig } from "./components/config";
-import { Gateway } from "./components/gateway";
-import { K3sCluster } from "./components/k3sCluster";
-import { MetalLB } from "./components/metallb";
-import { Traefik } from "./components/traefik";
+import { apiFqdn } from "./config/plan";
+import { loadConfig } from "./config/load";
+import { Gateway } from "./network/gateway";
+import { K3sCluster } from "./cluster/k3sCluster";
+import { MetalLB } from "./cluster/metallb";
+import { Traefik } from "./cluster/traefik";
 import { StackOutputs } from "./outputs";
 
 const { plan, sshPrivateKey } = loadConfig();

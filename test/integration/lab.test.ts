@@ -5,8 +5,8 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { keaConfigFile } from "../../components/dhcpServer";
-import { installFileScript, sudoScript } from "../../components/hostScripts";
+import { keaConfigFile } from "../../network/dhcpServer";
+import { installFileScript, sudoScript } from "../../host/hostScripts";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";

@@ -1,5 +1,7 @@
 import * as assert from "assert";
-import { apiFqdn, ConfigError, parseAddressPlan, RawConfig, servers } from "../../components/addressPlan";
+import { apiFqdn, ConfigError, servers } from "../../config/plan";
+import { RawConfig } from "../../config/schema";
+import { parseAddressPlan } from "../../config/validate";
 
 /** A valid plan in the shape of the lab stack; every case below changes one thing. */
 function base(): RawConfig {

@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { recorded, reset, resolve } from "../mocks";
-import { SERIAL_TOKEN } from "../../components/hostScripts";
-import { forwardZoneName, renderNamedLocal, reverseZoneName } from "../../components/render/bind";
+import { SERIAL_TOKEN } from "../../host/hostScripts";
+import { forwardZoneName, renderNamedLocal, reverseZoneName } from "../../network/bind";
 import { loadPlan, PLAN_NAMES, PlanName, renderAll } from "../fixtures/network/plans";
 
 const NS = `hc-test-${process.pid}`;
@@ -66,16 +66,16 @@ function unsudo(commandLine: string): string {
 describe("daemon checkers on the rendered network files", function () {
     this.timeout(120000);
     let tmp: string;
-    let dhcp: typeof import("../../components/dhcpServer");
-    let dns: typeof import("../../components/dnsZone");
-    let nat: typeof import("../../components/natRules");
-    let gateway: typeof import("../../components/gateway");
+    let dhcp: typeof import("../../network/dhcpServer");
+    let dns: typeof import("../../network/dnsZone");
+    let nat: typeof import("../../network/natRules");
+    let gateway: typeof import("../../network/gateway");
 
     before(async () => {
-        dhcp = await import("../../components/dhcpServer");
-        dns = await import("../../components/dnsZone");
-        nat = await import("../../components/natRules");
-        gateway = await import("../../components/gateway");
+        dhcp = await import("../../network/dhcpServer");
+        dns = await import("../../network/dnsZone");
+        nat = await import("../../network/natRules");
+        gateway = await import("../../network/gateway");
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hc-checkers-"));
         ok(run("ip", ["netns", "add", NS]), `ip netns add ${NS} (needs root)`);
         // Kea refuses a configuration naming an interface the host does not have: give the

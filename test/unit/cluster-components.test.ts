@@ -5,16 +5,16 @@ import * as assert from "assert";
 import { byUrn, dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks } from "../mocks";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import type * as K3sModule from "../../components/k3sCluster";
-import type * as MetalLBModule from "../../components/metallb";
-import type * as TraefikModule from "../../components/traefik";
-import { sha256 } from "../../components/hostOps";
-import { installFileScript, removeFileScript, sudoScript } from "../../components/hostScripts";
+import type * as K3sModule from "../../cluster/k3sCluster";
+import type * as MetalLBModule from "../../cluster/metallb";
+import type * as TraefikModule from "../../cluster/traefik";
+import { sha256 } from "../../host/hostOps";
+import { installFileScript, removeFileScript, sudoScript } from "../../host/hostScripts";
 import {
     installScript, k3sConfigFor, nodeReadyScript, prepareScript, readKubeconfigScript, removeNodeScript,
     renderK3sConfig, uninstallScript, unprepareScript, waitForRebootScript,
-} from "../../components/render/k3s";
-import { parseAddressPlan } from "../../components/addressPlan";
+} from "../../cluster/k3s";
+import { parseAddressPlan } from "../../config/validate";
 import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
 const COMMAND = "command:remote:Command";
@@ -83,7 +83,7 @@ describe("cluster components (mocks)", () => {
     let m: typeof K3sModule;
 
     before(async () => {
-        m = await import("../../components/k3sCluster");
+        m = await import("../../cluster/k3sCluster");
         stdoutHooks.push((r) => r.name === "hc-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
     });
 
@@ -282,8 +282,8 @@ describe("cluster components (mocks)", () => {
 
         before(async () => {
             reset();
-            const { MetalLB } = await import("../../components/metallb");
-            const { Traefik } = await import("../../components/traefik");
+            const { MetalLB } = await import("../../cluster/metallb");
+            const { Traefik } = await import("../../cluster/traefik");
             const provider = new k8s.Provider("home", { kubeconfig: "stand-in" });
             const providers = { kubernetes: provider };
             metallb = new MetalLB("metallb", { pool: plan.metallbPool }, { providers });
@@ -396,7 +396,7 @@ describe("cluster components (mocks)", () => {
         });
 
         it("rejects an ingress address that is not IPv4", () => {
-            return import("../../components/traefik").then(({ Traefik }) => {
+            return import("../../cluster/traefik").then(({ Traefik }) => {
                 assert.throws(() => new Traefik("bad", { loadBalancerIp: "ingress" }),
                     /loadBalancerIp "ingress" is not an IPv4 address; use homecloud:ingressIp/);
             });

@@ -9,8 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     installFileScript, ManagedFileSpec, removeFileScript, SERIAL_TOKEN, sudoScript,
-} from "../../components/hostScripts";
-import { installPackagesScript, removePackagesScript } from "../../components/gateway";
+} from "../../host/hostScripts";
+import { installPackagesScript, removePackagesScript } from "../../network/gateway";
 
 const ROOT = `/tmp/hc-test-${process.pid}`;
 const VARLIB = `${ROOT}/varlib`;

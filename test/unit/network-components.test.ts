@@ -3,17 +3,17 @@
 import * as assert from "assert";
 import { dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve } from "../mocks";
 import * as pulumi from "@pulumi/pulumi";
-import type * as GatewayModule from "../../components/gateway";
+import type * as GatewayModule from "../../network/gateway";
 import {
     installFileScript, ManagedFileSpec, removeFileScript, serviceActivate, serviceRevert, sudoScript,
-} from "../../components/hostScripts";
+} from "../../host/hostScripts";
 import {
     renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone,
-} from "../../components/render/bind";
-import { renderKeaConfig } from "../../components/render/kea";
-import { renderNftRuleset } from "../../components/render/nftables";
-import { renderForwardingSysctl } from "../../components/render/sysctl";
-import { renderNatUnit } from "../../components/render/systemd";
+} from "../../network/bind";
+import { renderKeaConfig } from "../../network/kea";
+import { renderNftRuleset } from "../../network/nftables";
+import { renderForwardingSysctl } from "../../network/sysctl";
+import { renderNatUnit } from "../../network/natUnit";
 import { loadPlan } from "../fixtures/network/plans";
 
 const COMMAND = "command:remote:Command";
@@ -23,16 +23,16 @@ describe("network components (mocks)", () => {
     const plan = loadPlan("large");
     let gw: GatewayModule.Gateway;
     let m: typeof GatewayModule;
-    let dhcp: typeof import("../../components/dhcpServer");
-    let dns: typeof import("../../components/dnsZone");
-    let nat: typeof import("../../components/natRules");
+    let dhcp: typeof import("../../network/dhcpServer");
+    let dns: typeof import("../../network/dnsZone");
+    let nat: typeof import("../../network/natRules");
 
     before(async () => {
         reset();
-        m = await import("../../components/gateway");
-        dhcp = await import("../../components/dhcpServer");
-        dns = await import("../../components/dnsZone");
-        nat = await import("../../components/natRules");
+        m = await import("../../network/gateway");
+        dhcp = await import("../../network/dhcpServer");
+        dns = await import("../../network/dnsZone");
+        nat = await import("../../network/natRules");
         gw = new m.Gateway("gw", {
             plan,
             // A plain string on purpose: the helper must make it secret itself.

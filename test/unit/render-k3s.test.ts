@@ -7,17 +7,18 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { AddressPlan, parseAddressPlan } from "../../components/addressPlan";
-import { sudoScript } from "../../components/hostScripts";
+import { AddressPlan } from "../../config/plan";
+import { parseAddressPlan } from "../../config/validate";
+import { sudoScript } from "../../host/hostScripts";
 import {
     apiNameUrl, etcdSnapshotScript, firstServerUrl, installScript, k3sConfigFor, k3sService, k3sUninstallPath,
     nodeReadyScript, prepareScript, readKubeconfigScript, removeNodeScript, renderK3sConfig, rewriteKubeconfig,
     snapshotName, uninstallScript, unprepareScript, vipApiUrl, waitForRebootScript, waitReadyScript,
-} from "../../components/render/k3s";
+} from "../../cluster/k3s";
 import {
     deepMerge, ipAddressPool, l2Advertisement, METALLB_CHART, metallbValues, privilegedNamespaceLabels,
     TRAEFIK_CHART, traefikValues,
-} from "../../components/render/helm";
+} from "../../cluster/helm";
 import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
 

@@ -1,13 +1,14 @@
 import * as assert from "assert";
-import { parseAddressPlan, RawConfig } from "../../components/addressPlan";
-import { SERIAL_TOKEN } from "../../components/hostScripts";
+import { RawConfig } from "../../config/schema";
+import { parseAddressPlan } from "../../config/validate";
+import { SERIAL_TOKEN } from "../../host/hostScripts";
 import {
     forwardZoneName, renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone, reverseZoneName,
     zoneFilePath,
-} from "../../components/render/bind";
-import { renderKeaConfig } from "../../components/render/kea";
-import { renderNftRuleset } from "../../components/render/nftables";
-import { renderNatUnit } from "../../components/render/systemd";
+} from "../../network/bind";
+import { renderKeaConfig } from "../../network/kea";
+import { renderNftRuleset } from "../../network/nftables";
+import { renderNatUnit } from "../../network/natUnit";
 import {
     expectedFile, loadPlan, PLAN_NAMES, rawPlan, renderAll, writeExpected,
 } from "../fixtures/network/plans";

@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { planCommand, printInputs } from "../../lab/engine/commandSemantics";
-import { installFileScript, removeFileScript, sudoScript } from "../../components/hostScripts";
+import { installFileScript, removeFileScript, sudoScript } from "../../host/hostScripts";
 import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 import { RecordedResource, recorded, resolve, stdoutHooks } from "../mocks";
 import { runProgram, StackConfig, stackFile } from "../program";

@@ -1,10 +1,10 @@
 // Helm values and custom resources for the cluster add-ons (MetalLB, Traefik). Pure: no
 // Pulumi import; typed values in, plain objects out.
-import { IpRange, isIPv4 } from "../addressPlan";
+import { IpRange, isIPv4 } from "../config/plan";
+import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT } from "../config/ports";
 
-/** Ports Traefik's LoadBalancer service listens on; the VIP's HTTP/HTTPS ports forward to them. */
-export const INGRESS_HTTP_PORT = 80;
-export const INGRESS_HTTPS_PORT = 443;
+/** How long a Helm install or upgrade may take before it is rolled back (atomic releases). */
+export const HELM_TIMEOUT_SECONDS = 600;
 
 /** A chart pinned to one version in one repository. */
 export interface ChartRef {

@@ -1,8 +1,8 @@
 // BIND 9 configuration for the cluster: options, zone declarations and the two zone
 // files (forward and reverse). Pure: plan in, text out.
 import * as ipaddr from "ipaddr.js";
-import { AddressPlan } from "../addressPlan";
-import { SERIAL_TOKEN } from "../hostScripts";
+import { AddressPlan } from "../config/plan";
+import { SERIAL_TOKEN } from "../host/hostScripts";
 
 /** Debian's BIND configuration directory and the files the program replaces in it. */
 export const BIND_DIR = "/etc/bind";

@@ -3,14 +3,11 @@
 // (`opts.providers: { kubernetes: provider }` or `opts.provider`); none is created here.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { IpRange } from "./addressPlan";
+import { IpRange } from "../config/plan";
 import {
-    deepMerge, HelmValues, ipAddressPool, l2Advertisement, METALLB_CHART, METALLB_NAMESPACE, METALLB_POOL_NAME,
+    deepMerge, HELM_TIMEOUT_SECONDS, HelmValues, ipAddressPool, l2Advertisement, METALLB_CHART, METALLB_NAMESPACE, METALLB_POOL_NAME,
     metallbValues, privilegedNamespaceLabels,
-} from "./render/helm";
-
-/** How long Helm may take (install, CRDs, controller with its webhook Ready), in seconds. */
-export const HELM_TIMEOUT_SECONDS = 600;
+} from "./helm";
 
 export interface MetalLBArgs {
     /** The addresses MetalLB may hand out, e.g. `plan.metallbPool`. */

@@ -2,13 +2,13 @@
 // turns on forwarding, and runs DHCP, DNS and NAT for the LAN.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { AddressPlan, apiFqdn } from "./addressPlan";
+import { AddressPlan, apiFqdn } from "../config/plan";
 import { DhcpServer } from "./dhcpServer";
 import { DnsZone } from "./dnsZone";
-import { HostConnection, hostFile, hostScript } from "./hostOps";
-import { ManagedFileSpec, sh, STATE_DIR } from "./hostScripts";
+import { HostConnection, hostFile, hostScript } from "../host/hostOps";
+import { ManagedFileSpec, sh, STATE_DIR } from "../host/hostScripts";
 import { NatRules } from "./natRules";
-import { FORWARDING_SYSCTL_PATH, renderForwardingSysctl } from "./render/sysctl";
+import { FORWARDING_SYSCTL_PATH, renderForwardingSysctl } from "./sysctl";
 
 /** Debian packages the gateway needs: the daemons, their checkers and tools, nft and ip. */
 export const GATEWAY_PACKAGES: readonly string[] = Object.freeze(

@@ -1,10 +1,10 @@
 // DhcpServer: Kea DHCPv4 on the gateway's LAN interface, with a reservation per host.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { AddressPlan } from "./addressPlan";
-import { HostConnection, hostFile } from "./hostOps";
-import { ManagedFileSpec, serviceActivate, serviceRevert } from "./hostScripts";
-import { KEA_CONFIG_PATH, renderKeaConfig } from "./render/kea";
+import { AddressPlan } from "../config/plan";
+import { HostConnection, hostFile } from "../host/hostOps";
+import { ManagedFileSpec, serviceActivate, serviceRevert } from "../host/hostScripts";
+import { KEA_CONFIG_PATH, renderKeaConfig } from "./kea";
 
 /** Debian's unit for kea-dhcp4 (it has no ExecReload; Kea reloads its file on SIGHUP). */
 export const KEA_UNIT = "kea-dhcp4-server";

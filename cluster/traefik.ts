@@ -3,9 +3,8 @@
 // comes from the caller (`opts.providers: { kubernetes: provider }` or `opts.provider`).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { isIPv4 } from "./addressPlan";
-import { HELM_TIMEOUT_SECONDS } from "./metallb";
-import { deepMerge, HelmValues, TRAEFIK_CHART, traefikValues } from "./render/helm";
+import { isIPv4 } from "../config/plan";
+import { deepMerge, HELM_TIMEOUT_SECONDS, HelmValues, TRAEFIK_CHART, traefikValues } from "./helm";
 
 export const TRAEFIK_NAMESPACE = "traefik";
 

@@ -1,7 +1,6 @@
 // The gateway's NAT and forwarding rules as one nftables table. Pure: plan in, text out.
-import { AddressPlan, servers } from "../addressPlan";
-import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT } from "./helm";
-import { K3S_SERVER_PORT } from "./k3s";
+import { AddressPlan, servers } from "../config/plan";
+import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT, K3S_SERVER_PORT } from "../config/ports";
 
 /** Family and name of the program's own table; nothing else on the host is touched. */
 export const NFT_TABLE = "ip homecloud";

@@ -1,5 +1,5 @@
 // Kea DHCPv4 configuration for the cluster LAN. Pure: plan in, JSON text out.
-import { AddressPlan } from "../addressPlan";
+import { AddressPlan } from "../config/plan";
 
 /** Where Debian's kea-dhcp4-server unit reads its configuration. */
 export const KEA_CONFIG_PATH = "/etc/kea/kea-dhcp4.conf";

@@ -14,14 +14,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { AddressPlan, NodeSpec, servers } from "./addressPlan";
-import { HostConnection, hostFile, hostScript, sha256 } from "./hostOps";
-import { ManagedFileSpec } from "./hostScripts";
+import { AddressPlan, NodeSpec, servers } from "../config/plan";
+import { HostConnection, hostFile, hostScript, sha256 } from "../host/hostOps";
+import { ManagedFileSpec } from "../host/hostScripts";
 import {
     apiNameUrl, installScript, k3sConfigFor, k3sService, K3S_CONFIG_PATH, K3S_TOKEN_PATH, nodeReadyScript,
     prepareScript, readKubeconfigScript, removeNodeScript, renderK3sConfig, rewriteKubeconfig, unprepareScript,
     uninstallScript, vipApiUrl, waitForRebootScript,
-} from "./render/k3s";
+} from "./k3s";
 
 /** Dials while a Pi reboots: `shutdown -r +1` plus a slow boot is well inside this. */
 const REBOOT_DIAL_LIMIT = 120;

@@ -6,8 +6,9 @@
 // never appears in any of them: it reaches the host through stdin (hostFile, secret) and
 // K3s reads it from `token-file`.
 import * as YAML from "yaml";
-import { AddressPlan, apiFqdn, NodeRole, NodeSpec, servers } from "../addressPlan";
-import { sh, STATE_DIR } from "../hostScripts";
+import { AddressPlan, apiFqdn, NodeRole, NodeSpec, servers } from "../config/plan";
+import { K3S_SERVER_PORT } from "../config/ports";
+import { sh, STATE_DIR } from "../host/hostScripts";
 
 export const K3S_BIN = "/usr/local/bin/k3s";
 export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
@@ -15,8 +16,6 @@ export const K3S_TOKEN_PATH = "/etc/rancher/k3s/token";
 export const K3S_KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
 /** The API address in the kubeconfig K3s writes; never handed out as is. */
 export const K3S_LOCAL_API = "https://127.0.0.1:6443";
-/** Port every server's API listens on (the VIP forwards `ports.api` to it). */
-export const K3S_SERVER_PORT = 6443;
 /** Where the images tarball goes for an air-gapped install. */
 export const K3S_IMAGES_DIR = "/var/lib/rancher/k3s/agent/images";
 /** Raspberry Pi kernel command lines, newest layout (Bookworm) first. */

@@ -2,11 +2,11 @@
 // systemd unit so they survive a reboot.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { AddressPlan } from "./addressPlan";
-import { HostConnection, hostFile } from "./hostOps";
-import { ManagedFileSpec, serviceActivate, sh, STATE_DIR } from "./hostScripts";
-import { NFT_RULESET_PATH, NFT_TABLE, renderNftRuleset } from "./render/nftables";
-import { NAT_UNIT, NAT_UNIT_PATH, renderNatUnit } from "./render/systemd";
+import { AddressPlan } from "../config/plan";
+import { HostConnection, hostFile } from "../host/hostOps";
+import { ManagedFileSpec, serviceActivate, sh, STATE_DIR } from "../host/hostScripts";
+import { NFT_RULESET_PATH, NFT_TABLE, renderNftRuleset } from "./nftables";
+import { NAT_UNIT, NAT_UNIT_PATH, renderNatUnit } from "./natUnit";
 
 /**
  * The ruleset file: checked by `nft -c -f` against the running kernel, then loaded with

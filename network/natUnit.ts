@@ -1,5 +1,5 @@
 // systemd unit that makes the gateway's VIP and NAT rules survive a reboot. Pure.
-import { AddressPlan } from "../addressPlan";
+import { AddressPlan } from "../config/plan";
 import { NFT_RULESET_PATH, NFT_TABLE } from "./nftables";
 
 export const NAT_UNIT = "homecloud-nat.service";

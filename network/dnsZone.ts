@@ -2,13 +2,13 @@
 // zone, recursive resolver for the LAN.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { AddressPlan } from "./addressPlan";
-import { HostConnection, hostFile } from "./hostOps";
-import { ManagedFileSpec, serviceActivate, serviceRevert, sh } from "./hostScripts";
+import { AddressPlan } from "../config/plan";
+import { HostConnection, hostFile } from "../host/hostOps";
+import { ManagedFileSpec, serviceActivate, serviceRevert, sh } from "../host/hostScripts";
 import {
     forwardZoneName, NAMED_CONF, NAMED_CONF_LOCAL, NAMED_CONF_OPTIONS, renderForwardZone, renderNamedLocal,
     renderNamedOptions, renderReverseZone, reverseZoneName, ZONE_DIR, zoneFilePath,
-} from "./render/bind";
+} from "./bind";
 
 /** Debian bookworm's unit for BIND (`bind9.service` is an alias of it). */
 export const NAMED_UNIT = "named";

@@ -1,0 +1,115 @@
+// The typed, validated address plan every later layer receives, and small helpers on it.
+// Pure: no Pulumi import. Built by validate.ts from the raw configuration.
+import * as ipaddr from "ipaddr.js";
+
+export type NodeRole = "server" | "agent";
+
+export interface NodeSpec {
+    /** RFC 1123 host name; also the DNS name `<name>.<domain>` and the K3s node name. */
+    readonly name: string;
+    /** MAC address of the node's LAN card, lower case, colon separated. */
+    readonly mac: string;
+    /** Reserved LAN address (Kea host reservation). */
+    readonly ip: string;
+    readonly role: NodeRole;
+}
+
+/** A DHCP reservation for something that is not a cluster node (a NAS, a printer, a laptop). */
+export interface ReservationSpec {
+    readonly name: string;
+    readonly mac: string;
+    readonly ip: string;
+}
+
+export interface IpRange {
+    readonly start: string;
+    readonly end: string;
+}
+
+export interface Ports {
+    readonly api: number;
+    readonly http: number;
+    readonly https: number;
+    readonly ssh: number;
+}
+
+export interface K3sSettings {
+    /** When false the cluster half (K3s, MetalLB, Traefik) is not deployed. */
+    readonly enabled: boolean;
+    /** Pinned K3s release, e.g. `v1.31.4+k3s1`. */
+    readonly version: string;
+    /** `script`: the official install script; `airgap`: binary and images already on the host. */
+    readonly install: "script" | "airgap";
+    /** Air-gapped install: directory on each host holding `k3s` and the images tarball. */
+    readonly airgapDir: string;
+}
+
+export interface AddressPlan {
+    /** Cluster DNS domain, e.g. `home.arpa`. */
+    readonly domain: string;
+    readonly gateway: {
+        readonly hostname: string;
+        /** The gateway's static address on the cluster LAN (router, DNS server). */
+        readonly lanAddress: string;
+        readonly lanInterface: string;
+        readonly wanInterface: string;
+        /** Address the program uses to reach the gateway over SSH. */
+        readonly sshHost: string;
+    };
+    readonly lan: {
+        readonly cidr: string;
+        readonly network: string;
+        readonly prefixLength: number;
+        readonly dhcpPool: IpRange;
+        /** Valid lifetime of a lease in seconds. */
+        readonly leaseSeconds: number;
+    };
+    readonly wan: {
+        readonly cidr: string;
+        /** Virtual IP on the gateway's WAN side, DNAT'ed to the servers and the ingress. */
+        readonly vip: string;
+    };
+    readonly dnsForwarders: readonly string[];
+    readonly metallbPool: IpRange;
+    /** Fixed LoadBalancer address for Traefik, inside the MetalLB pool. */
+    readonly ingressIp: string;
+    /** DNS name of the API VIP inside the domain (`api` → `api.home.arpa`). */
+    readonly apiName: string;
+    readonly ports: Ports;
+    readonly sshUser: string;
+    readonly nodes: readonly NodeSpec[];
+    readonly reservations: readonly ReservationSpec[];
+    readonly k3s: K3sSettings;
+}
+
+export class ConfigError extends Error {
+    constructor(public readonly problems: readonly string[]) {
+        super(`Invalid homecloud configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+            problems.map((p) => `  - ${p}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+export interface ParsedPlan {
+    readonly plan: AddressPlan;
+    readonly warnings: readonly string[];
+}
+
+/** Dotted quad → unsigned 32-bit number. Only call on validated addresses. */
+export function ipToNumber(ip: string): number {
+    return ipaddr.IPv4.parse(ip).toByteArray().reduce((n, b) => n * 256 + b, 0);
+}
+
+export function isIPv4(s: unknown): s is string {
+    return typeof s === "string" && ipaddr.IPv4.isValidFourPartDecimal(s);
+}
+
+/** Nodes with role server, in config order; the first one initialises the cluster. */
+export function servers(plan: AddressPlan): NodeSpec[] {
+    return plan.nodes.filter((n) => n.role === "server");
+}
+
+/** Fully qualified name of the API VIP, e.g. `api.home.arpa`. */
+export function apiFqdn(plan: AddressPlan): string {
+    return `${plan.apiName}.${plan.domain}`;
+}
