@@ -411,7 +411,7 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.deepStrictEqual(state.resources, {});
             const after = path.join(RUN_DIR, "after");
             fs.rmSync(after, { recursive: true, force: true });
-            const r = run("bash", ["test/integration/run.sh"], { env: { ...process.env, SNAPSHOT_ONLY: after } });
+            const r = run("bash", ["lab/snapshot.sh", after]);
             assert.strictEqual(r.code, 0, r.stderr);
             for (const f of ["etc.sha256", "nft.txt", "enabled.txt", "ip_forward.txt", "addr.txt"]) {
                 const d = run("diff", ["-u", path.join(RUN_DIR, "before", f), path.join(after, f)]);

@@ -2,7 +2,6 @@
 # test/integration/run.sh: the lab integration tier. Fresh lab, snapshot of the gateway,
 # the SSH engine's first `up` (timed), the mocha checks (which also time the no-op up and
 # the destroy), then the lab always comes down. Needs root.
-#   SNAPSHOT_ONLY=<dir>  only write a gw snapshot into <dir> (the tests use it after destroy)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -10,22 +9,6 @@ RUN_DIR=${HOMECLOUD_LAB_RUN:-/run/homecloud-lab}
 export HOMECLOUD_LAB_RUN=$RUN_DIR
 export SSH_ENGINE_STATE=${SSH_ENGINE_STATE:-$RUN_DIR/ssh-engine-state.json}
 export TS_NODE_TRANSPILE_ONLY=1
-
-# snapshot <dir>: what destroy must give back on gw, one file per aspect.
-snapshot() {
-  local dir=$1
-  mkdir -p "$dir"
-  lab/exec gw bash -c 'find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum' >"$dir/etc.sha256"
-  lab/exec gw nft list ruleset >"$dir/nft.txt"
-  lab/exec gw systemctl list-unit-files --state=enabled --no-legend >"$dir/enabled.txt"
-  lab/exec gw /usr/sbin/sysctl net.ipv4.ip_forward >"$dir/ip_forward.txt"
-  lab/exec gw ip -4 -br addr show >"$dir/addr.txt"
-}
-
-if [[ -n ${SNAPSHOT_ONLY:-} ]]; then
-  snapshot "$SNAPSHOT_ONLY"
-  exit 0
-fi
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "test/integration/run.sh: must run as root (the lab uses namespaces and systemd-nspawn); try: sudo make test-integration" >&2
@@ -44,7 +27,7 @@ lab_up=$(since "$t")
 
 rm -f "$SSH_ENGINE_STATE"
 rm -rf "$RUN_DIR/before" "$RUN_DIR/after"
-snapshot "$RUN_DIR/before"
+bash lab/snapshot.sh "$RUN_DIR/before"
 
 t=$(now)
 npx ts-node lab/engine/sshEngine.ts up | tee "$RUN_DIR/first-up.log"

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Real-engine gates on the lab stack: the Pulumi CLI with the command provider, against a
+# fresh lab. Needs root and the CLI (scripts/toolchain-env.sh finds it); the lab is always
+# torn down. Gates:
+#   1. `up` creates the program's commands;
+#   2. a second `up` changes nothing, and `preview --expect-no-changes` passes;
+#   3. adding a DHCP reservation is exactly 3 updates and 0 replacements (preview --json),
+#      and after the `up` Kea is active and both zones load after `systemctl restart named`;
+#   4. `stack export` holds no line of the SSH key;
+#   5. `destroy` gives back gw's /etc, ruleset, enabled units, forwarding and addresses;
+#   6. the working tree is as it was (git status).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/toolchain-env.sh
+. scripts/toolchain-env.sh
+if ! homecloud_pulumi_ready; then
+  echo "e2e: no Pulumi CLI on PATH; install it (https://www.pulumi.com/docs/install/) to run the real-engine gates" >&2
+  exit 3
+fi
+RUN_DIR=${HOMECLOUD_LAB_RUN:-/run/homecloud-lab}
+export HOMECLOUD_LAB_RUN=$RUN_DIR
+key=${HOMECLOUD_CACHE:-/var/cache/homecloud}/lab-ssh/id_ed25519
+tree_before=$(git status --porcelain)
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+fail() { echo "e2e FAILED: $*" >&2; exit 1; }
+times=()
+timed() { # timed <label> <command...>: runs it, records its wall time
+  local label=$1 t
+  shift
+  t=$(now)
+  "$@"
+  times+=("$(printf '%-26s %s s' "$label:" "$(since "$t")")")
+}
+summary_of() { # the resource changes of the last `pulumi up` in the stack's history
+  bash scripts/lab-stack.sh pulumi stack history --json | node -e '
+    let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+      const h = JSON.parse(s)[0]; console.log(JSON.stringify(h.resourceChanges || {})); });'
+}
+
+trap 'bash lab/down.sh' EXIT
+bash lab/up.sh --recreate
+bash lab/snapshot.sh "$RUN_DIR/e2e-before"
+
+timed "first up" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-up.log" 2>&1 || { cat "$RUN_DIR/e2e-up.log"; fail "first up"; }
+echo "e2e: first up $(summary_of)"
+timed "no-op up" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-noop.log" 2>&1 || { cat "$RUN_DIR/e2e-noop.log"; fail "no-op up"; }
+noop=$(summary_of)
+echo "e2e: no-op up $noop"
+node -e 'const c = JSON.parse(process.argv[1]); const changed = Object.keys(c).filter((k) => k !== "same");
+  if (changed.length) { console.error(`changed: ${JSON.stringify(c)}`); process.exit(1); }' "$noop" || fail "no-op up changed something"
+bash scripts/lab-stack.sh preview --expect-no-changes >"$RUN_DIR/e2e-expect-no-changes.log" 2>&1 ||
+  { cat "$RUN_DIR/e2e-expect-no-changes.log"; fail "preview --expect-no-changes"; }
+
+variant=$RUN_DIR/e2e-reservation.yaml
+sed 's|^    - { name: client, mac: "02:77:00:00:00:50", ip: 10.77.0.50 }$|&\n    - { name: printer, mac: "02:77:00:00:00:60", ip: 10.77.0.60 }|' Pulumi.lab.yaml >"$variant"
+grep -q printer "$variant" || fail "could not add the reservation to a copy of Pulumi.lab.yaml"
+HOMECLOUD_LAB_STACK_FILE=$variant bash scripts/lab-stack.sh preview --json >"$RUN_DIR/e2e-reservation-preview.json"
+node -e '
+  const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const ops = {};
+  for (const s of p.steps || []) ops[s.op] = [...(ops[s.op] || []), s.urn.split("::").pop()];
+  console.log(`e2e: reservation preview ${JSON.stringify(ops)}`);
+  const updates = (ops.update || []).sort();
+  const want = ["gateway-dhcp-config", "gateway-dns-forward-zone", "gateway-dns-reverse-zone"];
+  const replaced = ["replace", "create-replacement", "delete-replaced"].flatMap((o) => ops[o] || []);
+  if (JSON.stringify(updates) !== JSON.stringify(want) || replaced.length > 0) process.exit(1);
+' "$RUN_DIR/e2e-reservation-preview.json" || fail "adding a reservation is not exactly 3 updates and 0 replacements"
+timed "one-reservation up" env HOMECLOUD_LAB_STACK_FILE="$variant" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-reservation-up.log" 2>&1 ||
+  { cat "$RUN_DIR/e2e-reservation-up.log"; fail "one-reservation up"; }
+echo "e2e: one-reservation up $(summary_of)"
+lab/exec gw systemctl is-active kea-dhcp4-server >/dev/null || fail "kea-dhcp4-server is not active after the reservation up"
+lab/exec gw systemctl restart named
+[ "$(lab/exec client dig +short +time=2 +tries=1 @10.77.0.1 printer.lab.home.arpa A)" = 10.77.0.60 ] || fail "printer A record"
+[ "$(lab/exec client dig +short +time=2 +tries=1 @10.77.0.1 -x 10.77.0.60)" = printer.lab.home.arpa. ] || fail "printer PTR record"
+
+bash scripts/lab-stack.sh pulumi stack export >"$RUN_DIR/e2e-export.json"
+while read -r line; do
+  case "$line" in -----*|"") continue ;; esac
+  if grep -qF -- "$line" "$RUN_DIR/e2e-export.json"; then fail "a line of the SSH key is in the stack export"; fi
+done <"$key"
+
+timed "destroy" bash scripts/lab-stack.sh destroy >"$RUN_DIR/e2e-destroy.log" 2>&1 || { cat "$RUN_DIR/e2e-destroy.log"; fail "destroy"; }
+bash lab/snapshot.sh "$RUN_DIR/e2e-after"
+for f in etc.sha256 nft.txt enabled.txt ip_forward.txt addr.txt; do
+  diff -u "$RUN_DIR/e2e-before/$f" "$RUN_DIR/e2e-after/$f" || fail "gw $f differs after destroy"
+done
+[ "$(git status --porcelain)" = "$tree_before" ] || { git status --short; fail "the lab run changed the working tree"; }
+
+echo "== real engine ($(pulumi version)) =="
+printf '%s\n' "${times[@]}"
+echo "e2e: all gates passed"
