@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian, the daemons' own checkers the tests run on every rendered file
-# (kea-dhcp4 -t, named-checkconf/-checkzone, nft -c, systemd-analyze verify) and
-# shellcheck. Daemons are installed for their checkers only: a policy-rc.d that exits 101
+# (kea-dhcp4 -t, named-checkconf/-checkzone, nft -c, systemd-analyze verify)
+# and shellcheck. Daemons are installed for their checkers only: a policy-rc.d that exits 101
 # keeps every package from starting a service on this machine.
 set -euo pipefail
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Real-engine gates on the lab stack: the Pulumi CLI with the command provider, against a
+# shellcheck disable=SC2016 # the node -e programs are JavaScript, not shell
 # fresh lab. Needs root and the CLI (scripts/toolchain-env.sh finds it); the lab is always
 # torn down. Gates:
 #   1. `up` creates the program's commands;
