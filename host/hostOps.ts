@@ -1,9 +1,17 @@
 // The one host-operation helper: every change the program makes on a host is a
-// remote.Command built here, from the pure scripts in hostScripts.ts.
+// remote.Command built here. Each host first gets the toolkit (the program's scripts);
+// every other command is a short line running one of them, waiting for the toolkit.
+//
+// No command with a delete has `triggers`: in @pulumi/command 1.x a changed trigger
+// REPLACES the command (node_modules/@pulumi/command/remote/command.js: replaceOnChanges
+// triggers[*]); the new one is created, then the OLD one's delete runs and undoes it.
+// Content travels as stdin and data in the command line: a change of either is an
+// in-place update that runs `update`.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { installFileScript, ManagedFileSpec, removeFileScript, sudoScript } from "./hostScripts";
+import { fileCommand, HostFileSpec } from "./hostFile";
+import { TOOLKIT_INSTALL, TOOLKIT_REMOVE, toolkitInstaller } from "./toolkit";
 
 /** How to reach a host over SSH as a sudo-capable user. */
 export interface HostConnection {
@@ -32,10 +40,38 @@ export function sha256(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex");
 }
 
-export interface HostFileArgs {
+/** A host that has its toolkit: where commands go, and the command they wait for. */
+export interface Host {
     readonly connection: HostConnection;
-    readonly file: ManagedFileSpec;
-    /** The file's content; sent through stdin, never into the script text. */
+    /** The toolkit's command: every other command on the host depends on it. */
+    readonly toolkit: command.remote.Command;
+}
+
+/** Installs the toolkit (the host layer's scripts plus `scripts`) on a host; removes it on delete. */
+export function hostToolkit(name: string, connection: HostConnection, scripts: readonly string[],
+    opts: pulumi.CustomResourceOptions): Host {
+    const toolkit = new command.remote.Command(name, {
+        connection: connectionArgs(connection),
+        create: TOOLKIT_INSTALL,
+        update: TOOLKIT_INSTALL,
+        delete: TOOLKIT_REMOVE,
+        stdin: toolkitInstaller(scripts),
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+    }, opts);
+    return { connection, toolkit };
+}
+
+function onHost(host: Host, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+    // Callers pass dependsOn as a plain list or a single resource.
+    const deps = opts.dependsOn === undefined ? []
+        : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
+    return { ...opts, dependsOn: [host.toolkit, ...deps] };
+}
+
+export interface HostFileArgs {
+    readonly file: HostFileSpec;
+    /** The file's content; sent through stdin, never into the command line. */
     readonly content: pulumi.Input<string>;
     /** Content is secret (a token, a key): kept secret in state and not logged. */
     readonly secret?: boolean;
@@ -44,61 +80,55 @@ export interface HostFileArgs {
 /**
  * Installs one file on a host: checked by its daemon's checker, moved into place
  * atomically, activated; on delete the host's original file comes back.
- *
- * No `triggers`: in @pulumi/command 1.x a changed trigger REPLACES the command (the new
- * one is created, then the old one's delete restores the original file). The content
- * travels as `stdin`, and a changed stdin is an in-place update that runs `update`.
  */
-export function hostFile(name: string, args: HostFileArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const install = sudoScript(installFileScript(args.file));
-    const content = args.secret ? pulumi.secret(args.content) : pulumi.output(args.content);
+export function hostFile(name: string, host: Host, args: HostFileArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    const install = fileCommand("install", args.file);
     return new command.remote.Command(name, {
-        connection: connectionArgs(args.connection),
+        connection: connectionArgs(host.connection),
         create: install,
         update: install,
-        delete: sudoScript(removeFileScript(args.file)),
-        stdin: content,
+        delete: fileCommand("remove", args.file),
+        stdin: args.secret ? pulumi.secret(args.content) : args.content,
         logging: args.secret ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,
-    }, opts);
+    }, onHost(host, opts));
 }
 
-export interface HostScriptArgs {
-    readonly connection: HostConnection;
-    /** Runs as root on create and again whenever its text or stdin changes. Starts with `set -eu`. */
+export interface HostStepArgs {
+    /** Command line run on create and whenever it or stdin changes (a toolkit command). */
     readonly create: string;
-    /** Runs as root on delete; undoes `create`. */
+    /** Command line run on delete; undoes `create`. */
     readonly delete?: string;
-    /** Data for the script (read from stdin), never spliced into its text. */
+    /** Data for the step (read from stdin), never spliced into its command line. */
     readonly stdin?: pulumi.Input<string>;
     readonly secretStdin?: boolean;
-    /** The script prints a secret (a kubeconfig): stdout is kept secret and nothing is logged. */
+    /** The step prints a secret (a kubeconfig): stdout is kept secret and nothing is logged. */
     readonly secretStdout?: boolean;
     /**
      * Values whose change must re-run `create` as a NEW command (a replacement). Only for
      * steps without `delete`: a replacement runs the old command's delete right after the
-     * new create, which would undo the step. Put versions and hashes in the script text
+     * new create, which would undo the step. Versions and hashes go into the command line
      * instead, where a change is an in-place update.
      */
     readonly triggers?: pulumi.Input<unknown>[];
+    /** Dials while the host reboots (default 60). */
+    readonly dialErrorLimit?: number;
 }
 
-/** A step that is not a file: package installs, runtime sysctls, joins, drains. */
-export function hostScript(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+/** A step that is not a file: package installs, joins, drains. */
+export function hostStep(name: string, host: Host, args: HostStepArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
     if (args.triggers !== undefined && args.delete !== undefined) {
         throw new Error(`${name}: a step with a delete cannot have triggers; a changed trigger replaces the command and its delete undoes the step`);
     }
-    const create = sudoScript(args.create);
+    const o = onHost(host, opts);
     return new command.remote.Command(name, {
-        connection: connectionArgs(args.connection),
-        create,
-        update: create,
-        delete: args.delete === undefined ? undefined : sudoScript(args.delete),
+        connection: connectionArgs({ ...host.connection, dialErrorLimit: args.dialErrorLimit ?? host.connection.dialErrorLimit }),
+        create: args.create,
+        update: args.create,
+        delete: args.delete,
         stdin: args.stdin === undefined ? undefined : args.secretStdin ? pulumi.secret(args.stdin) : args.stdin,
         triggers: args.triggers,
         logging: args.secretStdin || args.secretStdout ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,
-    }, args.secretStdout
-        ? { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout"] }
-        : opts);
+    }, args.secretStdout ? { ...o, additionalSecretOutputs: [...(o.additionalSecretOutputs ?? []), "stdout"] } : o);
 }

@@ -2,32 +2,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AddressPlan } from "../config/plan";
-import { HostConnection, hostFile } from "../host/hostOps";
-import { ManagedFileSpec, serviceActivate, serviceRevert } from "../host/hostScripts";
+import { Host, hostFile } from "../host/hostOps";
+import { HostFileSpec } from "../host/hostFile";
 import { KEA_CONFIG_PATH, renderKeaConfig } from "./kea";
 
-/** Debian's unit for kea-dhcp4 (it has no ExecReload; Kea reloads its file on SIGHUP). */
-export const KEA_UNIT = "kea-dhcp4-server";
-
-/**
- * How the Kea configuration is installed: checked by `kea-dhcp4 -t` (which also rejects an
- * interface the gateway does not have), then activated with SIGHUP. Kea re-reads its file
- * and keeps serving the leases in its lease file, so clients see no outage.
- */
-export function keaConfigFile(): ManagedFileSpec {
-    return {
-        path: KEA_CONFIG_PATH,
-        check: 'kea-dhcp4 -t "$CANDIDATE"',
-        activate: serviceActivate(KEA_UNIT, "hup"),
-        revert: serviceRevert(KEA_UNIT),
-    };
+/** Kea's configuration: checked by `kea-dhcp4 -t`, activated with SIGHUP (kea-config.sh). */
+export function keaConfigFile(): HostFileSpec {
+    return { path: KEA_CONFIG_PATH, hooks: "network/kea-config.sh" };
 }
 
 export interface DhcpServerArgs {
     /** The validated address plan: LAN, pool, lease time, nodes and reservations. */
     readonly plan: AddressPlan;
-    /** SSH access to the gateway. */
-    readonly connection: HostConnection;
+    /** The gateway, with its toolkit. */
+    readonly host: Host;
 }
 
 /** Kea DHCPv4 serving the cluster LAN from the gateway, and only the LAN. */
@@ -39,10 +27,8 @@ export class DhcpServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: DhcpServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:network:DhcpServer", name, {}, opts);
-        this.config = hostFile(`${name}-config`, {
-            connection: args.connection,
-            file: keaConfigFile(),
-            content: renderKeaConfig(args.plan),
+        this.config = hostFile(`${name}-config`, args.host, {
+            file: keaConfigFile(), content: renderKeaConfig(args.plan),
         }, { parent: this });
         this.lanInterface = this.config.stdout.apply(() => args.plan.gateway.lanInterface);
         this.registerOutputs({ lanInterface: this.lanInterface });

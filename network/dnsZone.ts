@@ -3,62 +3,35 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AddressPlan } from "../config/plan";
-import { HostConnection, hostFile } from "../host/hostOps";
-import { ManagedFileSpec, serviceActivate, serviceRevert, sh } from "../host/hostScripts";
+import { Host, hostFile } from "../host/hostOps";
+import { HostFileSpec } from "../host/hostFile";
 import {
-    forwardZoneName, NAMED_CONF, NAMED_CONF_LOCAL, NAMED_CONF_OPTIONS, renderForwardZone, renderNamedLocal,
-    renderNamedOptions, renderReverseZone, reverseZoneName, ZONE_DIR, zoneFilePath,
+    forwardZoneName, NAMED_CONF_LOCAL, NAMED_CONF_OPTIONS, renderForwardZone, renderNamedLocal,
+    renderNamedOptions, renderReverseZone, reverseZoneName, zoneFilePath,
 } from "./bind";
-
-/** Debian bookworm's unit for BIND (`bind9.service` is an alias of it). */
-export const NAMED_UNIT = "named";
 
 /**
  * A zone file: checked by `named-checkzone`, given a serial that grows only when the zone
- * changes, and loaded with `rndc reload` when named runs (a stopped named reads it at start).
- * On removal the program's zone directory goes too once it is empty.
+ * changes, loaded with `rndc reload` (dns-zone.sh).
  */
-export function zoneFile(zone: string): ManagedFileSpec {
-    return {
-        path: zoneFilePath(zone),
-        zoneSerial: true,
-        check: `named-checkzone ${sh(zone)} "$CANDIDATE"`,
-        activate: `if systemctl is-active -q ${NAMED_UNIT}; then rndc reload; fi`,
-        revert: `rmdir --ignore-fail-on-non-empty ${sh(ZONE_DIR)} 2>/dev/null || true`,
-    };
+export function zoneFile(zone: string): HostFileSpec {
+    return { path: zoneFilePath(zone), zoneSerial: true, hooks: "network/dns-zone.sh", env: { HC_ZONE: zone } };
 }
 
 /**
- * Checker for a file `named.conf` includes. `named-checkconf` on the candidate alone cannot
- * see the rest of the configuration, so the candidate is also checked in place: a copy of
- * the top-level `named.conf` whose include of `dest` points at the candidate is checked
- * with `-z`, loading every zone, before anything is moved. `&&` chains the steps because a
- * check block runs without `set -e`.
+ * `named.conf.options` / `named.conf.local`: checked within the whole configuration
+ * (`named-checkconf -z` on a copy of `topLevel` that includes the candidate), then
+ * `rndc reload` (named-conf.sh).
  */
-export function namedConfCheck(dest: string, topLevel: string = NAMED_CONF): string {
-    const pattern = dest.replace(/[.]/g, "\\.");
-    return `named-checkconf "$CANDIDATE" &&
-full=$(mktemp /tmp/homecloud-named.conf.XXXXXX) &&
-trap 'rm -f "$full"' EXIT &&
-sed "s|\\"${pattern}\\"|\\"$CANDIDATE\\"|" ${sh(topLevel)} > "$full" &&
-named-checkconf -z "$full"`;
-}
-
-/** `named.conf.options` / `named.conf.local`: checked with the whole configuration, then `rndc reload`. */
-export function namedConfFile(dest: string, topLevel: string = NAMED_CONF): ManagedFileSpec {
-    return {
-        path: dest,
-        check: namedConfCheck(dest, topLevel),
-        activate: serviceActivate(NAMED_UNIT, "reload"),
-        revert: serviceRevert(NAMED_UNIT),
-    };
+export function namedConfFile(dest: string, topLevel?: string): HostFileSpec {
+    return { path: dest, hooks: "network/named-conf.sh", env: topLevel === undefined ? {} : { HC_NAMED_CONF: topLevel } };
 }
 
 export interface DnsZoneArgs {
     /** The validated address plan: domain, hosts, VIP, ingress address, forwarders. */
     readonly plan: AddressPlan;
-    /** SSH access to the gateway. */
-    readonly connection: HostConnection;
+    /** The gateway, with its toolkit. */
+    readonly host: Host;
 }
 
 /** The cluster's names on the gateway's BIND: forward and reverse zone plus resolver options. */
@@ -76,23 +49,23 @@ export class DnsZone extends pulumi.ComponentResource {
 
     constructor(name: string, args: DnsZoneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:network:DnsZone", name, {}, opts);
-        const { plan, connection } = args;
+        const { plan, host } = args;
         const forward = forwardZoneName(plan);
         const reverse = reverseZoneName(plan);
-        this.forwardZoneFile = hostFile(`${name}-forward-zone`, {
-            connection, file: zoneFile(forward), content: renderForwardZone(plan),
+        this.forwardZoneFile = hostFile(`${name}-forward-zone`, host, {
+            file: zoneFile(forward), content: renderForwardZone(plan),
         }, { parent: this });
-        this.reverseZoneFile = hostFile(`${name}-reverse-zone`, {
-            connection, file: zoneFile(reverse), content: renderReverseZone(plan),
+        this.reverseZoneFile = hostFile(`${name}-reverse-zone`, host, {
+            file: zoneFile(reverse), content: renderReverseZone(plan),
         }, { parent: this });
         // The configuration files come after the zone files they name, so a destroy puts
         // the host's own configuration back before the zone files disappear.
         const zones = [this.forwardZoneFile, this.reverseZoneFile];
-        this.options = hostFile(`${name}-options`, {
-            connection, file: namedConfFile(NAMED_CONF_OPTIONS), content: renderNamedOptions(plan),
+        this.options = hostFile(`${name}-options`, host, {
+            file: namedConfFile(NAMED_CONF_OPTIONS), content: renderNamedOptions(plan),
         }, { parent: this, dependsOn: zones });
-        this.local = hostFile(`${name}-local`, {
-            connection, file: namedConfFile(NAMED_CONF_LOCAL), content: renderNamedLocal(plan),
+        this.local = hostFile(`${name}-local`, host, {
+            file: namedConfFile(NAMED_CONF_LOCAL), content: renderNamedLocal(plan),
         }, { parent: this, dependsOn: [...zones, this.options] });
         this.zone = this.local.stdout.apply(() => forward);
         this.reverseZone = this.local.stdout.apply(() => reverse);

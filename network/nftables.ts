@@ -3,7 +3,9 @@ import { AddressPlan, servers } from "../config/plan";
 import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT, K3S_SERVER_PORT } from "../config/ports";
 
 /** Family and name of the program's own table; nothing else on the host is touched. */
-export const NFT_TABLE = "ip homecloud";
+export const NFT_FAMILY = "ip";
+export const NFT_TABLE_NAME = "homecloud";
+export const NFT_TABLE = `${NFT_FAMILY} ${NFT_TABLE_NAME}`;
 /** Where the ruleset lives on the gateway; the homecloud-nat unit loads it at boot. */
 export const NFT_RULESET_PATH = "/etc/homecloud/nat.nft";
 
