@@ -2,7 +2,7 @@
 // files (forward and reverse). Pure: plan in, text out.
 import * as ipaddr from "ipaddr.js";
 import { AddressPlan } from "../config/plan";
-import { SERIAL_TOKEN } from "../host/hostScripts";
+import { SERIAL_TOKEN } from "../host/hostFile";
 
 /** Debian's BIND configuration directory and the files the program replaces in it. */
 export const BIND_DIR = "/etc/bind";

@@ -5,13 +5,14 @@
 # /etc/bind/named.conf) whose include of HC_DEST points at the candidate is checked with
 # -z, loading every zone, before anything is moved.
 check() {
-  local top=${HC_NAMED_CONF:-/etc/bind/named.conf} full pattern
+  local top=${HC_NAMED_CONF:-/etc/bind/named.conf} pattern
   named-checkconf "$CANDIDATE"
-  full=$(mktemp /tmp/homecloud-named.conf.XXXXXX)
-  trap 'rm -f "$full"' EXIT
+  # Global, not local: the EXIT trap runs after check() has returned.
+  named_conf_copy=$(mktemp /tmp/homecloud-named.conf.XXXXXX)
+  trap 'rm -f "$named_conf_copy"' EXIT
   pattern=$(printf '%s' "$HC_DEST" | sed 's/[.]/\\./g')
-  sed "s|\"$pattern\"|\"$CANDIDATE\"|" "$top" >"$full"
-  named-checkconf -z "$full"
+  sed "s|\"$pattern\"|\"$CANDIDATE\"|" "$top" >"$named_conf_copy"
+  named-checkconf -z "$named_conf_copy"
 }
 activate() { service_activate named reload; }
 revert() { service_revert named; }

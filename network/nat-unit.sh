@@ -6,11 +6,11 @@
 # (HC_NFT_FAMILY HC_NFT_TABLE) and the VIP (HC_VIP on HC_WAN_IF) itself.
 unit() { basename "$HC_DEST"; }
 check() {
-  local dir
-  dir=$(mktemp -d)
-  trap 'rm -rf "$dir"' EXIT
-  cp "$CANDIDATE" "$dir/$(unit)"
-  systemd-analyze verify "$dir/$(unit)"
+  # Global, not local: the EXIT trap runs after check() has returned.
+  unit_dir=$(mktemp -d)
+  trap 'rm -rf "$unit_dir"' EXIT
+  cp "$CANDIDATE" "$unit_dir/$(unit)"
+  systemd-analyze verify "$unit_dir/$(unit)"
 }
 activate() {
   systemctl stop "$(unit)" >/dev/null 2>&1 || true

@@ -18,9 +18,10 @@
 #                  something else in the zone changed
 # Each hook runs in its own bash with `set -eu`: a failing step of a check rejects the file.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
+# The toolkit's root: hooks files are named relative to it.
+root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=host/scripts/lib.sh
-. "$here/lib.sh"
+. "$root/host/scripts/lib.sh"
 dest=${HC_DEST:?HC_DEST is not set}
 case "$dest" in
   /*) ;;
@@ -31,7 +32,7 @@ saved="$HC_STATE/original$dest"
 # hook NAME: runs the hooks file's function NAME, if it defines one.
 hook() {
   [ -n "${HC_HOOKS:-}" ] || return 0
-  bash -eu -c '. "$1"; . "$2"; if declare -F "$3" >/dev/null; then "$3"; fi' hook "$here/lib.sh" "$here/$HC_HOOKS" "$1"
+  bash -eu -c '. "$1"; . "$2"; if declare -F "$3" >/dev/null; then "$3"; fi' hook "$root/host/scripts/lib.sh" "$root/$HC_HOOKS" "$1"
 }
 
 zone_serial() {

@@ -1,6 +1,8 @@
 // Every file the network half renders, for both fixture plans, passes the daemon's own
-// checker, run the way the host runs it; and every script the components generate passes
-// shellcheck and bash -n. Each checker also gets a broken file, to prove it would catch one.
+// checker, run the way the host runs it (the spec's hooks file, as host-file.sh runs it);
+// every toolkit script passes shellcheck and bash -n as a file, and every command line the
+// components generate runs one of them. Each checker also gets a broken file, to prove it
+// would catch one.
 // Needs root (a network namespace for kea-dhcp4 -t and nft -c); CI runs as root.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -8,7 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { recorded, reset, resolve } from "../mocks";
-import { SERIAL_TOKEN } from "../../host/hostScripts";
+import { HostFileSpec, SERIAL_TOKEN } from "../../host/hostFile";
+import { HOST_SCRIPTS, scriptsIn, TOOLKIT_DIR, TOOLKIT_INSTALL, TOOLKIT_REMOVE } from "../../host/toolkit";
 import { forwardZoneName, renderNamedLocal, reverseZoneName } from "../../network/bind";
 import { loadPlan, PLAN_NAMES, PlanName, renderAll } from "../fixtures/network/plans";
 
@@ -31,22 +34,18 @@ function ok(r: Run, what: string): void {
     assert.strictEqual(r.status, 0, `${what} failed:\n${r.output}`);
 }
 
+const REPO = path.resolve(__dirname, "..", "..");
+
 /**
- * Runs a spec's `check` block exactly as installFileScript does (in a subshell, its output
- * captured, `set -e` not in force), with `$CANDIDATE` exported; optionally in the namespace.
+ * Runs a spec's `check` hook exactly as host-file.sh does: its own `bash -eu` with lib.sh
+ * and the hooks file sourced, the spec's data and `$CANDIDATE` in the environment;
+ * optionally in the namespace. `dest` stands in for the spec's path where a test needs.
  */
-function runCheck(block: string, candidate: string, netns = false): Run {
-    const script = `set -eu
-CANDIDATE=$1
-export CANDIDATE
-if ! check_output=$( (
-${block}
-) 2>&1 ); then
-  echo "$check_output"
-  exit 1
-fi`;
-    const argv = ["-c", script, "check", candidate];
-    return netns ? run("ip", ["netns", "exec", NS, "bash", ...argv]) : run("bash", argv);
+function runCheck(spec: HostFileSpec, candidate: string, netns = false, dest = spec.path): Run {
+    const env = Object.entries({ ...spec.env, HC_DEST: dest, CANDIDATE: candidate }).map(([k, v]) => `${k}=${v}`);
+    const argv = ["env", ...env, "bash", "-eu", "-c", '. "$1"; . "$2"; check', "check",
+        path.join(REPO, "host/scripts/lib.sh"), path.join(REPO, spec.hooks!)];
+    return netns ? run("ip", ["netns", "exec", NS, ...argv]) : run(argv[0], argv.slice(1));
 }
 
 /** The serial the host writes on a first install (installFileScript's zone serial step). */
@@ -55,12 +54,11 @@ function withSerial(zone: string): string {
     return zone.replace(`${SERIAL_TOKEN} ; serial`, `${today}00 ; serial`);
 }
 
-/** The script inside `sudo -n /bin/bash -c <script>`, unquoted by bash itself. */
-function unsudo(commandLine: string): string {
-    const r = run("bash", ["-c", 'sudo() { [ "$1 $2 $3" = "-n /bin/bash -c" ] || exit 3; printf %s "$4"; }; eval "$1"',
-        "unsudo", commandLine]);
-    ok(r, `unwrapping ${commandLine.slice(0, 60)}`);
-    return r.output;
+/** The words of a command line, as bash splits them. */
+function words(commandLine: string): string[] {
+    const r = run("bash", ["-c", 'eval "set -- $1"; printf "%s\\n" "$@"', "words", commandLine]);
+    ok(r, `splitting ${commandLine}`);
+    return r.output.trimEnd().split("\n");
 }
 
 describe("daemon checkers on the rendered network files", function () {
@@ -126,14 +124,14 @@ describe("daemon checkers on the rendered network files", function () {
             it("kea-dhcp4 -t accepts the Kea configuration (DhcpServer's check, on the plan's interfaces)", () => {
                 const f = write(dir, "kea-dhcp4.conf", files["kea-dhcp4.conf"]);
                 ok(run("ip", ["netns", "exec", NS, "kea-dhcp4", "-t", f]), "kea-dhcp4 -t");
-                ok(runCheck(dhcp.keaConfigFile().check!, f, true), "DhcpServer check");
+                ok(runCheck(dhcp.keaConfigFile(), f, true), "DhcpServer check");
             });
 
             it("named-checkzone accepts both zones, serial filled in as the host does", () => {
                 for (const [zone, file] of [[forwardZoneName(plan), "db.forward"], [reverseZoneName(plan), "db.reverse"]]) {
                     const f = write(dir, file, withSerial(files[file]));
                     ok(run("named-checkzone", [zone, f]), `named-checkzone ${zone}`);
-                    ok(runCheck(dns.zoneFile(zone).check!, f), `DnsZone check of ${zone}`);
+                    ok(runCheck(dns.zoneFile(zone), f), `DnsZone check of ${zone}`);
                 }
             });
 
@@ -151,14 +149,14 @@ describe("daemon checkers on the rendered network files", function () {
                 const tree = bindTree(path.join(dir, "bind-check"), name);
                 for (const dest of [tree.options, tree.local]) {
                     const candidate = write(path.dirname(dest), `${path.basename(dest)}.homecloud.test`, fs.readFileSync(dest, "utf8"));
-                    ok(runCheck(dns.namedConfCheck(dest, tree.top), candidate), `DnsZone check of ${dest}`);
+                    ok(runCheck(dns.namedConfFile(dest, tree.top), candidate), `DnsZone check of ${dest}`);
                 }
             });
 
             it("nft -c -f accepts the ruleset (NatRules' check, in a network namespace)", () => {
                 const f = write(dir, "nat.nft", files["nat.nft"]);
                 ok(run("ip", ["netns", "exec", NS, "nft", "-c", "-f", f]), "nft -c -f");
-                ok(runCheck(nat.rulesetFile().check!, f, true), "NatRules ruleset check");
+                ok(runCheck(nat.rulesetFile(), f, true), "NatRules ruleset check");
                 // And it really loads, twice in a row (the second replaces the first atomically).
                 ok(run("ip", ["netns", "exec", NS, "nft", "-f", f]), "nft -f");
                 ok(run("ip", ["netns", "exec", NS, "nft", "-f", f]), "nft -f again");
@@ -173,18 +171,19 @@ describe("daemon checkers on the rendered network files", function () {
                 const f = write(unitDir, "homecloud-nat.service", files["homecloud-nat.service"]);
                 ok(run("systemd-analyze", ["verify", f]), "systemd-analyze verify");
                 const candidate = write(unitDir, "homecloud-nat.service.homecloud.test", files["homecloud-nat.service"]);
-                ok(runCheck(nat.natUnitFile(plan).check!, candidate), "NatRules unit check");
+                ok(runCheck(nat.natUnitFile(plan), candidate), "NatRules unit check");
             });
 
             it("every sysctl key of the forwarding drop-in exists (Gateway's check)", () => {
                 const f = write(dir, "90-homecloud-forwarding.conf", files["90-homecloud-forwarding.conf"]);
-                ok(runCheck(gateway.forwardingFile().check!, f), "forwarding check");
+                ok(runCheck(gateway.forwardingFile(), f), "forwarding check");
             });
         });
     }
 
-    describe("scripts the components generate", () => {
-        const scripts = new Map<string, string>();
+    describe("the toolkit and the command lines that run it", () => {
+        const lines = new Map<string, string>();
+        const toolkit = [...HOST_SCRIPTS, ...scriptsIn("network"), ...scriptsIn("cluster")];
 
         before(async () => {
             reset();
@@ -197,25 +196,33 @@ describe("daemon checkers on the rendered network files", function () {
             }
             for (const r of recorded.filter((x) => x.type === "command:remote:Command")) {
                 for (const field of ["create", "update", "delete"]) {
-                    scripts.set(`${r.name}.${field}`, unsudo(r.inputs[field]));
+                    lines.set(`${r.name}.${field}`, r.inputs[field]);
                 }
             }
         });
 
-        it("are all collected (9 commands per gateway, create/update/delete each)", () => {
-            assert.strictEqual(scripts.size, 2 * 9 * 3);
-            assert.ok([...scripts.values()].every((s) => s.startsWith("set -eu\n")));
-        });
-
-        it("pass shellcheck -s bash", () => {
-            for (const [key, script] of scripts) {
-                ok(run("shellcheck", ["-s", "bash", "-"], script), `shellcheck ${key}`);
+        it("every toolkit script passes shellcheck and bash -n as a file", () => {
+            assert.ok(toolkit.length >= 9, toolkit.join(" "));
+            ok(run("shellcheck", ["-x", "-P", REPO, ...toolkit.map((f) => path.join(REPO, f))]), "shellcheck");
+            for (const f of toolkit) {
+                ok(run("bash", ["-n", path.join(REPO, f)]), `bash -n ${f}`);
             }
         });
 
-        it("pass bash -n", () => {
-            for (const [key, script] of scripts) {
-                ok(run("bash", ["-n"], script), `bash -n ${key}`);
+        it("every command line is short and runs a toolkit script that exists, as root, data in HC_* variables", () => {
+            assert.strictEqual(lines.size, 2 * 10 * 3);
+            for (const [key, line] of lines) {
+                assert.ok(line.length < 300, `${key} is ${line.length} characters: ${line}`);
+                if (line === TOOLKIT_INSTALL || line === TOOLKIT_REMOVE) {
+                    continue;
+                }
+                const w = words(line);
+                assert.deepStrictEqual(w.slice(0, 3), ["sudo", "-n", "/usr/bin/env"], key);
+                const bash = w.indexOf("/bin/bash");
+                assert.ok(w.slice(3, bash).every((v) => /^HC_[A-Z0-9_]+=/.test(v)), `${key}: ${w.slice(3, bash).join(" ")}`);
+                const script = w[bash + 1].slice(TOOLKIT_DIR.length + 1);
+                assert.ok(w[bash + 1].startsWith(`${TOOLKIT_DIR}/`) && toolkit.includes(script), `${key} runs ${w[bash + 1]}`);
+                assert.ok(["install", "remove"].includes(w[bash + 2]), `${key}: ${w.slice(bash + 2).join(" ")}`);
             }
         });
     });
@@ -237,24 +244,24 @@ describe("daemon checkers on the rendered network files", function () {
             const kea = JSON.parse(files["kea-dhcp4.conf"]);
             kea.Dhcp4.subnet4[0].reservations[0]["ip-address"] = "10.9.9.9";
             const f = write(dir, "kea-dhcp4.conf", JSON.stringify(kea, null, 2));
-            rejected(runCheck(dhcp.keaConfigFile().check!, f, true),
+            rejected(runCheck(dhcp.keaConfigFile(), f, true),
                 /specified reservation '10\.9\.9\.9' is not within the IPv4 subnet '10\.0\.0\.0\/24'/);
         });
 
         it("kea-dhcp4 -t rejects an interface the gateway does not have", () => {
             const f = write(dir, "kea-typo.conf", files["kea-dhcp4.conf"].replace('"eth0"', '"eht0"'));
-            rejected(runCheck(dhcp.keaConfigFile().check!, f, true), /interface 'eht0' doesn't exist in the system/);
+            rejected(runCheck(dhcp.keaConfigFile(), f, true), /interface 'eht0' doesn't exist in the system/);
         });
 
         it("named-checkzone rejects a bad address record", () => {
             const f = write(dir, "db.forward", withSerial(files["db.forward"]).replace("10.0.0.11", "10.0.0.311"));
-            rejected(runCheck(dns.zoneFile("home.arpa").check!, f), /bad dotted quad/);
+            rejected(runCheck(dns.zoneFile("home.arpa"), f), /bad dotted quad/);
         });
 
         it("named-checkconf rejects a bad listen-on address", () => {
             const f = write(dir, "named.conf.options", files["named.conf.options"].replace("127.0.0.1;", "127.0.0.256;"));
             const tree = bindTree(path.join(dir, "bind-options"), "small");
-            rejected(runCheck(dns.namedConfCheck(tree.options, tree.top), f), /named\.conf\.options:\d+: .*127\.0\.0\.256/);
+            rejected(runCheck(dns.namedConfFile(tree.options, tree.top), f), /named\.conf\.options:\d+: .*127\.0\.0\.256/);
         });
 
         it("the whole-configuration check rejects a valid-looking local file whose zone does not load", () => {
@@ -262,25 +269,25 @@ describe("daemon checkers on the rendered network files", function () {
             const broken = renderNamedLocal(plan, path.join(dir, "missing"));
             const f = write(dir, "named.conf.local", broken);
             ok(run("named-checkconf", [f]), "the file alone passes named-checkconf");
-            rejected(runCheck(dns.namedConfCheck(tree.local, tree.top), f), /db\.home\.arpa.*file not found|file not found/);
+            rejected(runCheck(dns.namedConfFile(tree.local, tree.top), f), /db\.home\.arpa.*file not found|file not found/);
             assert.strictEqual(fs.readFileSync(tree.local, "utf8"), renderNamedLocal(plan, path.dirname(tree.local)),
                 "the check does not touch the installed file");
         });
 
         it("nft -c -f rejects a broken rule (in the namespace)", () => {
             const f = write(dir, "nat.nft", files["nat.nft"].replace("masquerade\n", "masqurade\n"));
-            rejected(runCheck(nat.rulesetFile().check!, f, true), /Error: syntax error/);
+            rejected(runCheck(nat.rulesetFile(), f, true), /Error: syntax error/);
         });
 
         it("systemd-analyze verify rejects a unit with two ExecStart= in a simple service", () => {
             const f = write(path.join(dir, "unit"), "homecloud-nat.service.homecloud.test",
                 files["homecloud-nat.service"].replace("Type=oneshot", "Type=simple"));
-            rejected(runCheck(nat.natUnitFile(plan).check!, f), /more than one ExecStart= setting/);
+            rejected(runCheck(nat.natUnitFile(plan), f), /more than one ExecStart= setting/);
         });
 
         it("the forwarding check rejects a key the kernel does not have", () => {
             const f = write(dir, "90-bad.conf", `${files["90-homecloud-forwarding.conf"]}net.ipv4.ip_forwrd = 1\n`);
-            rejected(runCheck(gateway.forwardingFile().check!, f), /unknown sysctl key net\.ipv4\.ip_forwrd/);
+            rejected(runCheck(gateway.forwardingFile(), f), /unknown sysctl key net\.ipv4\.ip_forwrd/);
         });
 
         it("shellcheck rejects an unquoted expansion and bash -n a syntax error", () => {

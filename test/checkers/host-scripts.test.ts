@@ -1,19 +1,19 @@
-// Runs the real install/remove scripts, through the very sudoScript quoting the hosts get
-// (sudo replaced by a function that runs its `/bin/bash -c` the same way), on files under
-// a scratch directory. The state directory (/var/lib/homecloud) is a scratch directory too:
-// each run happens in a private mount namespace with a scratch /var/lib bound over it.
-// Needs root (unshare --mount); CI runs as root.
+// Runs the real toolkit scripts (host/scripts/host-file.sh, network/packages.sh) through the
+// very command lines the hosts get (sudo replaced by a function that runs the rest as is),
+// on files under a scratch directory, in a private mount namespace where a scratch dir is
+// bound over /var/lib (the state directory) and the repository stands in for the toolkit
+// under /usr/local/lib/homecloud. Test hooks live in ./hooks. Needs root (unshare --mount).
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import {
-    installFileScript, ManagedFileSpec, removeFileScript, SERIAL_TOKEN, sudoScript,
-} from "../../host/hostScripts";
-import { installPackagesScript, removePackagesScript } from "../../network/gateway";
+import { fileCommand, HostFileSpec, SERIAL_TOKEN } from "../../host/hostFile";
+import { packagesCommands } from "../../network/gateway";
 
+const REPO = path.resolve(__dirname, "..", "..");
 const ROOT = `/tmp/hc-test-${process.pid}`;
 const VARLIB = `${ROOT}/varlib`;
+const USRLOCALLIB = `${ROOT}/usrlocallib`;
 const ETC = `${ROOT}/etc`;
 const DEST = `${ETC}/x.conf`;
 const LOG = `${ROOT}/activations`;
@@ -25,12 +25,17 @@ interface Run {
     readonly stderr: string;
 }
 
-/** Runs `sudoScript(script)` as a host would, with `stdin`, in a namespace with the scratch /var/lib. */
-function runOnHost(script: string, stdin = "", env: Record<string, string> = {}): Run {
+/** Runs a command line as a host would, with `stdin`, in the namespace described above. */
+function runOnHost(commandLine: string, stdin = "", env: Record<string, string> = {}): Run {
+    fs.mkdirSync(USRLOCALLIB, { recursive: true });
+    if (!fs.existsSync(`${USRLOCALLIB}/homecloud`)) {
+        fs.symlinkSync(REPO, `${USRLOCALLIB}/homecloud`);
+    }
     const wrapper = 'mount --bind "$1" /var/lib || exit 99\n' +
-        'sudo() { [ "$1 $2 $3" = "-n /bin/bash -c" ] || exit 98; /bin/bash -c "$4"; }\n' +
-        'eval "$2"';
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", VARLIB, sudoScript(script)],
+        'mount --bind "$2" /usr/local/lib || exit 99\n' +
+        'sudo() { [ "$1" = -n ] || exit 98; shift; "$@"; }\n' +
+        'eval "$3"';
+    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", VARLIB, USRLOCALLIB, commandLine],
         { input: stdin, encoding: "utf8", env: { ...process.env, ...env } });
     if (r.error) {
         throw r.error;
@@ -45,18 +50,13 @@ const mode = (p: string): string => (fs.statSync(p).mode & 0o7777).toString(8);
 /** What is left in the destination directory besides the file itself (candidates, backups). */
 const leftovers = (): string[] => fs.readdirSync(ETC).filter((f) => f !== "x.conf");
 
-/** A spec whose activation logs what it saw and fails on content containing "explode". */
-function spec(extra: Partial<ManagedFileSpec> = {}): ManagedFileSpec {
-    return {
-        path: DEST,
-        activate: `echo "activate $(cat ${DEST})" >> ${LOG}\n! grep -q explode ${DEST}`,
-        revert: `echo "revert" >> ${LOG}`,
-        ...extra,
-    };
+/** A spec whose activation logs what it saw and fails on content containing "explode" (hooks/logging.sh). */
+function spec(extra: Partial<HostFileSpec> = {}): HostFileSpec {
+    return { path: DEST, hooks: "test/checkers/hooks/logging.sh", ...extra, env: { HC_LOG: LOG, ...extra.env } };
 }
 
-const install = (text: string, s: ManagedFileSpec = spec()): Run => runOnHost(installFileScript(s), text);
-const remove = (s: ManagedFileSpec = spec()): Run => runOnHost(removeFileScript(s));
+const install = (text: string, s: HostFileSpec = spec()): Run => runOnHost(fileCommand("install", s), text);
+const remove = (s: HostFileSpec = spec()): Run => runOnHost(fileCommand("remove", s));
 
 function succeeded(r: Run, stdout: string): void {
     assert.strictEqual(r.status, 0, r.stderr);
@@ -104,7 +104,7 @@ describe("host scripts on a real shell", () => {
     });
 
     it("leaves the old file alone and fails with the checker's message when the check rejects", () => {
-        const checked = spec({ check: 'grep -q "^valid" "$CANDIDATE" || { echo "no valid line in $(basename "$CANDIDATE")"; exit 1; }' });
+        const checked = spec({ hooks: "test/checkers/hooks/checked.sh" });
         succeeded(install("valid 1\n", checked), `homecloud: ${DEST} installed\n`);
         const r = install("broken\n", checked);
         assert.strictEqual(r.status, 1);
@@ -116,13 +116,19 @@ describe("host scripts on a real shell", () => {
         assert.deepStrictEqual(leftovers(), [], "the candidate is cleaned up");
     });
 
-    it("runs a check block without set -e: only steps chained with && all count", () => {
-        // So every multi-step check in the components is one && chain.
-        const chained = spec({ check: 'grep -q "^valid" "$CANDIDATE" &&\ntrue' });
-        assert.strictEqual(install("broken\n", chained).status, 1);
+    it("runs a check with set -e: any failing step rejects, even when a later one succeeds", () => {
+        const r = install("broken\n", spec({ hooks: "test/checkers/hooks/unchained.sh" }));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /rejected by its checker/);
         assert.strictEqual(content(), undefined);
-        const unchained = spec({ check: 'grep -q "^valid" "$CANDIDATE"\ntrue' });
-        assert.strictEqual(install("broken\n", unchained).status, 0, "a failed first line alone does not reject");
+    });
+
+    it("is one short command line, and a failure reads as one line naming the file", () => {
+        const line = fileCommand("install", spec({ hooks: "test/checkers/hooks/checked.sh" }));
+        assert.strictEqual(line, `sudo -n /usr/bin/env HC_DEST=${DEST} HC_HOOKS=test/checkers/hooks/checked.sh HC_LOG=${LOG} ` +
+            "/bin/bash /usr/local/lib/homecloud/host/scripts/host-file.sh install");
+        const r = runOnHost(line, "nothing valid\n");
+        assert.strictEqual(r.stderr.split("\n")[0], `homecloud: ${DEST} rejected by its checker; the running configuration is untouched:`);
     });
 
     it("rolls back to the previous file when activation fails, and activates that again", () => {
@@ -203,7 +209,7 @@ describe("gateway packages step (apt and dpkg stubbed)", () => {
     });
 
     it("installs only the missing packages, records them, and removes only those", () => {
-        const r = runOnHost(installPackagesScript(packages), "", env);
+        const r = runOnHost(packagesCommands(packages).install, "", env);
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(r.stdout, "homecloud: installed kea-dhcp4-server nftables\n");
         assert.deepStrictEqual(lines(CALLS), [
@@ -212,11 +218,11 @@ describe("gateway packages step (apt and dpkg stubbed)", () => {
         ]);
         assert.deepStrictEqual(lines(RECORD), ["kea-dhcp4-server", "nftables"]);
 
-        const again = runOnHost(installPackagesScript(packages), "", env);
+        const again = runOnHost(packagesCommands(packages).install, "", env);
         assert.strictEqual(again.stdout, "homecloud: packages already installed: kea-dhcp4-server bind9 nftables\n");
         assert.strictEqual(lines(CALLS).length, 2, "apt is not run again");
 
-        const removed = runOnHost(removePackagesScript(), "", env);
+        const removed = runOnHost(packagesCommands(packages).remove, "", env);
         assert.strictEqual(removed.status, 0, removed.stderr);
         assert.strictEqual(removed.stdout, "homecloud: removed kea-dhcp4-server nftables\n");
         assert.strictEqual(lines(CALLS)[2], "dpkg --purge kea-dhcp4-server nftables");
@@ -226,8 +232,8 @@ describe("gateway packages step (apt and dpkg stubbed)", () => {
 
     it("does nothing on delete when it installed nothing", () => {
         fs.writeFileSync(INSTALLED, packages.join("\n") + "\n");
-        assert.strictEqual(runOnHost(installPackagesScript(packages), "", env).status, 0);
-        const r = runOnHost(removePackagesScript(), "", env);
+        assert.strictEqual(runOnHost(packagesCommands(packages).install, "", env).status, 0);
+        const r = runOnHost(packagesCommands(packages).remove, "", env);
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(r.stdout, "");
         assert.deepStrictEqual(lines(CALLS), []);

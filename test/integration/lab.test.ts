@@ -6,7 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { keaConfigFile } from "../../network/dhcpServer";
-import { installFileScript, sudoScript } from "../../host/hostScripts";
+import { fileCommand } from "../../host/hostFile";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";
@@ -230,7 +230,7 @@ describe("homecloud on the lab (SSH engine)", function () {
     describe("6: safety", () => {
         it("a broken Kea config is rejected by the checker and changes nothing", () => {
             const before = execOk("gw", "sha256sum", "/etc/kea/kea-dhcp4.conf");
-            const script = sudoScript(installFileScript(keaConfigFile()));
+            const script = fileCommand("install", keaConfigFile());
             const r = run("ssh", ["-F", "/dev/null", "-i", KEY, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
                 `pi@${GW_LAN}`, script], { input: '{ "Dhcp4": { "subnet4": [ broken' });
@@ -389,6 +389,7 @@ describe("homecloud on the lab (SSH engine)", function () {
 
         it("today's hostFile: the same change is one in-place update and the file stays", () => {
             assert.match(replay("current", "first\n", "replay-current-1"), /^created replay-file$/m);
+            assert.strictEqual(replayFile().stdout, "first\n");
             const out = replay("current", "second\n", "replay-current-2");
             assert.match(out, /^updated replay-file \[diff: ~stdin\]$/m);
             assert.doesNotMatch(out, /^(replaced|deleted) /m);
@@ -419,6 +420,7 @@ describe("homecloud on the lab (SSH engine)", function () {
             }
             const leftovers = run("lab/exec", ["gw", "sh", "-c", "ls -A /var/lib/homecloud 2>&1; echo rc=$?"]);
             assert.strictEqual(leftovers.stdout.trim().split("\n").pop(), "rc=2", `bookkeeping left on gw: ${leftovers.stdout}`);
+            assert.notStrictEqual(exec("gw", "test", "-e", "/usr/local/lib/homecloud").code, 0, "the toolkit is left on gw");
         });
         after(assertSshFromLan);
     });

@@ -4,9 +4,8 @@ import * as assert from "assert";
 import { dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve } from "../mocks";
 import * as pulumi from "@pulumi/pulumi";
 import type * as GatewayModule from "../../network/gateway";
-import {
-    installFileScript, ManagedFileSpec, removeFileScript, serviceActivate, serviceRevert, sudoScript,
-} from "../../host/hostScripts";
+import { fileCommand, HostFileSpec } from "../../host/hostFile";
+import { TOOLKIT_INSTALL, TOOLKIT_REMOVE, toolkitInstaller } from "../../host/toolkit";
 import {
     renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone,
 } from "../../network/bind";
@@ -62,6 +61,7 @@ describe("network components (mocks)", () => {
             `${COMMAND} gw-nat-ruleset`,
             `${COMMAND} gw-nat-unit`,
             `${COMMAND} gw-packages`,
+            `${COMMAND} gw-toolkit`,
             "homecloud:network:DhcpServer gw-dhcp",
             "homecloud:network:DnsZone gw-dns",
             "homecloud:network:Gateway gw",
@@ -72,6 +72,7 @@ describe("network components (mocks)", () => {
     it("parents every child to its component (by the URN the SDK sent)", () => {
         const parents = Object.fromEntries(recorded.filter((r) => r.name !== "gw").map((r) => [r.name, parentName(r)]));
         assert.deepStrictEqual(parents, {
+            "gw-toolkit": "gw",
             "gw-packages": "gw",
             "gw-forwarding": "gw",
             "gw-dhcp": "gw",
@@ -90,28 +91,47 @@ describe("network components (mocks)", () => {
             "urn:pulumi:test::homecloud::homecloud:network:DnsZone$command:remote:Command::gw-dns-local");
     });
 
-    it("orders the steps with dependsOn", () => {
+    it("orders the steps with dependsOn; every command waits for the toolkit", () => {
         const deps = Object.fromEntries(recorded.map((r) => [r.name, dependsOn(r)]));
         assert.deepStrictEqual(deps, {
             "gw": [],
-            "gw-packages": [],
-            "gw-forwarding": [],
+            "gw-toolkit": [],
+            "gw-packages": ["gw-toolkit"],
+            "gw-forwarding": ["gw-toolkit"],
             "gw-dhcp": ["gw-packages"],
-            "gw-dhcp-config": [],
+            "gw-dhcp-config": ["gw-toolkit"],
             "gw-dns": ["gw-packages"],
-            "gw-dns-forward-zone": [],
-            "gw-dns-reverse-zone": [],
+            "gw-dns-forward-zone": ["gw-toolkit"],
+            "gw-dns-reverse-zone": ["gw-toolkit"],
             // The configuration files come after the zone files, so destroy removes them first.
-            "gw-dns-options": ["gw-dns-forward-zone", "gw-dns-reverse-zone"],
-            "gw-dns-local": ["gw-dns-forward-zone", "gw-dns-options", "gw-dns-reverse-zone"],
+            "gw-dns-options": ["gw-dns-forward-zone", "gw-dns-reverse-zone", "gw-toolkit"],
+            "gw-dns-local": ["gw-dns-forward-zone", "gw-dns-options", "gw-dns-reverse-zone", "gw-toolkit"],
             "gw-nat": ["gw-forwarding", "gw-packages"],
-            "gw-nat-ruleset": [],
-            "gw-nat-unit": ["gw-nat-ruleset"],
+            "gw-nat-ruleset": ["gw-toolkit"],
+            "gw-nat-unit": ["gw-nat-ruleset", "gw-toolkit"],
         });
     });
 
+    it("installs the toolkit first: the host layer's and the network half's scripts, removed on delete", () => {
+        const r = one(COMMAND, "gw-toolkit");
+        assert.strictEqual(r.inputs.create, TOOLKIT_INSTALL);
+        assert.strictEqual(r.inputs.update, TOOLKIT_INSTALL);
+        assert.strictEqual(r.inputs.delete, TOOLKIT_REMOVE);
+        assert.strictEqual(r.inputs.create, "sudo -n /bin/bash -s");
+        assert.strictEqual(r.inputs.delete, "sudo -n /bin/rm -rf /usr/local/lib/homecloud");
+        assert.strictEqual(r.inputs.stdin, toolkitInstaller([
+            "network/dns-zone.sh", "network/forwarding.sh", "network/kea-config.sh", "network/named-conf.sh",
+            "network/nat-ruleset.sh", "network/nat-unit.sh", "network/packages.sh",
+        ]));
+        assert.deepStrictEqual([...r.inputs.stdin.matchAll(/^cat > "\$new\/([^"]+)"/gm)].map((m) => m[1]), [
+            "host/scripts/host-file.sh", "host/scripts/lib.sh", "network/dns-zone.sh", "network/forwarding.sh",
+            "network/kea-config.sh", "network/named-conf.sh", "network/nat-ruleset.sh", "network/nat-unit.sh",
+            "network/packages.sh",
+        ]);
+    });
+
     describe("host files", () => {
-        const files = (): [string, ManagedFileSpec, string][] => [
+        const files = (): [string, HostFileSpec, string][] => [
             ["gw-dhcp-config", dhcp.keaConfigFile(), renderKeaConfig(plan)],
             ["gw-dns-forward-zone", dns.zoneFile("cluster.home.arpa"), renderForwardZone(plan)],
             ["gw-dns-reverse-zone", dns.zoneFile("20.172.in-addr.arpa"), renderReverseZone(plan)],
@@ -131,39 +151,31 @@ describe("network components (mocks)", () => {
             }
         });
 
-        it("run the hostScripts install script on create and update and the remove script on delete", () => {
+        it("run host-file.sh install on create and update and remove on delete, with the spec's data", () => {
             for (const [name, spec] of files()) {
                 const r = one(COMMAND, name);
-                assert.strictEqual(r.inputs.create, sudoScript(installFileScript(spec)), name);
-                assert.strictEqual(r.inputs.update, sudoScript(installFileScript(spec)), name);
-                assert.strictEqual(r.inputs.delete, sudoScript(removeFileScript(spec)), name);
+                assert.strictEqual(r.inputs.create, fileCommand("install", spec), name);
+                assert.strictEqual(r.inputs.update, fileCommand("install", spec), name);
+                assert.strictEqual(r.inputs.delete, fileCommand("remove", spec), name);
             }
         });
 
-        it("install to the right paths with the right checkers and activation", () => {
-            const summary = files().map(([name, s]) => [name, s.path, s.check?.split("\n")[0], !!s.zoneSerial]);
-            assert.deepStrictEqual(summary, [
-                ["gw-dhcp-config", "/etc/kea/kea-dhcp4.conf", 'kea-dhcp4 -t "$CANDIDATE"', false],
-                ["gw-dns-forward-zone", "/etc/bind/homecloud/db.cluster.home.arpa", 'named-checkzone cluster.home.arpa "$CANDIDATE"', true],
-                ["gw-dns-reverse-zone", "/etc/bind/homecloud/db.20.172.in-addr.arpa", 'named-checkzone 20.172.in-addr.arpa "$CANDIDATE"', true],
-                ["gw-dns-options", "/etc/bind/named.conf.options", 'named-checkconf "$CANDIDATE" &&', false],
-                ["gw-dns-local", "/etc/bind/named.conf.local", 'named-checkconf "$CANDIDATE" &&', false],
-                ["gw-nat-ruleset", "/etc/homecloud/nat.nft", 'nft -c -f "$CANDIDATE"', false],
-                ["gw-nat-unit", "/etc/systemd/system/homecloud-nat.service", "unitdir=$(mktemp -d) &&", false],
-                ["gw-forwarding", "/etc/sysctl.d/90-homecloud-forwarding.conf", `sed -n 's/^ *\\([a-z0-9_.]*\\) *=.*$/\\1/p' "$CANDIDATE" | while read -r key; do`, false],
-            ]);
-            const kea = dhcp.keaConfigFile();
-            assert.strictEqual(kea.activate, serviceActivate("kea-dhcp4-server", "hup"));
-            assert.strictEqual(kea.revert, serviceRevert("kea-dhcp4-server"));
-            const conf = dns.namedConfFile("/etc/bind/named.conf.local");
-            assert.strictEqual(conf.activate, serviceActivate("named", "reload"));
-            assert.strictEqual(conf.revert, serviceRevert("named"));
-            assert.ok(conf.check!.endsWith('named-checkconf -z "$full"'), "the whole configuration is checked too");
-            assert.strictEqual(dns.zoneFile("x.test").activate, "if systemctl is-active -q named; then rndc reload; fi");
-            assert.strictEqual(nat.rulesetFile().activate,
-                "if systemctl is-active -q homecloud-nat.service; then nft -f /etc/homecloud/nat.nft; fi");
-            assert.ok(nat.natUnitFile(plan).activate!.endsWith(serviceActivate("homecloud-nat.service", "restart")));
-            assert.ok(nat.natUnitFile(plan).revert!.includes("ip addr del 192.168.50.10/32 dev enx00e04c680001"));
+        it("are one short command line each: path, hooks and data, never the content", () => {
+            const lines = Object.fromEntries(files().map(([name]) => [name, one(COMMAND, name).inputs.create]));
+            const run = "/bin/bash /usr/local/lib/homecloud/host/scripts/host-file.sh install";
+            assert.deepStrictEqual(lines, {
+                "gw-dhcp-config": `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp4.conf HC_HOOKS=network/kea-config.sh ${run}`,
+                "gw-dns-forward-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.cluster.home.arpa HC_HOOKS=network/dns-zone.sh " +
+                    `HC_ZONE_SERIAL=1 HC_ZONE=cluster.home.arpa ${run}`,
+                "gw-dns-reverse-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.20.172.in-addr.arpa HC_HOOKS=network/dns-zone.sh " +
+                    `HC_ZONE_SERIAL=1 HC_ZONE=20.172.in-addr.arpa ${run}`,
+                "gw-dns-options": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.options HC_HOOKS=network/named-conf.sh ${run}`,
+                "gw-dns-local": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.local HC_HOOKS=network/named-conf.sh ${run}`,
+                "gw-nat-ruleset": `sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service ${run}`,
+                "gw-nat-unit": "sudo -n /usr/bin/env HC_DEST=/etc/systemd/system/homecloud-nat.service HC_HOOKS=network/nat-unit.sh " +
+                    `HC_NFT_FAMILY=ip HC_NFT_TABLE=homecloud HC_VIP=192.168.50.10 HC_WAN_IF=enx00e04c680001 ${run}`,
+                "gw-forwarding": `sudo -n /usr/bin/env HC_DEST=/etc/sysctl.d/90-homecloud-forwarding.conf HC_HOOKS=network/forwarding.sh ${run}`,
+            });
         });
     });
 
@@ -171,18 +183,19 @@ describe("network components (mocks)", () => {
         const r = one(COMMAND, "gw-packages");
         const packages = ["kea-dhcp4-server", "bind9", "bind9-dnsutils", "nftables", "iproute2"];
         assert.deepStrictEqual(m.GATEWAY_PACKAGES, packages);
-        assert.strictEqual(r.inputs.create, sudoScript(m.installPackagesScript(packages)));
-        assert.strictEqual(r.inputs.update, sudoScript(m.installPackagesScript(packages)));
-        assert.strictEqual(r.inputs.delete, sudoScript(m.removePackagesScript()));
+        const install = "sudo -n /usr/bin/env HC_PACKAGES='kea-dhcp4-server bind9 bind9-dnsutils nftables iproute2' " +
+            "/bin/bash /usr/local/lib/homecloud/network/packages.sh install";
+        assert.strictEqual(r.inputs.create, install);
+        assert.strictEqual(r.inputs.update, install);
+        assert.strictEqual(r.inputs.delete, "sudo -n /usr/bin/env /bin/bash /usr/local/lib/homecloud/network/packages.sh remove");
         assert.strictEqual(r.inputs.triggers, undefined, "a new package list is an update, never a purge of the old set");
         assert.strictEqual(r.inputs.stdin, undefined);
-        assert.ok(m.installPackagesScript(packages).includes("\nfor p in kea-dhcp4-server bind9 bind9-dnsutils nftables iproute2; do\n"));
-        assert.throws(() => m.installPackagesScript(["bind9; rm -rf /"]), /must be Debian package names; got \["bind9; rm -rf \/"\]/);
+        assert.throws(() => m.packagesCommands(["bind9; rm -rf /"]), { message: 'package names must be Debian package names; got ["bind9; rm -rf /"]' });
     });
 
     it("connects to the gateway with the SSH key as a secret, and never puts the key in a script", async () => {
         const commands = find(COMMAND, "gw-");
-        assert.strictEqual(commands.length, 9);
+        assert.strictEqual(commands.length, 10);
         for (const r of commands) {
             // What the engine received: the whole connection wrapped as a secret.
             const sent = r.inputs.connection;
@@ -219,7 +232,7 @@ describe("network components (mocks)", () => {
         await resolve(other.vip);
         await new Promise((r) => setTimeout(r, 50));
         const names = recorded.slice(before).map((r) => r.name);
-        assert.strictEqual(names.length, 13);
+        assert.strictEqual(names.length, 14);
         assert.ok(names.every((n) => n === "edge" || n.startsWith("edge-")), names.join(", "));
         assert.strictEqual(one(COMMAND, "edge-nat-ruleset").inputs.stdin, renderNftRuleset(loadPlan("small")));
     });

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { RawConfig } from "../../config/schema";
 import { parseAddressPlan } from "../../config/validate";
-import { SERIAL_TOKEN } from "../../host/hostScripts";
+import { SERIAL_TOKEN } from "../../host/hostFile";
 import {
     forwardZoneName, renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone, reverseZoneName,
     zoneFilePath,

@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { planCommand, printInputs } from "../../lab/engine/commandSemantics";
-import { installFileScript, removeFileScript, sudoScript } from "../../host/hostScripts";
+import { fileCommand } from "../../host/hostFile";
 import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 import { RecordedResource, recorded, resolve, stdoutHooks } from "../mocks";
 import { runProgram, StackConfig, stackFile } from "../program";
@@ -114,9 +114,9 @@ describe("replacement safety: no ordinary change replaces a command whose delete
             const file = { path: "/etc/kea/kea-dhcp4.conf" };
             const c = new command.remote.Command("gateway-dhcp-config", {
                 connection: { host: "10.0.0.1", user: "pi", privateKey: pulumi.secret("k") },
-                create: sudoScript(installFileScript(file)),
-                update: sudoScript(installFileScript(file)),
-                delete: sudoScript(removeFileScript(file)),
+                create: fileCommand("install", file),
+                update: fileCommand("install", file),
+                delete: fileCommand("remove", file),
                 stdin: content,
                 triggers: [crypto.createHash("sha256").update(content).digest("hex")],
             });
