@@ -37,7 +37,9 @@ export async function runProgram(stack: StackConfig): Promise<ProgramRun> {
     pulumi.runtime.setAllConfig(config, ["homecloud:sshPrivateKey"]);
     recorded.length = 0;
     delete require.cache[INDEX];
-    const outputs = (await import(INDEX)) as StackOutputs;
+    // As Pulumi's Node.js runtime loads a CommonJS program: require, module.exports as is.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const outputs = require(INDEX) as StackOutputs;
     await Promise.all(Object.values(outputs).map((v) => resolve(v as pulumi.Input<unknown>)));
     // Let registrations that hang off the outputs finish.
     await new Promise((r) => setTimeout(r, 100));

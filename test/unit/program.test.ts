@@ -59,3 +59,13 @@ describe("program (index.ts) with Pulumi.dev.yaml", () => {
         }
     });
 });
+
+describe("program (index.ts) with Pulumi.lab.yaml (K3s off)", () => {
+    it("exports no kubeconfig at all (an undefined export is a warning on every run) and registers no cluster", async () => {
+        const { outputs, resources } = await runProgram(stackFile("Pulumi.lab.yaml"));
+        assert.deepStrictEqual(Object.keys(outputs).sort(),
+            ["apiEndpoint", "domain", "gateway", "ingressIp", "metallbPool", "nodes", "vip"]);
+        assert.deepStrictEqual(resources.filter((r) => !r.type.startsWith("homecloud:network:") && r.type !== "command:remote:Command"), []);
+        assert.strictEqual(outputs.apiEndpoint, "https://api.lab.home.arpa:6443");
+    });
+});
