@@ -7,16 +7,22 @@ import * as fs from "fs";
 import * as path from "path";
 import { keaConfigFile } from "../../network/dhcpServer";
 import { fileCommand } from "../../host/hostFile";
+import { labPlan } from "../../lab/plan";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";
 const KEY = path.join(process.env.HOMECLOUD_CACHE ?? "/var/cache/homecloud", "lab-ssh", "id_ed25519");
-const DOMAIN = "lab.home.arpa";
-const GW_LAN = "10.77.0.1";
-const GW_WAN = "192.168.77.2";
-const VIP = "192.168.77.10";
-const CLIENT_MAC = "02:77:00:00:00:50";
-const UNKNOWN_MAC = "02:77:00:00:00:99";
+const PLAN = labPlan();
+const DOMAIN = PLAN.domain;
+const GW_LAN = PLAN.gwLan;
+const GW_WAN = PLAN.gwWan;
+const VIP = PLAN.vip;
+const CLIENT_MAC = PLAN.client.mac;
+/** A MAC no reservation has: the client takes it to get a pool address. */
+const UNKNOWN_MAC = CLIENT_MAC.replace(/..$/, "99");
+/** One more reservation, for the one-value-change checks. */
+const PRINTER = { name: "printer", mac: CLIENT_MAC.replace(/..$/, "60"), ip: PLAN.client.ip.replace(/\d+$/, "60") };
+const ipNum = (ip: string): number => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
 
 interface Result { code: number; stdout: string; stderr: string }
 
@@ -95,29 +101,29 @@ function lastLease(): string {
 function checkDhcp(): void {
     // Reserved MAC → its reservation, with the gateway as DNS and the lab domain.
     clientRelease();
-    assert.strictEqual(clientLease(), "10.77.0.50");
+    assert.strictEqual(clientLease(), PLAN.client.ip);
     const lease = lastLease();
-    assert.match(lease, /fixed-address 10\.77\.0\.50;/);
-    assert.match(lease, /option domain-name-servers 10\.77\.0\.1;/);
-    assert.match(lease, /option domain-name "lab\.home\.arpa";/);
-    assert.match(lease, /option routers 10\.77\.0\.1;/);
-    const resolv = execOk("client", "cat", "/etc/resolv.conf");
-    assert.match(resolv, /^nameserver 10\.77\.0\.1$/m);
-    assert.match(resolv, /^(domain|search) lab\.home\.arpa\.?$/m);
+    assert.ok(lease.includes(`fixed-address ${PLAN.client.ip};`), lease);
+    assert.ok(lease.includes(`option domain-name-servers ${GW_LAN};`), lease);
+    assert.ok(lease.includes(`option domain-name "${DOMAIN}";`), lease);
+    assert.ok(lease.includes(`option routers ${GW_LAN};`), lease);
+    const resolv = execOk("client", "cat", "/etc/resolv.conf").split("\n");
+    assert.ok(resolv.includes(`nameserver ${GW_LAN}`), resolv.join("\n"));
+    assert.ok(resolv.some((l) => l === `domain ${DOMAIN}` || l === `search ${DOMAIN}` || l === `search ${DOMAIN}.`), resolv.join("\n"));
 
-    // Unknown MAC → the pool 10.77.0.100–149.
+    // Unknown MAC → the pool.
     clientRelease();
     execOk("client", "ip", "link", "set", "eth0", "address", UNKNOWN_MAC);
     try {
         const ip = clientLease();
-        const last = Number(ip.split(".")[3]);
-        assert.ok(ip.startsWith("10.77.0.") && last >= 100 && last <= 149, `unknown MAC got ${ip}, not in 10.77.0.100-149`);
+        assert.ok(ipNum(ip) >= ipNum(PLAN.pool.start) && ipNum(ip) <= ipNum(PLAN.pool.end),
+            `unknown MAC got ${ip}, not in ${PLAN.pool.start}-${PLAN.pool.end}`);
     } finally {
         clientRelease();
         execOk("client", "ip", "link", "set", "eth0", "address", CLIENT_MAC);
     }
     // Back on the reservation for the checks that follow.
-    assert.strictEqual(clientLease(), "10.77.0.50");
+    assert.strictEqual(clientLease(), PLAN.client.ip);
 
     // Nothing answers DHCP on the WAN side (no script: the uplink's address is not touched).
     const wan = exec("uplink", "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-t", "3", "-T", "1", "-s", "/bin/true");
@@ -137,13 +143,13 @@ function digShort(host: string, ...args: string[]): string {
 
 function checkDns(): void {
     const a: Record<string, string> = {
-        gw: GW_LAN, node1: "10.77.0.11", node2: "10.77.0.12", node3: "10.77.0.13", client: "10.77.0.50",
-        api: VIP, anything: "10.77.0.200",
+        gw: GW_LAN, ...Object.fromEntries(PLAN.nodes.map((n) => [n.name, n.ip])), client: PLAN.client.ip,
+        api: VIP, anything: PLAN.ingressIp,
     };
     for (const [name, ip] of Object.entries(a)) {
         assert.strictEqual(digShort("client", `@${GW_LAN}`, `${name}.${DOMAIN}`, "A"), ip, `A ${name}.${DOMAIN}`);
     }
-    assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", "10.77.0.11"), `node1.${DOMAIN}.`);
+    assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", PLAN.nodes[0].ip), `${PLAN.nodes[0].name}.${DOMAIN}.`);
 
     // WAN side: neither recursion nor the zone is served to the uplink (REFUSED, or no
     // server reachable at all: dig exits 9 / "connection refused" / timeout).
@@ -158,7 +164,7 @@ function checkDns(): void {
 }
 
 function checkNat(): void {
-    assert.strictEqual(execOk("client", "curl", "-s", "--max-time", "5", "http://192.168.77.1/").trim(), GW_WAN);
+    assert.strictEqual(execOk("client", "curl", "-s", "--max-time", "5", `http://${PLAN.uplink}/`).trim(), GW_WAN);
 }
 
 function roundRobin(host: string): Record<string, number> {
@@ -334,9 +340,11 @@ describe("homecloud on the lab (SSH engine)", function () {
 
         it("adding a DHCP reservation touches only the Kea config and the zones that name it", () => {
             const f = path.join(RUN_DIR, "stack-extra-reservation.yaml");
-            fs.writeFileSync(f, fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8").replace(
-                '    - { name: client, mac: "02:77:00:00:00:50", ip: 10.77.0.50 }',
-                '    - { name: client, mac: "02:77:00:00:00:50", ip: 10.77.0.50 }\n    - { name: printer, mac: "02:77:00:00:00:60", ip: 10.77.0.60 }'));
+            const clientLine = `    - { name: client, mac: "${CLIENT_MAC}", ip: ${PLAN.client.ip} }`;
+            const stackText = fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8");
+            assert.ok(stackText.includes(clientLine), "Pulumi.lab.yaml lists the client reservation on one line");
+            fs.writeFileSync(f, stackText.replace(clientLine,
+                `${clientLine}\n    - { name: ${PRINTER.name}, mac: "${PRINTER.mac}", ip: ${PRINTER.ip} }`));
             const threeUpdates = [
                 "updated gateway-dhcp-config [diff: ~stdin]",
                 "updated gateway-dns-forward-zone [diff: ~stdin]",
@@ -344,14 +352,14 @@ describe("homecloud on the lab (SSH engine)", function () {
             ];
             engine("up", "reservation-up", { SSH_ENGINE_STACK_FILE: f });
             assert.deepStrictEqual(changed("reservation-up.log"), threeUpdates, "3 updates, no replacement, no delete");
-            assert.match(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf"), /"hw-address": "02:77:00:00:00:60"/);
+            assert.ok(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf").includes(`"hw-address": "${PRINTER.mac}"`));
             // What the replacement broke with the real engine: Kea stopped on Debian's stock
             // file, the zone directory deleted (named answered from memory until a restart).
             execOk("gw", "systemctl", "is-active", "kea-dhcp4-server");
             execOk("gw", "systemctl", "restart", "named");
             execOk("gw", "rndc", "status");
-            assert.strictEqual(digShort("client", `@${GW_LAN}`, `printer.${DOMAIN}`, "A"), "10.77.0.60");
-            assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", "10.77.0.60"), `printer.${DOMAIN}.`);
+            assert.strictEqual(digShort("client", `@${GW_LAN}`, `${PRINTER.name}.${DOMAIN}`, "A"), PRINTER.ip);
+            assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", PRINTER.ip), `${PRINTER.name}.${DOMAIN}.`);
             checkDhcp();
             engine("up", "reservation-back");
             assert.deepStrictEqual(changed("reservation-back.log"), threeUpdates);
