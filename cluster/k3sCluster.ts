@@ -15,13 +15,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { AddressPlan, NodeSpec, servers } from "../config/plan";
-import { HostConnection, hostFile, hostScript, sha256 } from "../host/hostOps";
-import { ManagedFileSpec } from "../host/hostScripts";
+import { Host, HostConnection, hostFile, hostStep, hostToolkit, sha256 } from "../host/hostOps";
+import { scriptsIn } from "../host/toolkit";
+import { apiNameUrl, k3sConfigFor, renderK3sConfig, vipApiUrl } from "./k3sConfig";
 import {
-    apiNameUrl, installScript, k3sConfigFor, k3sService, K3S_CONFIG_PATH, K3S_TOKEN_PATH, nodeReadyScript,
-    prepareScript, readKubeconfigScript, removeNodeScript, renderK3sConfig, rewriteKubeconfig, unprepareScript,
-    uninstallScript, vipApiUrl, waitForRebootScript,
-} from "./k3s";
+    configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readKubeconfigCommand,
+    tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
+} from "./k3sSteps";
+import { rewriteKubeconfig } from "./kubeconfig";
 
 /** Dials while a Pi reboots: `shutdown -r +1` plus a slow boot is well inside this. */
 const REBOOT_DIAL_LIMIT = 120;
@@ -44,6 +45,8 @@ export interface K3sClusterArgs {
 
 /** The commands that make up one node, in phase order. */
 export interface K3sNodeSteps {
+    /** The program's scripts on the node; every other command there waits for it. */
+    readonly toolkit: command.remote.Command;
     readonly prepare: command.remote.Command;
     readonly booted: command.remote.Command;
     readonly token: command.remote.Command;
@@ -51,21 +54,6 @@ export interface K3sNodeSteps {
     readonly install: command.remote.Command;
     /** On the first server: waits for the node to be Ready; drains and deletes it on removal. Absent for the first server. */
     readonly member?: command.remote.Command;
-}
-
-/** The token file: read by K3s (`token-file`), root only. A token change is not applied to a running cluster. */
-export function tokenFile(): ManagedFileSpec {
-    return { path: K3S_TOKEN_PATH, mode: "0600" };
-}
-
-/** config.yaml: a change restarts the node's K3s (one node at a time, in phase order). */
-export function configFile(node: NodeSpec): ManagedFileSpec {
-    const unit = k3sService(node.role);
-    return {
-        path: K3S_CONFIG_PATH,
-        mode: "0600",
-        activate: `if systemctl is-active --quiet ${unit}; then systemctl restart ${unit}; fi`,
-    };
 }
 
 /** An HA K3s cluster (embedded etcd) on the plan's nodes; exports an admin kubeconfig. */
@@ -99,8 +87,10 @@ export class K3sCluster extends pulumi.ComponentResource {
             user: plan.sshUser,
             privateKey: pulumi.secret(args.sshPrivateKey),
         });
+        const hosts = new Map<string, Host>(plan.nodes.map((node) => [node.name,
+            hostToolkit(`${name}-${node.name}-toolkit`, connection(node), scriptsIn("cluster"), { parent: this, dependsOn: args.waitFor })]));
         const first = serverNodes[0];
-        const firstConnection = connection(first);
+        const firstHost = hosts.get(first.name)!;
 
         const password = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
         this.token = pulumi.secret(password.result);
@@ -108,15 +98,13 @@ export class K3sCluster extends pulumi.ComponentResource {
         // Phase 1: prepare every node, in parallel.
         const prepared = new Map<string, { prepare: command.remote.Command; booted: command.remote.Command }>();
         for (const node of plan.nodes) {
-            const prepare = hostScript(`${name}-${node.name}-prepare`, {
-                connection: connection(node),
-                create: prepareScript(),
-                delete: unprepareScript(),
+            const host = hosts.get(node.name)!;
+            const prepare = hostStep(`${name}-${node.name}-prepare`, host, {
+                create: prepareCommand(), delete: unprepareCommand(),
             }, { parent: this, dependsOn: args.waitFor });
-            const booted = hostScript(`${name}-${node.name}-booted`, {
-                connection: { ...connection(node), dialErrorLimit: REBOOT_DIAL_LIMIT },
-                create: waitForRebootScript(),
-                triggers: [prepare.stdout],
+            // No delete, so a replacement (on a new prepare output) only waits again.
+            const booted = hostStep(`${name}-${node.name}-booted`, host, {
+                create: waitForRebootCommand(), triggers: [prepare.stdout], dialErrorLimit: REBOOT_DIAL_LIMIT,
             }, { parent: this, dependsOn: [prepare] });
             prepared.set(node.name, { prepare, booted });
         }
@@ -124,27 +112,25 @@ export class K3sCluster extends pulumi.ComponentResource {
         // Phases 2-4: the first server, the other servers one by one, then the agents.
         const nodes: Record<string, K3sNodeSteps> = {};
         const join = (node: NodeSpec, after: pulumi.Resource[]): K3sNodeSteps => {
-            const conn = connection(node);
+            const host = hosts.get(node.name)!;
             const configText = renderK3sConfig(k3sConfigFor(plan, node));
             const { prepare, booted } = prepared.get(node.name)!;
-            const token = hostFile(`${name}-${node.name}-token`, {
-                connection: conn, file: tokenFile(), content: this.token, secret: true,
+            const token = hostFile(`${name}-${node.name}-token`, host, {
+                file: tokenFile(), content: this.token, secret: true,
             }, { parent: this, dependsOn: [booted, ...after] });
-            const config = hostFile(`${name}-${node.name}-config`, {
-                connection: conn, file: configFile(node), content: configText,
+            const config = hostFile(`${name}-${node.name}-config`, host, {
+                file: configFile(node.role), content: configText,
             }, { parent: this, dependsOn: [booted, ...after] });
-            const install = hostScript(`${name}-${node.name}-install`, {
-                connection: conn,
-                create: installScript({ role: node.role, ...plan.k3s }),
-                delete: uninstallScript(node.role),
+            const install = hostStep(`${name}-${node.name}-install`, host, {
+                create: installCommand({ role: node.role, ...plan.k3s }),
+                delete: uninstallCommand(node.role),
             }, { parent: this, dependsOn: [token, config] });
-            const member = node.name === first.name ? undefined : hostScript(`${name}-${node.name}-member`, {
-                connection: firstConnection,
+            const member = node.name === first.name ? undefined : hostStep(`${name}-${node.name}-member`, firstHost, {
                 // Re-runs in place after an upgrade or a config change restarted the node.
-                create: nodeReadyScript(node.name, plan.k3s.version, sha256(configText)),
-                delete: removeNodeScript(node.name),
+                create: memberReadyCommand(node.name, plan.k3s.version, sha256(configText)),
+                delete: memberRemoveCommand(node.name),
             }, { parent: this, dependsOn: [install, ...after] });
-            return nodes[node.name] = { prepare, booted, token, config, install, member };
+            return nodes[node.name] = { toolkit: host.toolkit, prepare, booted, token, config, install, member };
         };
 
         const allBooted = [...prepared.values()].map((p) => p.booted);
@@ -163,9 +149,8 @@ export class K3sCluster extends pulumi.ComponentResource {
 
         // Phase 5: the kubeconfig, once every node is Ready.
         const server = args.kubeconfigServer === "vip" ? vipApiUrl(plan) : apiNameUrl(plan);
-        this.kubeconfigRead = hostScript(`${name}-kubeconfig`, {
-            connection: firstConnection,
-            create: readKubeconfigScript(),
+        this.kubeconfigRead = hostStep(`${name}-kubeconfig`, firstHost, {
+            create: readKubeconfigCommand(),
             secretStdout: true,
             triggers: [plan.k3s.version, server],
         }, {

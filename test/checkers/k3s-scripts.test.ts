@@ -1,26 +1,28 @@
-// The cluster half's scripts: every generated script through shellcheck and bash -n, and
-// the host scripts that matter most (Pi preparation, install,
-// upgrade with its etcd snapshot, air-gapped install) run for real on a shell, in a private
-// mount namespace with scratch directories bound over /boot, /var/lib and /usr/local/bin
-// and stand-ins for k3s, systemctl, curl and shutdown. Needs root (unshare); CI runs as root.
+// The cluster half's scripts (cluster/k3s-node.sh, cluster/k3s-config.sh): shellcheck and
+// bash -n as files, and the steps that matter most (Pi preparation, install, upgrade with
+// its etcd snapshot, air-gapped install) run for real through the very command lines the
+// nodes get, in a private mount namespace with scratch directories bound over /boot,
+// /var/lib and /usr/local/bin, the repository standing in for the toolkit under
+// /usr/local/lib/homecloud, and stand-ins for k3s, systemctl, curl and shutdown.
+// Needs root (unshare); CI runs as root.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
-import { sudoScript } from "../../host/hostScripts";
+import { scriptsIn } from "../../host/toolkit";
 import {
-    etcdSnapshotScript, installScript, 
-    nodeReadyScript, prepareScript, readKubeconfigScript, removeNodeScript, 
-    snapshotName, uninstallScript, unprepareScript, waitForRebootScript, waitReadyScript,
-} from "../../cluster/k3s";
+    installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, uninstallCommand, unprepareCommand,
+    waitForRebootCommand,
+} from "../../cluster/k3sSteps";
 import { clusterRawPlan } from "../fixtures/k3s";
 
+const REPO = path.resolve(__dirname, "..", "..");
 
 function clusterPlan(): AddressPlan {
     return parseAddressPlan(clusterRawPlan()).plan;
 }
-
 
 interface Run {
     readonly status: number | null;
@@ -28,117 +30,25 @@ interface Run {
     readonly stderr: string;
 }
 
-function run(cmd: string, args: string[], input: string): Run {
-    const r = spawnSync(cmd, args, { input, encoding: "utf8" });
-    if (r.error) {
-        throw r.error;
-    }
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+describe("K3s scripts as files", () => {
+    it("pass shellcheck and bash -n", () => {
+        const files = scriptsIn("cluster");
+        assert.deepStrictEqual(files, ["cluster/k3s-config.sh", "cluster/k3s-node.sh"]);
+        const sc = spawnSync("shellcheck", ["-x", "-P", REPO, ...files.map((f) => path.join(REPO, f))], { encoding: "utf8" });
+        assert.strictEqual(sc.status, 0, `${sc.stdout}${sc.stderr}`);
+        for (const f of files) {
+            const n = spawnSync("bash", ["-n", path.join(REPO, f)], { encoding: "utf8" });
+            assert.strictEqual(n.status, 0, `bash -n ${f}: ${n.stderr}`);
+        }
+    });
 
-describe("K3s scripts", () => {
-    const plan = clusterPlan();
-
-    describe("scripts", () => {
-        const version = plan.k3s.version;
-        const scripts: Record<string, string> = {
-            prepare: prepareScript(),
-            unprepare: unprepareScript(),
-            waitForReboot: waitForRebootScript(),
-            "install server script": installScript({ role: "server", version, install: "script", airgapDir: "/opt/k3s-airgap" }),
-            "install agent script": installScript({ role: "agent", version, install: "script", airgapDir: "/opt/k3s-airgap" }),
-            "install server airgap": installScript({ role: "server", version, install: "airgap", airgapDir: "/opt/k3s-airgap" }),
-            "install agent airgap": installScript({ role: "agent", version, install: "airgap", airgapDir: "/opt/k3s-airgap" }),
-            "uninstall server": uninstallScript("server"),
-            "uninstall agent": uninstallScript("agent"),
-            "wait ready server": waitReadyScript("server"),
-            "wait ready agent": waitReadyScript("agent"),
-            "etcd snapshot": etcdSnapshotScript(snapshotName(version)),
-            "node ready": nodeReadyScript("pi2", version, "0".repeat(64)),
-            "remove node": removeNodeScript("pi2"),
-            "read kubeconfig": readKubeconfigScript(),
-        };
-
-        it("all start with set -eu", () => {
-            for (const [key, s] of Object.entries(scripts)) {
-                assert.ok(s.startsWith("set -eu\n"), key);
-            }
-        });
-
-        it("pass shellcheck -s bash", () => {
-            for (const [key, s] of Object.entries(scripts)) {
-                const r = run("shellcheck", ["-s", "bash", "-"], s);
-                assert.strictEqual(r.status, 0, `shellcheck ${key}:\n${r.stdout}${r.stderr}`);
-            }
-        });
-
-        it("pass bash -n, also as the sudo command line the hosts run", () => {
-            for (const [key, s] of Object.entries(scripts)) {
-                const r = run("bash", ["-n"], s);
-                assert.strictEqual(r.status, 0, `bash -n ${key}: ${r.stderr}`);
-                const wrapped = run("bash", ["-n"], sudoScript(s));
-                assert.strictEqual(wrapped.status, 0, `bash -n sudoScript(${key}): ${wrapped.stderr}`);
-            }
-        });
-
-        it("node removal drains, then deletes the Node (which removes a server's etcd member)", () => {
-            assert.strictEqual(removeNodeScript("pi2"), `set -eu
-node=pi2
-if ! /usr/local/bin/k3s kubectl get --raw=/readyz >/dev/null 2>&1; then
-  echo "homecloud: the K3s API on the first server is not answering; cannot drain and remove $node" >&2
-  exit 1
-fi
-found=$(/usr/local/bin/k3s kubectl get node "$node" --ignore-not-found -o name)
-if [ -z "$found" ]; then
-  echo "homecloud: $node is not a cluster node (already removed)"
-  exit 0
-fi
-/usr/local/bin/k3s kubectl drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout=300s
-/usr/local/bin/k3s kubectl delete node "$node" --timeout=300s
-echo "homecloud: $node drained and removed from the cluster"
-`);
-            assert.strictEqual(uninstallScript("agent"), `set -eu
-uninstall=/usr/local/bin/k3s-agent-uninstall.sh
-if [ -x "$uninstall" ]; then
-  "$uninstall"
-  echo "homecloud: k3s uninstalled"
-else
-  echo "homecloud: k3s is not installed; nothing to uninstall"
-fi
-`);
-        });
-
-        it("the etcd snapshot, the kubeconfig read and the readiness wait", () => {
-            assert.strictEqual(etcdSnapshotScript("homecloud-pre-v1.32.2-k3s1"),
-                "set -eu\n/usr/local/bin/k3s etcd-snapshot save --name homecloud-pre-v1.32.2-k3s1\n");
-            assert.match(readKubeconfigScript(), /\ncat "\$kubeconfig"\n$/);
-            assert.doesNotMatch(readKubeconfigScript().replace(/\ncat "\$kubeconfig"\n$/, ""), /^\s*(echo|cat)\b(?!.*>&2)/m,
-                "only the kubeconfig itself goes to stdout");
-            assert.match(nodeReadyScript("pi2", version, "0".repeat(64)), /\n\/usr\/local\/bin\/k3s kubectl wait --for=condition=Ready "node\/\$node" --timeout=300s\n/);
-        });
-
-        it("only servers take a snapshot; airgap downloads nothing", () => {
-            const serverScript = scripts["install server script"];
-            assert.match(serverScript, /etcd-snapshot save --name homecloud-pre-v1\.32\.2-k3s1\n/);
-            assert.doesNotMatch(scripts["install agent script"], /etcd-snapshot/);
-            assert.match(serverScript, /INSTALL_K3S_VERSION="\$version" INSTALL_K3S_EXEC=server INSTALL_K3S_FORCE_RESTART=true sh "\$tmp\/install.sh"/);
-            assert.match(scripts["install agent script"], /INSTALL_K3S_EXEC=agent/);
-            for (const key of ["install server airgap", "install agent airgap"]) {
-                assert.doesNotMatch(scripts[key], /curl|wget|get\.k3s\.io/, key);
-                assert.match(scripts[key], /INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION="\$version"/, key);
-            }
-        });
-
-        it("rejects values that are not what the plan validates", () => {
-            assert.throws(() => installScript({ role: "server", version: "latest", install: "script", airgapDir: "/opt/k3s-airgap" }),
-                { name: "RangeError", message: 'K3s version "latest" is not a release such as v1.31.4+k3s1' });
-            assert.throws(() => installScript({ role: "server", version, install: "airgap", airgapDir: "opt/k3s" }),
-                { name: "RangeError", message: 'air-gap directory "opt/k3s" must be an absolute path' });
-            assert.throws(() => removeNodeScript("pi2; reboot"),
-                { name: "RangeError", message: 'node name "pi2; reboot" is not an RFC 1123 host name' });
-            assert.throws(() => etcdSnapshotScript("x y"),
-                { name: "RangeError", message: 'snapshot name "x y" must be lower-case letters, digits, dots and dashes' });
-        });
+    it("says how to use it, and refuses an unknown install mode", () => {
+        const usage = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "nonsense"], { encoding: "utf8" });
+        assert.strictEqual(usage.status, 2);
+        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-kubeconfig\n$/);
+        const missing = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "member-remove"], { encoding: "utf8", env: { PATH: process.env.PATH } });
+        assert.notStrictEqual(missing.status, 0);
+        assert.match(missing.stderr, /HC_NODE: parameter null or not set/);
     });
 });
 
@@ -149,6 +59,7 @@ const ROOT = `/tmp/hc-k3s-test-${process.pid}`;
 const BOOT = `${ROOT}/boot`;
 const VARLIB = `${ROOT}/varlib`;
 const BIN = `${ROOT}/usrlocalbin`;
+const USRLOCALLIB = `${ROOT}/usrlocallib`;
 const STUBS = `${ROOT}/stubs`;
 const LOG = `${ROOT}/log`;
 const STATE = `${ROOT}/state`;
@@ -157,12 +68,21 @@ const PROC_CMDLINE = `${ROOT}/proc-cmdline`;
 const CMDLINE = `${BOOT}/firmware/cmdline.txt`;
 const ORIGINAL_CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait";
 
-/** A k3s stand-in: logs its arguments; `--version` reports $STATE/version. */
+/**
+ * A k3s stand-in: logs its arguments; `--version` reports $STATE/version; a node exists when
+ * $STATE/node-<name> does, and reports the kubelet version written in it.
+ */
 const K3S_STUB = `#!/bin/sh
 echo "k3s $*" >> ${LOG}
 if [ "$1" = --version ]; then
   echo "k3s version $(cat ${STATE}/version) (0123abcd)"
   echo "go version go1.23.6"
+fi
+if [ "$1 $2 $3" = "kubectl get node" ] && [ -f "${STATE}/node-$4" ]; then
+  case "$*" in
+    *jsonpath*) cat "${STATE}/node-$4" ;;
+    *) echo "node/$4" ;;
+  esac
 fi
 exit 0
 `;
@@ -198,17 +118,23 @@ echo "shutdown $*" >> ${LOG}
 };
 
 /**
- * Runs `sudoScript(script)` as a host would, in a mount namespace where /boot, /var/lib,
- * /usr/local/bin and /proc/cmdline are scratch, with the stand-ins first on PATH.
+ * Runs a command line as a node would, in a mount namespace where /boot, /var/lib,
+ * /usr/local/bin and /proc/cmdline are scratch and /usr/local/lib/homecloud is the
+ * repository, with the stand-ins first on PATH.
  */
-function runOnHost(script: string): Run {
+function runOnHost(commandLine: string): Run {
+    fs.mkdirSync(USRLOCALLIB, { recursive: true });
+    if (!fs.existsSync(`${USRLOCALLIB}/homecloud`)) {
+        fs.symlinkSync(REPO, `${USRLOCALLIB}/homecloud`);
+    }
     const wrapper = `mount --bind ${BOOT} /boot || exit 99
 mount --bind ${VARLIB} /var/lib || exit 99
 mount --bind ${BIN} /usr/local/bin || exit 99
+mount --bind ${USRLOCALLIB} /usr/local/lib || exit 99
 mount --bind ${PROC_CMDLINE} /proc/cmdline || exit 99
-sudo() { [ "$1 $2 $3" = "-n /bin/bash -c" ] || exit 98; /bin/bash -c "$4"; }
+sudo() { [ "$1" = -n ] || exit 98; shift; "$@"; }
 eval "$1"`;
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", sudoScript(script)],
+    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", commandLine],
         { encoding: "utf8", env: { ...process.env, PATH: `${STUBS}:${process.env.PATH}` } });
     if (r.error) {
         throw r.error;
@@ -251,7 +177,7 @@ describe("K3s host scripts on a real shell", () => {
         beforeEach(() => fs.writeFileSync(CMDLINE, `${ORIGINAL_CMDLINE}\n`));
 
         it("adds the memory cgroup flags once and reboots only when it changed something", () => {
-            ok(runOnHost(prepareScript()),
+            ok(runOnHost(prepareCommand()),
                 "homecloud: added cgroup_memory=1 cgroup_enable=memory to /boot/firmware/cmdline.txt; rebooting in one minute\n");
             assert.strictEqual(read(CMDLINE), `${ORIGINAL_CMDLINE} cgroup_memory=1 cgroup_enable=memory\n`);
             assert.deepStrictEqual(log(), ["shutdown -r +1 homecloud: rebooting to enable memory cgroups for K3s"]);
@@ -259,55 +185,55 @@ describe("K3s host scripts on a real shell", () => {
             assert.strictEqual(read(`${VARLIB}/homecloud/k3s/reboot-from`), bootId());
             assert.deepStrictEqual(fs.readdirSync(`${BOOT}/firmware`), ["cmdline.txt"], "no temporary file left");
 
-            ok(runOnHost(prepareScript()), "homecloud: /boot/firmware/cmdline.txt already enables memory cgroups\n");
+            ok(runOnHost(prepareCommand()), "homecloud: /boot/firmware/cmdline.txt already enables memory cgroups\n");
             assert.strictEqual(log().length, 1, "no second reboot");
         });
 
         it("adds only the missing flag; uses /boot/cmdline.txt on older Pi OS; does nothing elsewhere", () => {
             fs.writeFileSync(CMDLINE, `${ORIGINAL_CMDLINE} cgroup_enable=memory\n`);
-            ok(runOnHost(prepareScript()));
+            ok(runOnHost(prepareCommand()));
             assert.strictEqual(read(CMDLINE), `${ORIGINAL_CMDLINE} cgroup_enable=memory cgroup_memory=1\n`);
 
             fs.rmSync(`${BOOT}/firmware`, { recursive: true });
             fs.writeFileSync(`${BOOT}/cmdline.txt`, `${ORIGINAL_CMDLINE}\n`);
-            ok(runOnHost(prepareScript()));
+            ok(runOnHost(prepareCommand()));
             assert.strictEqual(read(`${BOOT}/cmdline.txt`), `${ORIGINAL_CMDLINE} cgroup_memory=1 cgroup_enable=memory\n`);
 
             fs.rmSync(`${BOOT}/cmdline.txt`);
             fs.rmSync(LOG);
-            ok(runOnHost(prepareScript()),
+            ok(runOnHost(prepareCommand()),
                 "homecloud: no cmdline.txt in /boot/firmware or /boot (not a Raspberry Pi boot partition); nothing to prepare\n");
             assert.deepStrictEqual(log(), []);
         });
 
         it("the wait step fails on the old boot, and passes once the kernel runs with the flags", () => {
-            ok(runOnHost(prepareScript()));
-            failed(runOnHost(waitForRebootScript()), /this host has not rebooted yet since its cmdline\.txt changed/);
+            ok(runOnHost(prepareCommand()));
+            failed(runOnHost(waitForRebootCommand()), /this host has not rebooted yet since its cmdline\.txt changed/);
 
             // "Reboot": another boot id, but the kernel came up with the old command line.
             fs.writeFileSync(`${VARLIB}/homecloud/k3s/reboot-from`, "00000000-0000-0000-0000-000000000000\n");
-            failed(runOnHost(waitForRebootScript()), /the kernel booted without cgroup_memory=1; check \/boot\/firmware\/cmdline\.txt/);
+            failed(runOnHost(waitForRebootCommand()), /the kernel booted without cgroup_memory=1; check \/boot\/firmware\/cmdline\.txt/);
 
             fs.writeFileSync(`${VARLIB}/homecloud/k3s/reboot-from`, "00000000-0000-0000-0000-000000000000\n");
             fs.writeFileSync(PROC_CMDLINE, read(CMDLINE));
-            ok(runOnHost(waitForRebootScript()));
+            ok(runOnHost(waitForRebootCommand()));
             assert.ok(!fs.existsSync(`${VARLIB}/homecloud/k3s/reboot-from`));
         });
 
         it("delete takes out exactly the flags it added", () => {
             fs.writeFileSync(CMDLINE, `${ORIGINAL_CMDLINE} cgroup_enable=memory\n`);
-            ok(runOnHost(prepareScript()));
-            ok(runOnHost(unprepareScript()),
+            ok(runOnHost(prepareCommand()));
+            ok(runOnHost(unprepareCommand()),
                 "homecloud: removed the flags this program added to /boot/firmware/cmdline.txt (in effect until the next reboot)\n");
             assert.strictEqual(read(CMDLINE), `${ORIGINAL_CMDLINE} cgroup_enable=memory\n`);
             assert.deepStrictEqual(fs.readdirSync(`${VARLIB}/homecloud/k3s`), []);
-            ok(runOnHost(unprepareScript()), "homecloud: cmdline.txt was not changed by this program; nothing to undo\n");
+            ok(runOnHost(unprepareCommand()), "homecloud: cmdline.txt was not changed by this program; nothing to undo\n");
         });
     });
 
     describe("install and upgrade", () => {
         const plan = clusterPlan();
-        const server = (version: string) => installScript({ role: "server", version, install: "script", airgapDir: AIRGAP });
+        const server = (version: string) => installCommand({ role: "server", version, install: "script", airgapDir: AIRGAP });
 
         it("installs with the official script at the pinned version, then does nothing while it runs", () => {
             ok(runOnHost(server(plan.k3s.version)));
@@ -344,7 +270,7 @@ describe("K3s host scripts on a real shell", () => {
         });
 
         it("an agent upgrade takes no snapshot", () => {
-            const agent = (version: string) => installScript({ role: "agent", version, install: "script", airgapDir: AIRGAP });
+            const agent = (version: string) => installCommand({ role: "agent", version, install: "script", airgapDir: AIRGAP });
             ok(runOnHost(agent("v1.31.4+k3s1")));
             ok(runOnHost(agent("v1.32.2+k3s1")));
             assert.ok(!log().some((l) => l.includes("etcd-snapshot")));
@@ -352,7 +278,7 @@ describe("K3s host scripts on a real shell", () => {
         });
 
         describe("air-gapped", () => {
-            const airgap = installScript({ role: "agent", version: "v1.32.2+k3s1", install: "airgap", airgapDir: AIRGAP });
+            const airgap = installCommand({ role: "agent", version: "v1.32.2+k3s1", install: "airgap", airgapDir: AIRGAP });
 
             function stage(version: string, images = true): void {
                 fs.writeFileSync(`${AIRGAP}/k3s`, K3S_STUB);
@@ -387,6 +313,43 @@ describe("K3s host scripts on a real shell", () => {
                 fs.rmSync(`${AIRGAP}/install.sh`);
                 failed(runOnHost(airgap), /airgap\/install\.sh is missing; an air-gapped install needs k3s, k3s-airgap-images-<arch>\.tar\* and install\.sh/);
             });
+        });
+    });
+
+    describe("membership and removal (run on the first server)", () => {
+        const hash = "0".repeat(64);
+        beforeEach(() => fs.copyFileSync(`${STUBS}/k3s-binary`, `${BIN}/k3s`));
+
+        it("member-ready waits until the node runs the version, then for Ready", () => {
+            fs.writeFileSync(`${STATE}/node-pi2`, "v1.32.2+k3s1");
+            ok(runOnHost(memberReadyCommand("pi2", "v1.32.2+k3s1", hash)), "homecloud: pi2 is Ready with v1.32.2+k3s1\n");
+            assert.deepStrictEqual(log(), [
+                "k3s kubectl get node pi2 --ignore-not-found -o jsonpath={.status.nodeInfo.kubeletVersion}",
+                "k3s kubectl wait --for=condition=Ready node/pi2 --timeout=300s",
+            ]);
+        });
+
+        it("member-remove drains, then deletes the Node; a node already gone is left alone", () => {
+            fs.writeFileSync(`${STATE}/node-pi2`, "v1.32.2+k3s1");
+            ok(runOnHost(memberRemoveCommand("pi2")), "homecloud: pi2 drained and removed from the cluster\n");
+            assert.deepStrictEqual(log(), [
+                "k3s kubectl get --raw=/readyz",
+                "k3s kubectl get node pi2 --ignore-not-found -o name",
+                "k3s kubectl drain pi2 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
+                "k3s kubectl delete node pi2 --timeout=300s",
+            ]);
+            fs.rmSync(LOG);
+            fs.rmSync(`${STATE}/node-pi2`);
+            ok(runOnHost(memberRemoveCommand("pi2")), "homecloud: pi2 is not a cluster node (already removed)\n");
+            assert.ok(!log().some((l) => l.includes("drain")));
+        });
+
+        it("uninstall runs K3s' own uninstall script for the role, or says there is none", () => {
+            ok(runOnHost(uninstallCommand("agent")), "homecloud: k3s is not installed; nothing to uninstall\n");
+            fs.writeFileSync(`${BIN}/k3s-agent-uninstall.sh`, `#!/bin/sh\necho "k3s-agent-uninstall" >> ${LOG}\n`, { mode: 0o755 });
+            ok(runOnHost(uninstallCommand("agent")), "homecloud: k3s uninstalled\n");
+            ok(runOnHost(uninstallCommand("server")), "homecloud: k3s is not installed; nothing to uninstall\n");
+            assert.deepStrictEqual(log(), ["k3s-agent-uninstall"]);
         });
     });
 });

@@ -9,11 +9,13 @@ import type * as K3sModule from "../../cluster/k3sCluster";
 import type * as MetalLBModule from "../../cluster/metallb";
 import type * as TraefikModule from "../../cluster/traefik";
 import { sha256 } from "../../host/hostOps";
-import { installFileScript, removeFileScript, sudoScript } from "../../host/hostScripts";
+import { fileCommand } from "../../host/hostFile";
+import { TOOLKIT_INSTALL, TOOLKIT_REMOVE, toolkitInstaller } from "../../host/toolkit";
+import { k3sConfigFor, renderK3sConfig } from "../../cluster/k3sConfig";
 import {
-    installScript, k3sConfigFor, nodeReadyScript, prepareScript, readKubeconfigScript, removeNodeScript,
-    renderK3sConfig, uninstallScript, unprepareScript, waitForRebootScript,
-} from "../../cluster/k3s";
+    configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readKubeconfigCommand,
+    tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
+} from "../../cluster/k3sSteps";
 import { parseAddressPlan } from "../../config/validate";
 import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
@@ -101,7 +103,7 @@ describe("cluster components (mocks)", () => {
         });
 
         const NODES = ["pi1", "pi2", "pi3", "pi4", "pi5"];
-        const STEPS = ["prepare", "booted", "token", "config", "install"];
+        const STEPS = ["toolkit", "prepare", "booted", "token", "config", "install"];
 
         it("registers the token, every node's steps, a member step for all but the first server, and the kubeconfig read", () => {
             const expected = [
@@ -117,69 +119,93 @@ describe("cluster components (mocks)", () => {
             }
         });
 
+        /** What a command depends on besides its host's toolkit (which every command waits for). */
+        const deps = (name: string): string[] => {
+            const host = name === "hc-kubeconfig" || name.endsWith("-member") ? "pi1" : name.split("-")[1];
+            const d = dependsOn(cmd(name));
+            assert.ok(d.includes(`hc-${host}-toolkit`), `${name} waits for hc-${host}-toolkit: ${d.join(", ")}`);
+            return d.filter((x) => x !== `hc-${host}-toolkit`);
+        };
+
+        it("phase 0: every node gets the toolkit (host and cluster scripts) after what the cluster waits for", () => {
+            for (const n of NODES) {
+                assert.deepStrictEqual(dependsOn(cmd(`hc-${n}-toolkit`)), ["gw-stand-in"]);
+                const t = inputs(`hc-${n}-toolkit`);
+                assert.strictEqual(t.create, TOOLKIT_INSTALL);
+                assert.strictEqual(t.delete, TOOLKIT_REMOVE);
+                assert.strictEqual(t.stdin, toolkitInstaller(["cluster/k3s-config.sh", "cluster/k3s-node.sh"]));
+            }
+        });
+
         it("phase 1: every node is prepared after what it waits for, then waits for its reboot", () => {
             for (const n of NODES) {
-                assert.deepStrictEqual(dependsOn(cmd(`hc-${n}-prepare`)), ["gw-stand-in"]);
-                assert.deepStrictEqual(dependsOn(cmd(`hc-${n}-booted`)), [`hc-${n}-prepare`]);
+                assert.deepStrictEqual(deps(`hc-${n}-prepare`), ["gw-stand-in"]);
+                assert.deepStrictEqual(deps(`hc-${n}-booted`), [`hc-${n}-prepare`]);
             }
         });
 
         it("phase 2: the first server starts once every node is prepared", () => {
             const booted = NODES.map((n) => `hc-${n}-booted`);
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi1-token")), [...booted, "hc-token"].sort());
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi1-config")), booted);
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi1-install")), ["hc-pi1-config", "hc-pi1-token"]);
+            assert.deepStrictEqual(deps("hc-pi1-token"), [...booted, "hc-token"].sort());
+            assert.deepStrictEqual(deps("hc-pi1-config"), booted);
+            assert.deepStrictEqual(deps("hc-pi1-install"), ["hc-pi1-config", "hc-pi1-token"]);
         });
 
         it("phase 3: the other servers join one at a time, each after the previous one is Ready", () => {
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi2-config")), ["hc-pi1-install", "hc-pi2-booted"]);
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi2-token")), ["hc-pi1-install", "hc-pi2-booted", "hc-token"]);
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi2-install")), ["hc-pi2-config", "hc-pi2-token"]);
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi2-member")), ["hc-pi1-install", "hc-pi2-install"]);
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi3-config")), ["hc-pi1-install", "hc-pi2-member", "hc-pi3-booted"]);
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi3-install")), ["hc-pi3-config", "hc-pi3-token"]);
-            assert.deepStrictEqual(dependsOn(cmd("hc-pi3-member")), ["hc-pi1-install", "hc-pi2-member", "hc-pi3-install"]);
+            assert.deepStrictEqual(deps("hc-pi2-config"), ["hc-pi1-install", "hc-pi2-booted"]);
+            assert.deepStrictEqual(deps("hc-pi2-token"), ["hc-pi1-install", "hc-pi2-booted", "hc-token"]);
+            assert.deepStrictEqual(deps("hc-pi2-install"), ["hc-pi2-config", "hc-pi2-token"]);
+            assert.deepStrictEqual(deps("hc-pi2-member"), ["hc-pi1-install", "hc-pi2-install"]);
+            assert.deepStrictEqual(deps("hc-pi3-config"), ["hc-pi1-install", "hc-pi2-member", "hc-pi3-booted"]);
+            assert.deepStrictEqual(deps("hc-pi3-install"), ["hc-pi3-config", "hc-pi3-token"]);
+            assert.deepStrictEqual(deps("hc-pi3-member"), ["hc-pi1-install", "hc-pi2-member", "hc-pi3-install"]);
             assert.ok(waitsFor(cmd("hc-pi3-install"), "hc-pi2-member"));
             assert.ok(!waitsFor(cmd("hc-pi2-install"), "hc-pi3-install"));
         });
 
         it("phase 4: agents join after the last server, in parallel with each other", () => {
             for (const a of ["pi4", "pi5"]) {
-                assert.deepStrictEqual(dependsOn(cmd(`hc-${a}-config`)), ["hc-pi1-install", "hc-pi3-member", `hc-${a}-booted`]);
-                assert.deepStrictEqual(dependsOn(cmd(`hc-${a}-member`)), ["hc-pi1-install", "hc-pi3-member", `hc-${a}-install`]);
+                assert.deepStrictEqual(deps(`hc-${a}-config`), ["hc-pi1-install", "hc-pi3-member", `hc-${a}-booted`]);
+                assert.deepStrictEqual(deps(`hc-${a}-member`), ["hc-pi1-install", "hc-pi3-member", `hc-${a}-install`]);
             }
             assert.ok(!waitsFor(cmd("hc-pi5-install"), "hc-pi4-install"));
             assert.ok(!waitsFor(cmd("hc-pi4-install"), "hc-pi5-install"));
         });
 
         it("phase 5: the kubeconfig is read once every node is Ready", () => {
-            assert.deepStrictEqual(dependsOn(cmd("hc-kubeconfig")),
+            assert.deepStrictEqual(deps("hc-kubeconfig"),
                 ["hc-pi1-install", "hc-pi2-member", "hc-pi3-member", "hc-pi4-member", "hc-pi5-member"]);
         });
 
-        it("runs the rendered scripts through sudo, on the right hosts", () => {
+        it("runs k3s-node.sh from the toolkit with its data in HC_* variables, on the right hosts", () => {
             for (const n of plan.nodes) {
                 const host = n.name === "pi5" ? "192.168.1.55" : n.ip;
                 const raw = cmd(`hc-${n.name}-prepare`).inputs;
                 assert.ok(isSecretInput(raw.connection) || isSecretInput(raw.connection.privateKey), "the SSH key is secret");
                 const prepare = inputs(`hc-${n.name}-prepare`);
-                assert.strictEqual(prepare.create, sudoScript(prepareScript()));
-                assert.strictEqual(prepare.delete, sudoScript(unprepareScript()));
+                assert.strictEqual(prepare.create, prepareCommand());
+                assert.strictEqual(prepare.create, "sudo -n /usr/bin/env /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh prepare");
+                assert.strictEqual(prepare.delete, unprepareCommand());
                 assert.deepStrictEqual(prepare.connection, {
                     host, port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5,
                 });
                 const booted = inputs(`hc-${n.name}-booted`);
-                assert.strictEqual(booted.create, sudoScript(waitForRebootScript()));
+                assert.strictEqual(booted.create, waitForRebootCommand());
                 assert.strictEqual(booted.connection.dialErrorLimit, 120, "keeps dialling through a reboot");
                 assert.strictEqual(booted.connection.host, host);
                 const install = inputs(`hc-${n.name}-install`);
-                assert.strictEqual(install.create, sudoScript(installScript({ role: n.role, ...plan.k3s })));
+                assert.strictEqual(install.create, installCommand({ role: n.role, ...plan.k3s }));
+                assert.strictEqual(install.create, `sudo -n /usr/bin/env HC_ROLE=${n.role} HC_VERSION=v1.32.2+k3s1 HC_INSTALL=script ` +
+                    "/bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh install");
                 assert.strictEqual(install.update, install.create, "a version change re-runs the install in place");
-                assert.strictEqual(install.delete, sudoScript(uninstallScript(n.role)));
+                assert.strictEqual(install.delete, uninstallCommand(n.role));
                 assert.strictEqual(install.connection.host, host);
             }
             assert.strictEqual(inputs("hc-kubeconfig").connection.host, "10.0.0.11");
-            assert.strictEqual(cmd("hc-kubeconfig").inputs.create, sudoScript(readKubeconfigScript()));
+            assert.strictEqual(cmd("hc-kubeconfig").inputs.create, readKubeconfigCommand());
+            assert.strictEqual(installCommand({ role: "agent", version: "v1.32.2+k3s1", install: "airgap", airgapDir: "/opt/k3s-airgap" }),
+                "sudo -n /usr/bin/env HC_ROLE=agent HC_VERSION=v1.32.2+k3s1 HC_INSTALL=airgap HC_AIRGAP_DIR=/opt/k3s-airgap " +
+                "/bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh install");
         });
 
         it("installs each node's config.yaml, restarting its K3s on a change", () => {
@@ -187,13 +213,11 @@ describe("cluster components (mocks)", () => {
                 const text = renderK3sConfig(k3sConfigFor(plan, n));
                 const config = cmd(`hc-${n.name}-config`).inputs;
                 const unit = n.role === "server" ? "k3s" : "k3s-agent";
-                const spec = {
-                    path: "/etc/rancher/k3s/config.yaml", mode: "0600",
-                    activate: `if systemctl is-active --quiet ${unit}; then systemctl restart ${unit}; fi`,
-                };
+                assert.deepStrictEqual(configFile(n.role),
+                    { path: "/etc/rancher/k3s/config.yaml", mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: unit } });
                 assert.strictEqual(config.stdin, text);
-                assert.strictEqual(config.create, sudoScript(installFileScript(spec)));
-                assert.strictEqual(config.delete, sudoScript(removeFileScript(spec)));
+                assert.strictEqual(config.create, fileCommand("install", configFile(n.role)));
+                assert.strictEqual(config.delete, fileCommand("remove", configFile(n.role)));
                 assert.strictEqual(config.triggers, undefined, "a content change is an update, never a replacement");
             }
             assert.match(cmd("hc-pi1-config").inputs.stdin, /^cluster-init: true$/m);
@@ -206,18 +230,18 @@ describe("cluster components (mocks)", () => {
                 const member = inputs(`hc-${n}-member`);
                 assert.strictEqual(member.connection.host, "10.0.0.11", "runs on the first server");
                 const text = renderK3sConfig(k3sConfigFor(plan, plan.nodes.find((x) => x.name === n)!));
-                assert.strictEqual(member.create, sudoScript(nodeReadyScript(n, "v1.32.2+k3s1", sha256(text))));
-                assert.strictEqual(member.delete, sudoScript(removeNodeScript(n)));
-                assert.match(member.delete, new RegExp(`node=${n}\\n`));
-                assert.match(member.delete, /kubectl drain "\$node" --ignore-daemonsets --delete-emptydir-data/);
-                assert.match(member.delete, /kubectl delete node "\$node"/);
+                assert.strictEqual(member.create, memberReadyCommand(n, "v1.32.2+k3s1", sha256(text)));
+                assert.strictEqual(member.create, `sudo -n /usr/bin/env HC_NODE=${n} HC_VERSION=v1.32.2+k3s1 HC_CONFIG_SHA256=${sha256(text)} ` +
+                    "/bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh member-ready");
+                assert.strictEqual(member.delete, memberRemoveCommand(n));
+                assert.strictEqual(member.delete, `sudo -n /usr/bin/env HC_NODE=${n} /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh member-remove`);
                 // Its delete drains the node: a version or config change must update it in place.
                 assert.strictEqual(member.triggers, undefined);
                 // Deleted before the node's uninstall: it depends on the install.
                 assert.ok(dependsOn(cmd(`hc-${n}-member`)).includes(`hc-${n}-install`));
             }
-            assert.match(cmd("hc-pi4-install").inputs.delete, /k3s-agent-uninstall\.sh/);
-            assert.match(cmd("hc-pi2-install").inputs.delete, /\/usr\/local\/bin\/k3s-uninstall\.sh/);
+            assert.strictEqual(cmd("hc-pi4-install").inputs.delete, "sudo -n /usr/bin/env HC_ROLE=agent /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh uninstall");
+            assert.strictEqual(cmd("hc-pi2-install").inputs.delete, "sudo -n /usr/bin/env HC_ROLE=server /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh uninstall");
         });
 
         it("the token is a secret, reaches the nodes only through stdin, and is never logged", async () => {
@@ -231,7 +255,8 @@ describe("cluster components (mocks)", () => {
                 const token = inputs(`hc-${n}-token`);
                 assert.strictEqual(token.stdin, "mock-random-password");
                 assert.strictEqual(token.logging, "none");
-                assert.strictEqual(token.create, sudoScript(installFileScript({ path: "/etc/rancher/k3s/token", mode: "0600" })));
+                assert.strictEqual(token.create, fileCommand("install", tokenFile()));
+                assert.deepStrictEqual(tokenFile(), { path: "/etc/rancher/k3s/token", mode: "0600" });
                 for (const r of recorded.filter((x) => x.type === COMMAND)) {
                     assert.doesNotMatch(`${r.inputs.create}${r.inputs.delete}`, /mock-random-password/, r.name);
                 }
@@ -266,8 +291,9 @@ describe("cluster components (mocks)", () => {
             assert.match(await resolve(c.kubeconfig), /^ {6}server: https:\/\/192\.168\.1\.10:8443$/m);
             assert.strictEqual(await resolve(c.apiEndpoint), "https://192.168.1.10:8443");
             await settle();
-            // No waitFor: the prepare steps depend on nothing.
-            assert.deepStrictEqual(dependsOn(cmd("vip-pi1-prepare")), []);
+            // No waitFor: the toolkit and the prepare steps wait for nothing else.
+            assert.deepStrictEqual(dependsOn(cmd("vip-pi1-toolkit")), []);
+            assert.deepStrictEqual(dependsOn(cmd("vip-pi1-prepare")), ["vip-pi1-toolkit"]);
         });
     });
 

@@ -5,9 +5,9 @@ import * as assert from "assert";
 import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
 import {
-    apiNameUrl, firstServerUrl, k3sConfigFor, k3sService, k3sUninstallPath, renderK3sConfig, rewriteKubeconfig,
-    snapshotName, vipApiUrl,
-} from "../../cluster/k3s";
+    apiNameUrl, firstServerUrl, k3sConfigFor, k3sService, renderK3sConfig, vipApiUrl,
+} from "../../cluster/k3sConfig";
+import { rewriteKubeconfig } from "../../cluster/kubeconfig";
 import {
     deepMerge, ipAddressPool, l2Advertisement, METALLB_CHART, metallbValues, privilegedNamespaceLabels,
     TRAEFIK_CHART, traefikValues,
@@ -79,9 +79,6 @@ token-file: /etc/rancher/k3s/token
             assert.strictEqual(apiNameUrl(plan), "https://api.home.arpa:8443");
             assert.strictEqual(k3sService("server"), "k3s");
             assert.strictEqual(k3sService("agent"), "k3s-agent");
-            assert.strictEqual(k3sUninstallPath("server"), "/usr/local/bin/k3s-uninstall.sh");
-            assert.strictEqual(k3sUninstallPath("agent"), "/usr/local/bin/k3s-agent-uninstall.sh");
-            assert.strictEqual(snapshotName("v1.32.2+k3s1"), "homecloud-pre-v1.32.2-k3s1");
         });
 
         it("rejects a node that is not in the plan", () => {

@@ -1,0 +1,54 @@
+// The command lines of the K3s phases: each runs cluster/k3s-node.sh (in the toolkit) with
+// its data in HC_* variables. Versions and hashes are in the line, so a change re-runs the
+// step as an in-place update, never as a replacement (whose delete would drain a node).
+// Pure: no Pulumi import.
+import { NodeRole } from "../config/plan";
+import { HostFileSpec } from "../host/hostFile";
+import { toolkitCommand } from "../host/toolkit";
+import { K3S_CONFIG_PATH, K3S_TOKEN_PATH, k3sService } from "./k3sConfig";
+
+const NODE_SCRIPT = "cluster/k3s-node.sh";
+
+/** How K3s gets onto a node: the plan's `k3s` settings plus the node's role. */
+export interface InstallArgs {
+    readonly role: NodeRole;
+    /** Pinned release, e.g. `v1.31.4+k3s1` (validated by the config). */
+    readonly version: string;
+    readonly install: "script" | "airgap";
+    /** Air-gapped install: directory holding `k3s`, `k3s-airgap-images-*` and `install.sh`. */
+    readonly airgapDir: string;
+}
+
+export const prepareCommand = (): string => toolkitCommand(NODE_SCRIPT, ["prepare"]);
+export const unprepareCommand = (): string => toolkitCommand(NODE_SCRIPT, ["unprepare"]);
+export const waitForRebootCommand = (): string => toolkitCommand(NODE_SCRIPT, ["wait-reboot"]);
+
+export function installCommand(a: InstallArgs): string {
+    return toolkitCommand(NODE_SCRIPT, ["install"], {
+        HC_ROLE: a.role, HC_VERSION: a.version, HC_INSTALL: a.install,
+        ...a.install === "airgap" ? { HC_AIRGAP_DIR: a.airgapDir } : {},
+    });
+}
+
+export const uninstallCommand = (role: NodeRole): string => toolkitCommand(NODE_SCRIPT, ["uninstall"], { HC_ROLE: role });
+
+/** On the first server: waits until `node` runs `version` and is Ready; re-run when its config.yaml changes. */
+export function memberReadyCommand(node: string, version: string, configSha256: string): string {
+    return toolkitCommand(NODE_SCRIPT, ["member-ready"], { HC_NODE: node, HC_VERSION: version, HC_CONFIG_SHA256: configSha256 });
+}
+
+/** On the first server, when `node` leaves: drain it and delete its Node (and a server's etcd member). */
+export const memberRemoveCommand = (node: string): string => toolkitCommand(NODE_SCRIPT, ["member-remove"], { HC_NODE: node });
+
+/** On the first server: prints the admin kubeconfig (kept secret by the step). */
+export const readKubeconfigCommand = (): string => toolkitCommand(NODE_SCRIPT, ["read-kubeconfig"]);
+
+/** The token file: read by K3s (`token-file`), root only. A token change is not applied to a running cluster. */
+export function tokenFile(): HostFileSpec {
+    return { path: K3S_TOKEN_PATH, mode: "0600" };
+}
+
+/** config.yaml: a change restarts the node's K3s (k3s-config.sh), one node at a time in phase order. */
+export function configFile(role: NodeRole): HostFileSpec {
+    return { path: K3S_CONFIG_PATH, mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: k3sService(role) } };
+}
