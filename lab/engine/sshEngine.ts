@@ -12,116 +12,30 @@
 // Env: SSH_ENGINE_STATE (state file), SSH_ENGINE_FORCE=1 (re-run every create),
 // SSH_ENGINE_PROGRAM (module to import instead of ../../index), SSH_ENGINE_STACK_FILE,
 // HOMECLOUD_CACHE (lab key location). Never prints stdin content or the key.
-import { spawn } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 
-import { CommandAction, deleteOrder, InputPrints, planCommand, printInputs, scriptFor, unwrapSecrets } from "./commandSemantics";
+import { CommandAction, deleteOrder, planCommand, printInputs, scriptFor, unwrapSecrets } from "./commandSemantics";
 import { Registration, tapRegistrations } from "./monitorTap";
+import { Conn, removeKeyFiles, runRemote, sleep, sshStats } from "./ssh";
+import { Entry, loadState, saveState } from "./state";
+import { commandsWaitedFor } from "./waits";
 
 const REPO = path.resolve(__dirname, "..", "..");
-const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";
-const STATE_FILE = process.env.SSH_ENGINE_STATE ?? path.join(RUN_DIR, "ssh-engine-state.json");
 const STACK_FILE = process.env.SSH_ENGINE_STACK_FILE ?? path.join(REPO, "Pulumi.lab.yaml");
 const KEY_FILE = path.join(process.env.HOMECLOUD_CACHE ?? "/var/cache/homecloud", "lab-ssh", "id_ed25519");
 const FORCE = process.env.SSH_ENGINE_FORCE === "1";
 const COMMAND_TYPE = "command:remote:Command";
 
-interface Conn { host: string; port: number; user: string; dialErrorLimit?: number }
-interface Entry {
-    /** A hash per input, never the values: the state file holds no secret. */
-    prints: InputPrints;
-    /** The delete script of this version of the command [del]. */
-    delete?: string;
-    connection: Conn;
-    /** Commands this one waited for: it is deleted before them. */
-    dependsOn: string[];
-    order: number;
-    stdout: string;
-    stderr: string;
-}
-interface State { nextOrder: number; resources: Record<string, Entry> }
-
 const t0 = Date.now();
 const counts = { created: 0, updated: 0, replaced: 0, unchanged: 0, deleted: 0, forced: 0, failed: 0 };
-let remoteCommands = 0;
 let failed = false;
 const failures: string[] = [];
 
 function log(line: string): void {
     process.stdout.write(`${line}\n`);
-}
-
-function loadState(): State {
-    try {
-        return JSON.parse(fs.readFileSync(STATE_FILE, "utf8")) as State;
-    } catch (e: any) {
-        if (e.code === "ENOENT") {
-            return { nextOrder: 1, resources: {} };
-        }
-        throw e;
-    }
-}
-
-function saveState(s: State): void {
-    fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
-    const tmp = `${STATE_FILE}.tmp.${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(s, null, 2), { mode: 0o600 });
-    fs.renameSync(tmp, STATE_FILE);
-}
-
-let keyDir: string | undefined;
-const keyFiles = new Map<string, string>();
-function keyFileFor(privateKey: string): string {
-    const h = crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 16);
-    let f = keyFiles.get(h);
-    if (!f) {
-        keyDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "ssh-engine-"));
-        f = path.join(keyDir, `key-${h}`);
-        fs.writeFileSync(f, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
-        keyFiles.set(h, f);
-    }
-    return f;
-}
-
-const CONNECT_ERROR = /Connection refused|Connection timed out|No route to host|Connection reset|Connection closed|kex_exchange_identification|Network is unreachable/;
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
-}
-
-/** ssh user@host <command>, stdin piped; retries only while the host does not answer. */
-async function runRemote(conn: Conn, key: string, cmd: string, stdin: string | undefined): Promise<{ code: number; stdout: string; stderr: string }> {
-    const limit = Math.min(conn.dialErrorLimit ?? 60, 60);
-    for (let attempt = 1; ; attempt++) {
-        remoteCommands++;
-        const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-            const p = spawn("ssh", [
-                "-F", "/dev/null", "-i", keyFileFor(key), "-o", "IdentitiesOnly=yes",
-                "-p", String(conn.port ?? 22),
-                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
-                `${conn.user}@${conn.host}`, cmd,
-            ], { stdio: ["pipe", "pipe", "pipe"] });
-            let out = "";
-            let err = "";
-            p.stdout.on("data", (d) => { out += d; });
-            p.stderr.on("data", (d) => { err += d; });
-            p.on("error", reject);
-            p.on("close", (code) => resolve({ code: code ?? 255, stdout: out, stderr: err }));
-            p.stdin.on("error", () => { /* remote closed stdin early; the exit code tells */ });
-            p.stdin.end(stdin ?? "");
-        });
-        if (r.code === 255 && CONNECT_ERROR.test(r.stderr) && attempt < limit) {
-            await sleep(2000);
-            continue;
-        }
-        return r;
-    }
 }
 
 function labKey(): string {
@@ -161,13 +75,11 @@ function summary(mode: string): void {
     const wall = ((Date.now() - t0) / 1000).toFixed(1);
     log(`summary ${mode}: created=${counts.created} updated=${counts.updated} replaced=${counts.replaced} unchanged=${counts.unchanged} ` +
         `deleted=${counts.deleted} forced=${counts.forced} failed=${counts.failed} ` +
-        `remote-commands=${remoteCommands} wall=${wall}s`);
+        `remote-commands=${sshStats.runs} wall=${wall}s`);
 }
 
 function cleanup(): void {
-    if (keyDir) {
-        fs.rmSync(keyDir, { recursive: true, force: true });
-    }
+    removeKeyFiles();
 }
 
 function configFromStack(): Record<string, string> {
@@ -192,40 +104,7 @@ async function up(): Promise<void> {
     let order = state.nextOrder;
     const orderViolations: string[] = [];
     const doneCommands = new Set<string>();
-    const keyOfUrn = (urn: string): string => {
-        // urn:pulumi:lab::homecloud::<parent types $ type>::<name>
-        const parts = urn.split("::");
-        const types = parts[2].split("$");
-        return `${types[types.length - 1]}::${parts[3]}`;
-    };
-    /** Commands a registration must wait for: own deps + ancestors' deps, through components. */
-    const effectiveCommandDeps = (key: string): string[] => {
-        const out = new Set<string>();
-        const expand = (k: string, seenKeys: Set<string>): void => {
-            if (seenKeys.has(k)) {
-                return;
-            }
-            seenKeys.add(k);
-            if (k.startsWith(`${COMMAND_TYPE}::`)) {
-                out.add(k.slice(COMMAND_TYPE.length + 2));
-                return;
-            }
-            // A component: every command registered under it.
-            for (const [ck, r] of sent) {
-                if (r.parent && keyOfUrn(r.parent) === k) {
-                    expand(ck, seenKeys);
-                }
-            }
-        };
-        for (let k: string | undefined = key; k;) {
-            const r = sent.get(k);
-            for (const d of r?.dependencies ?? []) {
-                expand(keyOfUrn(d), new Set());
-            }
-            k = r?.parent ? keyOfUrn(r.parent) : undefined;
-        }
-        return [...out].sort();
-    };
+    const effectiveCommandDeps = (key: string): string[] => commandsWaitedFor(sent, COMMAND_TYPE, key);
 
     pulumi.runtime.setAllConfig(configFromStack(), ["homecloud:sshPrivateKey"]);
     pulumi.runtime.setMocks({

@@ -1,0 +1,71 @@
+// The SSH transport of the lab's engine: one `ssh user@host <command>` per remote command,
+// stdin piped in, the key in a private temporary file, retries only while the host does
+// not answer (what the command provider's dialErrorLimit does).
+import { spawn } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export interface Conn { host: string; port: number; user: string; dialErrorLimit?: number }
+export interface RemoteResult { code: number; stdout: string; stderr: string }
+
+/** How many ssh processes ran (the summary's remote-commands). */
+export const sshStats = { runs: 0 };
+
+let keyDir: string | undefined;
+const keyFiles = new Map<string, string>();
+function keyFileFor(privateKey: string): string {
+    const h = crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 16);
+    let f = keyFiles.get(h);
+    if (!f) {
+        keyDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "ssh-engine-"));
+        f = path.join(keyDir, `key-${h}`);
+        fs.writeFileSync(f, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+        keyFiles.set(h, f);
+    }
+    return f;
+}
+
+const CONNECT_ERROR = /Connection refused|Connection timed out|No route to host|Connection reset|Connection closed|kex_exchange_identification|Network is unreachable/;
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+/** ssh user@host <command>, stdin piped; retries only while the host does not answer. */
+export async function runRemote(conn: Conn, key: string, cmd: string, stdin: string | undefined): Promise<RemoteResult> {
+    const limit = Math.min(conn.dialErrorLimit ?? 60, 60);
+    for (let attempt = 1; ; attempt++) {
+        sshStats.runs++;
+        const r = await new Promise<RemoteResult>((resolve, reject) => {
+            const p = spawn("ssh", [
+                "-F", "/dev/null", "-i", keyFileFor(key), "-o", "IdentitiesOnly=yes",
+                "-p", String(conn.port ?? 22),
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+                `${conn.user}@${conn.host}`, cmd,
+            ], { stdio: ["pipe", "pipe", "pipe"] });
+            let out = "";
+            let err = "";
+            p.stdout.on("data", (d) => { out += d; });
+            p.stderr.on("data", (d) => { err += d; });
+            p.on("error", reject);
+            p.on("close", (code) => resolve({ code: code ?? 255, stdout: out, stderr: err }));
+            p.stdin.on("error", () => { /* remote closed stdin early; the exit code tells */ });
+            p.stdin.end(stdin ?? "");
+        });
+        if (r.code === 255 && CONNECT_ERROR.test(r.stderr) && attempt < limit) {
+            await sleep(2000);
+            continue;
+        }
+        return r;
+    }
+}
+
+/** Removes the temporary key files. */
+export function removeKeyFiles(): void {
+    if (keyDir) {
+        fs.rmSync(keyDir, { recursive: true, force: true });
+    }
+}
