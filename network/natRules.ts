@@ -8,9 +8,16 @@ import { HostFileSpec } from "../host/hostFile";
 import { NFT_FAMILY, NFT_RULESET_PATH, NFT_TABLE_NAME, renderNftRuleset } from "./nftables";
 import { NAT_UNIT, NAT_UNIT_PATH, renderNatUnit } from "./natUnit";
 
-/** The ruleset: checked by `nft -c -f`, loaded with `nft -f` when the unit runs (nat-ruleset.sh). */
-export function rulesetFile(): HostFileSpec {
-    return { path: NFT_RULESET_PATH, hooks: "network/nat-ruleset.sh", env: { HC_UNIT: NAT_UNIT } };
+/**
+ * The ruleset: checked by `nft -c -f` and for interfaces that exist, loaded with `nft -f`
+ * when the unit runs (nat-ruleset.sh).
+ */
+export function rulesetFile(plan: AddressPlan): HostFileSpec {
+    return {
+        path: NFT_RULESET_PATH,
+        hooks: "network/nat-ruleset.sh",
+        env: { HC_UNIT: NAT_UNIT, HC_IFACES: `${plan.gateway.lanInterface} ${plan.gateway.wanInterface}` },
+    };
 }
 
 /**
@@ -43,7 +50,7 @@ export class NatRules extends pulumi.ComponentResource {
         super("homecloud:network:NatRules", name, {}, opts);
         const { plan, host } = args;
         this.ruleset = hostFile(`${name}-ruleset`, host, {
-            file: rulesetFile(), content: renderNftRuleset(plan),
+            file: rulesetFile(plan), content: renderNftRuleset(plan),
         }, { parent: this });
         this.unit = hostFile(`${name}-unit`, host, {
             file: natUnitFile(plan), content: renderNatUnit(plan),

@@ -156,7 +156,7 @@ describe("daemon checkers on the rendered network files", function () {
             it("nft -c -f accepts the ruleset (NatRules' check, in a network namespace)", () => {
                 const f = write(dir, "nat.nft", files["nat.nft"]);
                 ok(run("ip", ["netns", "exec", NS, "nft", "-c", "-f", f]), "nft -c -f");
-                ok(runCheck(nat.rulesetFile(), f, true), "NatRules ruleset check");
+                ok(runCheck(nat.rulesetFile(plan), f, true), "NatRules ruleset check");
                 // And it really loads, twice in a row (the second replaces the first atomically).
                 ok(run("ip", ["netns", "exec", NS, "nft", "-f", f]), "nft -f");
                 ok(run("ip", ["netns", "exec", NS, "nft", "-f", f]), "nft -f again");
@@ -276,7 +276,15 @@ describe("daemon checkers on the rendered network files", function () {
 
         it("nft -c -f rejects a broken rule (in the namespace)", () => {
             const f = write(dir, "nat.nft", files["nat.nft"].replace("masquerade\n", "masqurade\n"));
-            rejected(runCheck(nat.rulesetFile(), f, true), /Error: syntax error/);
+            rejected(runCheck(nat.rulesetFile(plan), f, true), /Error: syntax error/);
+        });
+
+        it("the ruleset check rejects an interface the gateway does not have (nft itself accepts any iifname)", () => {
+            const typo = loadPlan("small");
+            const f = write(dir, "nat-typo.nft", files["nat.nft"].replace(/"eth0"/g, '"eht0"'));
+            ok(run("ip", ["netns", "exec", NS, "nft", "-c", "-f", f]), "nft -c alone accepts it");
+            rejected(runCheck({ ...nat.rulesetFile(typo), env: { ...nat.rulesetFile(typo).env, HC_IFACES: "eht0 eth1" } }, f, true),
+                /interface eht0 does not exist on this host; check homecloud:lanInterface and homecloud:wanInterface/);
         });
 
         it("systemd-analyze verify rejects a unit with two ExecStart= in a simple service", () => {

@@ -302,6 +302,8 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.match(r.stderr, /rejected by its checker; the running configuration is untouched/);
             assert.match(r.stderr, /interface 'nosuch0' doesn't exist/);
             assert.strictEqual(keaSha(), updatedSha, "the rejected Kea config reached the gateway");
+            // nft accepts any interface name; the ruleset's check does not.
+            assert.doesNotMatch(execOk("gw", "cat", "/etc/homecloud/nat.nft"), /nosuch0/, "a ruleset for a missing interface was loaded");
             assert.deepStrictEqual(JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].prints, recorded,
                 "the failed command was recorded");
         });

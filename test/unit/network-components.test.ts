@@ -137,7 +137,7 @@ describe("network components (mocks)", () => {
             ["gw-dns-reverse-zone", dns.zoneFile("20.172.in-addr.arpa"), renderReverseZone(plan)],
             ["gw-dns-options", dns.namedConfFile("/etc/bind/named.conf.options"), renderNamedOptions(plan)],
             ["gw-dns-local", dns.namedConfFile("/etc/bind/named.conf.local"), renderNamedLocal(plan)],
-            ["gw-nat-ruleset", nat.rulesetFile(), renderNftRuleset(plan)],
+            ["gw-nat-ruleset", nat.rulesetFile(plan), renderNftRuleset(plan)],
             ["gw-nat-unit", nat.natUnitFile(plan), renderNatUnit(plan)],
             ["gw-forwarding", m.forwardingFile(), renderForwardingSysctl()],
         ];
@@ -171,7 +171,8 @@ describe("network components (mocks)", () => {
                     `HC_ZONE_SERIAL=1 HC_ZONE=20.172.in-addr.arpa ${run}`,
                 "gw-dns-options": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.options HC_HOOKS=network/named-conf.sh ${run}`,
                 "gw-dns-local": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.local HC_HOOKS=network/named-conf.sh ${run}`,
-                "gw-nat-ruleset": `sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service ${run}`,
+                "gw-nat-ruleset": "sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service " +
+                    `HC_IFACES='lan0 enx00e04c680001' ${run}`,
                 "gw-nat-unit": "sudo -n /usr/bin/env HC_DEST=/etc/systemd/system/homecloud-nat.service HC_HOOKS=network/nat-unit.sh " +
                     `HC_NFT_FAMILY=ip HC_NFT_TABLE=homecloud HC_VIP=192.168.50.10 HC_WAN_IF=enx00e04c680001 ${run}`,
                 "gw-forwarding": `sudo -n /usr/bin/env HC_DEST=/etc/sysctl.d/90-homecloud-forwarding.conf HC_HOOKS=network/forwarding.sh ${run}`,
