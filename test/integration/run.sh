@@ -11,7 +11,7 @@ export SSH_ENGINE_STATE=${SSH_ENGINE_STATE:-$RUN_DIR/ssh-engine-state.json}
 export TS_NODE_TRANSPILE_ONLY=1
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "test/integration/run.sh: must run as root (the lab uses namespaces and systemd-nspawn); try: sudo make test-integration" >&2
+  echo "test/integration/run.sh: must run as root (the lab uses namespaces and systemd-nspawn); try: sudo make test-lab" >&2
   exit 1
 fi
 
