@@ -9,7 +9,7 @@
 #   scripts/lab-stack.sh up [args...]        pulumi up --yes, then the stack outputs
 #   scripts/lab-stack.sh preview [args...]   pulumi preview (e.g. --expect-no-changes, --json)
 #   scripts/lab-stack.sh destroy [args...]   pulumi destroy --yes
-#   scripts/lab-stack.sh pulumi <args...>    any other pulumi command on the lab stack
+#   scripts/lab-stack.sh pulumi <args...>    any other pulumi command (add --stack lab)
 # HOMECLOUD_LAB_STACK_FILE: stack file to use instead of Pulumi.lab.yaml (tests' variants).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,29 +32,45 @@ for f in index.ts outputs.ts config host network cluster node_modules package.js
   ln -sfn "$root/$f" "$proj/$f"
 done
 cp Pulumi.yaml "$proj/Pulumi.yaml"
-# A fresh copy of the stack file every run (so edits to it count), keeping the encryption
-# salt the CLI wrote into the previous copy so earlier secrets still decrypt.
+# A fresh copy of the stack file every run (so edits to it count), keeping from the previous
+# copy what the CLI wrote into it: the encryption salt, and the SSH key as a secret as long
+# as the lab's key is the same (its hash is kept beside). Each `pulumi` call costs about a
+# second, so a run with nothing new makes none but the one asked for.
 cfg=$proj/Pulumi.lab.yaml
 salt=$(grep '^encryptionsalt:' "$cfg" 2>/dev/null || true)
-{ if [ -n "$salt" ]; then echo "$salt"; fi; cat "${HOMECLOUD_LAB_STACK_FILE:-Pulumi.lab.yaml}"; } > "$cfg.new"
+secret=""
+key_hash=$(sha256sum "$key" | cut -d' ' -f1)
+if [ -f "$proj/key.sha256" ] && [ "$(cat "$proj/key.sha256")" = "$key_hash" ]; then
+  secret=$(sed -n '/^  homecloud:sshPrivateKey:$/{N;p}' "$cfg" 2>/dev/null || true)
+fi
+{
+  if [ -n "$salt" ]; then echo "$salt"; fi
+  cat "${HOMECLOUD_LAB_STACK_FILE:-Pulumi.lab.yaml}"
+  if [ -n "$secret" ]; then echo "$secret"; fi
+} > "$cfg.new"
 mv -f "$cfg.new" "$cfg"
 
 cd "$proj"
 export PULUMI_BACKEND_URL="file://$run/pulumi-state"
 # Lab-only value: protects nothing but the lab's throwaway key. Never reuse it for a real stack.
 export PULUMI_CONFIG_PASSPHRASE="${HOMECLOUD_LAB_PASSPHRASE:-homecloud-lab-only}"
-pulumi stack select --create lab --non-interactive >/dev/null
-pulumi config set --secret homecloud:sshPrivateKey < "$key"
+if [ ! -f "$run/pulumi-state/.pulumi/stacks/homecloud/lab.json" ]; then
+  pulumi stack init lab --non-interactive >/dev/null
+fi
+if [ -z "$secret" ]; then
+  pulumi config set --stack lab --secret homecloud:sshPrivateKey < "$key"
+  echo "$key_hash" > "$proj/key.sha256"
+fi
 
 cmd=${1:-up}
 shift || true
 case "$cmd" in
   up)
-    pulumi up --yes --non-interactive --skip-preview "$@"
-    pulumi stack output --json
+    pulumi up --stack lab --yes --non-interactive --skip-preview "$@"
+    pulumi stack output --stack lab --json
     ;;
-  preview) pulumi preview --non-interactive "$@" ;;
-  destroy) pulumi destroy --yes --non-interactive "$@" ;;
+  preview) pulumi preview --stack lab --non-interactive "$@" ;;
+  destroy) pulumi destroy --stack lab --yes --non-interactive "$@" ;;
   pulumi) pulumi "$@" ;;
   *) echo "lab-stack: unknown command '$cmd' (up, preview, destroy, pulumi)" >&2; exit 2 ;;
 esac

@@ -35,7 +35,7 @@ timed() { # timed <label> <command...>: runs it, records its wall time
   times+=("$(printf '%-26s %s s' "$label:" "$(since "$t")")")
 }
 summary_of() { # the resource changes of the last `pulumi up` in the stack's history
-  bash scripts/lab-stack.sh pulumi stack history --json | node -e '
+  bash scripts/lab-stack.sh pulumi stack history --stack lab --json | node -e '
     let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
       const h = JSON.parse(s)[0]; console.log(JSON.stringify(h.resourceChanges || {})); });'
 }
@@ -86,7 +86,7 @@ answer() { # answer <expected> <dig args...>
 answer 10.77.0.60 printer.lab.home.arpa A || fail "printer A record after the named restart"
 answer printer.lab.home.arpa. -x 10.77.0.60 || fail "printer PTR record after the named restart"
 
-bash scripts/lab-stack.sh pulumi stack export >"$RUN_DIR/e2e-export.json"
+bash scripts/lab-stack.sh pulumi stack export --stack lab >"$RUN_DIR/e2e-export.json"
 while read -r line; do
   case "$line" in -----*|"") continue ;; esac
   if grep -qF -- "$line" "$RUN_DIR/e2e-export.json"; then fail "a line of the SSH key is in the stack export"; fi
