@@ -3,7 +3,8 @@
 // all reporting into one Checker. Pure: no Pulumi import.
 import * as ipaddr from "ipaddr.js";
 import { ABS_PATH, Checker, HOSTNAME, IFNAME, inCidr, inRange, K3S_VERSION, rangesOverlap, SSH_USER } from "./checker";
-import { AddressPlan, ConfigError, K3sSettings, NodeRole, NodeSpec, ParsedPlan, Ports, ReservationSpec } from "./plan";
+import { checkHosts, Hosts } from "./hosts";
+import { AddressPlan, ConfigError, K3sSettings, ParsedPlan, Ports } from "./plan";
 import { RawConfig, withDefaults } from "./schema";
 
 function checkDomain(c: Checker, key: string, v: unknown): string | undefined {
@@ -99,54 +100,23 @@ function checkCluster(c: Checker, raw: RawConfig) {
     return k3s;
 }
 
-/** Nodes and extra reservations, entry by entry; the servers' count. */
-function checkHosts(c: Checker, raw: RawConfig) {
-    const nodes: NodeSpec[] = [];
-    const reservations: ReservationSpec[] = [];
-    const hosts = (key: string, v: unknown, withRole: boolean): void => {
-        if (!Array.isArray(v)) {
-            c.fail(key, "must be a list of { name, mac, ip" + (withRole ? ", role }" : " }"));
-            return;
-        }
-        v.forEach((entry, i) => {
-            const k = `${key}[${i}]`;
-            const o = c.object(k, entry, true);
-            if (!o) {
-                return;
-            }
-            const name = c.hostname(`${k}.name`, o.name);
-            const mac = c.mac(`${k}.mac`, o.mac);
-            const ip = c.ip(`${k}.ip`, o.ip);
-            let role: NodeRole | undefined;
-            if (withRole) {
-                const r = o.role === undefined ? "server" : o.role;
-                role = r === "server" || r === "agent" ? r : c.fail(`${k}.role`, `${JSON.stringify(r)} must be "server" or "agent"`);
-            }
-            if (name && mac && ip && (!withRole || role)) {
-                if (withRole) {
-                    nodes.push({ name, mac, ip, role: role! });
-                } else {
-                    reservations.push({ name, mac, ip });
-                }
-            }
-        });
-    };
-    hosts("nodes", raw.nodes, true);
-    hosts("reservations", raw.reservations, false);
-    const servers = nodes.filter((n) => n.role === "server");
-    if (Array.isArray(raw.nodes) && raw.nodes.length === 0) {
-        c.fail("nodes", "is empty; list at least one node with role server");
-    } else if (nodes.length > 0 && servers.length === 0) {
-        c.fail("nodes", "has no node with role server; K3s needs at least one server");
-    } else if (servers.length > 0 && servers.length % 2 === 0) {
-        c.warnings.push(`homecloud:nodes: ${servers.length} servers give etcd no better fault tolerance than ${servers.length - 1}; use an odd number of servers`);
+/** "the network address" / "the broadcast address" of `cidr` when `ip` is one, else undefined. */
+function reservedRole(ip: string, cidr: string): string | undefined {
+    if (ip === ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()) {
+        return "the network address";
     }
-    return { nodes, reservations };
+    if (ip === ipaddr.IPv4.broadcastAddressFromCIDR(cidr).toString()) {
+        return "the broadcast address";
+    }
+    return undefined;
 }
+
+/** DNS allows at most 253 characters in a name (RFC 1035, without the trailing dot). */
+const MAX_NAME = 253;
 
 type Names = ReturnType<typeof checkNames>;
 type Addresses = ReturnType<typeof checkAddresses>;
-type Hosts = ReturnType<typeof checkHosts>;
+
 
 /** Whole-plan checks, only where the parts themselves were valid: every host unique and placed, ranges apart. */
 function checkPlan(c: Checker, raw: RawConfig, n: Names, a: Addresses, h: Hosts): void {
@@ -174,6 +144,8 @@ function checkPlan(c: Checker, raw: RawConfig, n: Names, a: Addresses, h: Hosts)
         }
         if (lanCidr && !inCidr(host.ip, lanCidr)) {
             c.fail(`${host.key}.ip`, `${host.ip} is outside the LAN ${raw.lanCidr}; reserve an address inside it`);
+        } else if (lanCidr && reservedRole(host.ip, String(raw.lanCidr))) {
+            c.fail(`${host.key}.ip`, `${host.ip} is ${reservedRole(host.ip, String(raw.lanCidr))} of ${raw.lanCidr}; reserve a host address`);
         } else if (pool && inRange(host.ip, pool)) {
             c.fail(`${host.key}.ip`, `${host.ip} is inside the dynamic pool ${pool.start}-${pool.end}; reserve an address outside the pool`);
         } else if (metallb && inRange(host.ip, metallb)) {
@@ -183,18 +155,40 @@ function checkPlan(c: Checker, raw: RawConfig, n: Names, a: Addresses, h: Hosts)
             c.fail(`${host.key}.name`, `"${host.name}" is the API name (homecloud:apiName); pick another host name`);
         }
     }
+    // The names the zones will contain, whole: <host>.<domain>, the API name, the wildcard.
+    if (n.domain) {
+        const names: [string, string][] = [
+            ...named.map((x): [string, string] => [`${x.key}.name`, `${x.name}.${n.domain}`]),
+            ...n.gwHostname ? [["gatewayHostname", `${n.gwHostname}.${n.domain}`] as [string, string]] : [],
+            ...n.apiName ? [["apiName", `${n.apiName}.${n.domain}`] as [string, string]] : [],
+            ["domain", `*.${n.domain}`],
+        ];
+        for (const [key, name] of names) {
+            if (name.length > MAX_NAME) {
+                c.fail(key, `makes the DNS name ${name.slice(0, 20)}… ${name.length} characters long; a name has at most ${MAX_NAME}: shorten it or homecloud:domain`);
+            }
+        }
+    }
     if (lanCidr) {
-        const [net, prefix] = lanCidr;
+        const prefix = lanCidr[1];
         if (prefix < 16 || prefix > 29) {
             c.fail("lanCidr", `/${prefix} is not supported; use a prefix from /16 to /29, e.g. 10.0.0.0/24`);
         }
-        const usable = (ip: string) => ip !== net.toString() && ip !== ipaddr.IPv4.broadcastAddressFromCIDR(String(raw.lanCidr)).toString();
-        if (gwLan && (!inCidr(gwLan, lanCidr) || !usable(gwLan))) {
-            c.fail("gatewayLanAddress", `${gwLan} is not a host address of the LAN ${raw.lanCidr}; use one inside it, e.g. its first address`);
+        const lan = String(raw.lanCidr);
+        if (gwLan && !inCidr(gwLan, lanCidr)) {
+            c.fail("gatewayLanAddress", `${gwLan} is not a host address of the LAN ${lan}; use one inside it, e.g. its first address`);
+        } else if (gwLan && reservedRole(gwLan, lan)) {
+            c.fail("gatewayLanAddress", `${gwLan} is ${reservedRole(gwLan, lan)} of ${lan}; use a host address, e.g. its first one`);
         }
         for (const [key, r] of [["dhcpPool", pool], ["metallbPool", metallb]] as const) {
-            if (r && (!inCidr(r.start, lanCidr) || !inCidr(r.end, lanCidr) || !usable(r.start) || !usable(r.end))) {
-                c.fail(key, `${r.start}-${r.end} is not inside the LAN ${raw.lanCidr}; use host addresses of the LAN`);
+            if (r && (!inCidr(r.start, lanCidr) || !inCidr(r.end, lanCidr))) {
+                c.fail(key, `${r.start}-${r.end} is not inside the LAN ${lan}; use host addresses of the LAN`);
+            } else if (r) {
+                for (const end of [r.start, r.end]) {
+                    if (reservedRole(end, lan)) {
+                        c.fail(key, `${r.start}-${r.end} includes ${end}, ${reservedRole(end, lan)} of ${lan}; keep the range to host addresses`);
+                    }
+                }
             }
         }
     }
@@ -213,12 +207,26 @@ function checkPlan(c: Checker, raw: RawConfig, n: Names, a: Addresses, h: Hosts)
     if (lanCidr && wanCidr && (inCidr(wanCidr[0].toString(), lanCidr) || inCidr(lanCidr[0].toString(), wanCidr))) {
         c.fail("wanCidr", `${raw.wanCidr} overlaps the LAN ${raw.lanCidr}; the cluster LAN must be a separate network`);
     }
-    if (vip && wanCidr && !inCidr(vip, wanCidr)) {
+    const taken = vip === undefined ? undefined
+        : vip === gwLan ? "gatewayLanAddress" : named.find((x) => x.ip === vip)?.key.concat(".ip");
+    if (vip && taken) {
+        c.fail("vip", `${vip} is already homecloud:${taken}; the VIP needs a free address of the home network`);
+    } else if (vip && wanCidr && !inCidr(vip, wanCidr)) {
         c.fail("vip", `${vip} is outside the home network ${raw.wanCidr}; pick a free address of the WAN side`);
+    } else if (vip && wanCidr && reservedRole(vip, String(raw.wanCidr))) {
+        c.fail("vip", `${vip} is ${reservedRole(vip, String(raw.wanCidr))} of the home network ${raw.wanCidr}; pick a free host address`);
     }
-    if (vip && lanCidr && inCidr(vip, lanCidr)) {
+    if (vip && !taken && lanCidr && inCidr(vip, lanCidr)) {
         c.fail("vip", `${vip} is inside the LAN ${raw.lanCidr}; the VIP lives on the WAN side`);
     }
+    // A forwarder that is the gateway itself makes BIND forward to itself.
+    a.forwarders.forEach((f, i) => {
+        const self = f === gwLan ? "gatewayLanAddress" : f === vip ? "vip" : f.startsWith("127.") ? "loopback" : undefined;
+        if (self) {
+            c.fail(`dnsForwarders[${i}]`, `${f} is the gateway itself (${self === "loopback" ? "a loopback address" : `homecloud:${self}`}); ` +
+                "BIND would forward to itself: name your home router or an upstream resolver, or use []");
+        }
+    });
 }
 
 /**

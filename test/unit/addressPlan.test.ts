@@ -118,7 +118,28 @@ describe("address plan", () => {
         ["pool malformed", (c) => { c.dhcpPool = "10.77.0.100"; },
             ["homecloud:dhcpPool: \"10.77.0.100\" is not an address range; write first-last, e.g. 10.0.0.100-10.0.0.149"]],
         ["pool including the broadcast address", (c) => { c.dhcpPool = "10.77.0.100-10.77.0.255"; c.metallbPool = "10.77.0.60-10.77.0.70"; c.ingressIp = "10.77.0.60"; },
-            ["homecloud:dhcpPool: 10.77.0.100-10.77.0.255 is not inside the LAN 10.77.0.0/24; use host addresses of the LAN"]],
+            ["homecloud:dhcpPool: 10.77.0.100-10.77.0.255 includes 10.77.0.255, the broadcast address of 10.77.0.0/24; keep the range to host addresses"]],
+        ["pool outside the LAN", (c) => { c.dhcpPool = "10.77.1.100-10.77.1.149"; },
+            ["homecloud:dhcpPool: 10.77.1.100-10.77.1.149 is not inside the LAN 10.77.0.0/24; use host addresses of the LAN"]],
+        ["MetalLB range from the network address", (c) => { c.metallbPool = "10.77.0.0-10.77.0.9"; c.ingressIp = "10.77.0.5"; c.gatewayLanAddress = "10.77.0.254"; },
+            ["homecloud:metallbPool: 10.77.0.0-10.77.0.9 includes 10.77.0.0, the network address of 10.77.0.0/24; keep the range to host addresses"]],
+        ["node on the broadcast address", (c) => { c.nodes[0].ip = "10.77.0.255"; },
+            ["homecloud:nodes[0].ip: 10.77.0.255 is the broadcast address of 10.77.0.0/24; reserve a host address"]],
+        ["reservation on the network address", (c) => { c.reservations[0].ip = "10.77.0.0"; },
+            ["homecloud:reservations[0].ip: 10.77.0.0 is the network address of 10.77.0.0/24; reserve a host address"]],
+        ["VIP equal to a node's address", (c) => { c.vip = "10.77.0.12"; },
+            ["homecloud:vip: 10.77.0.12 is already homecloud:nodes[1].ip; the VIP needs a free address of the home network"]],
+        ["VIP on the home network's broadcast address", (c) => { c.vip = "192.168.77.255"; },
+            ["homecloud:vip: 192.168.77.255 is the broadcast address of the home network 192.168.77.0/24; pick a free host address"]],
+        ["forwarder that is the gateway", (c) => { c.dnsForwarders = ["192.0.2.53", "10.77.0.1"]; },
+            ["homecloud:dnsForwarders[1]: 10.77.0.1 is the gateway itself (homecloud:gatewayLanAddress); BIND would forward to itself: name your home router or an upstream resolver, or use []"]],
+        ["forwarder that is the VIP", (c) => { c.dnsForwarders = ["192.168.77.10"]; },
+            ["homecloud:dnsForwarders[0]: 192.168.77.10 is the gateway itself (homecloud:vip); BIND would forward to itself: name your home router or an upstream resolver, or use []"]],
+        ["forwarder on loopback", (c) => { c.dnsForwarders = ["127.0.0.1"]; },
+            ["homecloud:dnsForwarders[0]: 127.0.0.1 is the gateway itself (a loopback address); BIND would forward to itself: name your home router or an upstream resolver, or use []"]],
+        ["host name that makes a DNS name over 253 characters", (c) => {
+            c.domain = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(50), "arpa"].join(".");
+        }, [`homecloud:reservations[0].name: makes the DNS name client.${"a".repeat(13)}… 254 characters long; a name has at most 253: shorten it or homecloud:domain`]],
         ["MetalLB pool overlapping the DHCP pool", (c) => { c.metallbPool = "10.77.0.140-10.77.0.160"; c.ingressIp = "10.77.0.150"; },
             ["homecloud:metallbPool: 10.77.0.140-10.77.0.160 overlaps the DHCP pool 10.77.0.100-10.77.0.149; MetalLB and DHCP would hand out the same address"]],
         ["gateway inside the DHCP pool", (c) => { c.gatewayLanAddress = "10.77.0.100"; },
@@ -128,7 +149,9 @@ describe("address plan", () => {
         ["gateway outside the LAN", (c) => { c.gatewayLanAddress = "10.77.1.1"; },
             ["homecloud:gatewayLanAddress: 10.77.1.1 is not a host address of the LAN 10.77.0.0/24; use one inside it, e.g. its first address"]],
         ["gateway on the network address", (c) => { c.gatewayLanAddress = "10.77.0.0"; },
-            ["homecloud:gatewayLanAddress: 10.77.0.0 is not a host address of the LAN 10.77.0.0/24; use one inside it, e.g. its first address"]],
+            ["homecloud:gatewayLanAddress: 10.77.0.0 is the network address of 10.77.0.0/24; use a host address, e.g. its first one"]],
+        ["gateway outside the LAN", (c) => { c.gatewayLanAddress = "10.78.0.1"; },
+            ["homecloud:gatewayLanAddress: 10.78.0.1 is not a host address of the LAN 10.77.0.0/24; use one inside it, e.g. its first address"]],
         ["ingress outside the MetalLB pool", (c) => { c.ingressIp = "10.77.0.199"; },
             ["homecloud:ingressIp: 10.77.0.199 is outside the MetalLB pool 10.77.0.200-10.77.0.220; pick an address from the pool"]],
         ["VIP inside the LAN", (c) => { c.vip = "10.77.0.10"; },
@@ -160,7 +183,7 @@ describe("address plan", () => {
             ["homecloud:wanInterface: \"lan0\" is also lanInterface; the gateway needs two different interfaces"]],
         ["bad interface name", (c) => { c.lanInterface = "eth0; reboot"; },
             ["homecloud:lanInterface: \"eth0; reboot\" is not an interface name; use the name `ip link` shows on the gateway, e.g. eth0"]],
-        ["bad forwarder", (c) => { c.dnsForwarders = ["10.77.0.1", "dns.example"]; },
+        ["bad forwarder", (c) => { c.dnsForwarders = ["192.0.2.53", "dns.example"]; },
             ["homecloud:dnsForwarders[1]: \"dns.example\" is not an IPv4 address; write four decimal numbers 0-255, e.g. 10.0.0.1"]],
         ["lease time out of range", (c) => { c.leaseSeconds = 10; },
             ["homecloud:leaseSeconds: 10 is out of range; use whole seconds from 60 to 604800"]],
@@ -181,6 +204,13 @@ describe("address plan", () => {
             assert.deepStrictEqual(problems(change), expected);
         });
     }
+
+    it("checks the wildcard's whole name too", () => {
+        const domain = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(55), "arpa"].join(".");
+        assert.strictEqual(domain.length, 252);
+        assert.deepStrictEqual(problems((c) => { c.domain = domain; }).filter((p) => p.startsWith("homecloud:domain")),
+            [`homecloud:domain: makes the DNS name *.${"a".repeat(18)}… 254 characters long; a name has at most 253: shorten it or homecloud:domain`]);
+    });
 
     it(`covers at least 25 distinct bad-config cases (has ${cases.length})`, () => {
         assert.ok(cases.length >= 25);
