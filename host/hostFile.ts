@@ -49,11 +49,16 @@ function checkSpec(spec: HostFileSpec): void {
     }
 }
 
-/** The command line that installs (content on stdin) or removes the file. */
-export function fileCommand(op: "install" | "remove", spec: HostFileSpec): string {
+/**
+ * The command line that installs (content on stdin) or removes the file. `resource` (the
+ * command's name) is recorded on install as the file's owner; a remove by another
+ * resource leaves the file alone, so a renamed resource's delete never undoes its successor.
+ */
+export function fileCommand(op: "install" | "remove", spec: HostFileSpec, resource?: string): string {
     checkSpec(spec);
     return toolkitCommand(HOST_FILE_SCRIPT, [op], {
         HC_DEST: spec.path,
+        ...resource ? { HC_RESOURCE: resource } : {},
         ...spec.mode ? { HC_MODE: spec.mode } : {},
         ...spec.owner ? { HC_OWNER: spec.owner } : {},
         ...spec.hooks ? { HC_HOOKS: spec.hooks } : {},

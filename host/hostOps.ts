@@ -82,12 +82,12 @@ export interface HostFileArgs {
  * atomically, activated; on delete the host's original file comes back.
  */
 export function hostFile(name: string, host: Host, args: HostFileArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const install = fileCommand("install", args.file);
+    const install = fileCommand("install", args.file, name);
     return new command.remote.Command(name, {
         connection: connectionArgs(host.connection),
         create: install,
         update: install,
-        delete: fileCommand("remove", args.file),
+        delete: fileCommand("remove", args.file, name),
         stdin: args.secret ? pulumi.secret(args.content) : args.content,
         logging: args.secret ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,

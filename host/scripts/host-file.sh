@@ -16,6 +16,9 @@
 #   HC_ZONE_SERIAL 1 for a DNS zone: the content's `@SERIAL@ ; serial` line gets a serial
 #                  greater than the installed one (at least YYYYMMDD00), only when
 #                  something else in the zone changed
+#   HC_RESOURCE    the resource that owns the file. install records it; remove leaves the
+#                  file alone when another resource owns it now, so the delete of a
+#                  renamed resource can never undo its successor's install
 # Each hook runs in its own bash with `set -eu`: a failing step of a check rejects the file.
 set -eu
 # The toolkit's root: hooks files are named relative to it.
@@ -28,6 +31,14 @@ case "$dest" in
   *) echo "homecloud: HC_DEST must be an absolute path, not '$dest'" >&2; exit 2 ;;
 esac
 saved="$HC_STATE/original$dest"
+owner_file="$HC_STATE/owner$dest"
+
+# claim: this resource owns the file now.
+claim() {
+  [ -n "${HC_RESOURCE:-}" ] || return 0
+  install -d -m 0755 "$(dirname "$owner_file")"
+  printf '%s\n' "$HC_RESOURCE" >"$owner_file"
+}
 
 # hook NAME: runs the hooks file's function NAME, if it defines one.
 hook() {
@@ -58,10 +69,12 @@ install_file() {
   chown "${HC_OWNER:-root:root}" "$CANDIDATE"
   if [ "${HC_ZONE_SERIAL:-0}" = 1 ]; then
     if ! zone_serial; then
+      claim
       echo "homecloud: $dest unchanged"
       return 0
     fi
   elif [ -f "$dest" ] && cmp -s "$CANDIDATE" "$dest"; then
+    claim
     echo "homecloud: $dest unchanged"
     return 0
   fi
@@ -83,10 +96,16 @@ install_file() {
     hook activate >/dev/null 2>&1 || true
     return 1
   fi
+  claim
   echo "homecloud: $dest installed"
 }
 
 remove_file() {
+  if [ -n "${HC_RESOURCE:-}" ] && [ -f "$owner_file" ] && [ "$(cat "$owner_file")" != "$HC_RESOURCE" ]; then
+    echo "homecloud: $dest belongs to $(cat "$owner_file") now; left as it is"
+    return 0
+  fi
+  rm -f "$owner_file"
   if [ -e "$saved" ]; then
     mv -f "$saved" "$dest"
   elif [ -e "$saved.absent" ]; then

@@ -155,6 +155,21 @@ describe("host scripts on a real shell", () => {
         assert.deepStrictEqual(activations(), ["activate same"]);
     });
 
+    it("a renamed resource takes the file over; the old name's delete then leaves it alone", () => {
+        const install = (text: string, owner: string): Run => runOnHost(fileCommand("install", spec(), owner), text);
+        const remove = (owner: string): Run => runOnHost(fileCommand("remove", spec(), owner));
+        succeeded(install("v1\n", "gw-dns-reverse-zone"), `homecloud: ${DEST} installed\n`);
+        // The engine creates the new name first (same content: nothing to install, but it claims the file) ...
+        succeeded(install("v1\n", "gw-dns-reverse-0.77.10.in-addr.arpa"), `homecloud: ${DEST} unchanged\n`);
+        // ... and deletes the old name afterwards.
+        succeeded(remove("gw-dns-reverse-zone"), `homecloud: ${DEST} belongs to gw-dns-reverse-0.77.10.in-addr.arpa now; left as it is\n`);
+        assert.strictEqual(content(), "v1\n");
+        assert.deepStrictEqual(activations(), ["activate v1"], "no revert ran");
+        succeeded(remove("gw-dns-reverse-0.77.10.in-addr.arpa"), `homecloud: ${DEST} restored\n`);
+        assert.strictEqual(content(), undefined);
+        assert.ok(!fs.existsSync(`${VARLIB}/homecloud`), "no bookkeeping left");
+    });
+
     describe("zone serial", () => {
         const zone = (body: string) => `$TTL 300\n@ IN SOA ns. hostmaster. (\n        ${SERIAL_TOKEN} ; serial\n        1 1 1 1 )\n${body}`;
         const zoneSpec = spec({ zoneSerial: true });

@@ -216,8 +216,8 @@ describe("cluster components (mocks)", () => {
                 assert.deepStrictEqual(configFile(n.role),
                     { path: "/etc/rancher/k3s/config.yaml", mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: unit } });
                 assert.strictEqual(config.stdin, text);
-                assert.strictEqual(config.create, fileCommand("install", configFile(n.role)));
-                assert.strictEqual(config.delete, fileCommand("remove", configFile(n.role)));
+                assert.strictEqual(config.create, fileCommand("install", configFile(n.role), `hc-${n.name}-config`));
+                assert.strictEqual(config.delete, fileCommand("remove", configFile(n.role), `hc-${n.name}-config`));
                 assert.strictEqual(config.triggers, undefined, "a content change is an update, never a replacement");
             }
             assert.match(cmd("hc-pi1-config").inputs.stdin, /^cluster-init: true$/m);
@@ -255,7 +255,7 @@ describe("cluster components (mocks)", () => {
                 const token = inputs(`hc-${n}-token`);
                 assert.strictEqual(token.stdin, "mock-random-password");
                 assert.strictEqual(token.logging, "none");
-                assert.strictEqual(token.create, fileCommand("install", tokenFile()));
+                assert.strictEqual(token.create, fileCommand("install", tokenFile(), `hc-${n}-token`));
                 assert.deepStrictEqual(tokenFile(), { path: "/etc/rancher/k3s/token", mode: "0600" });
                 for (const r of recorded.filter((x) => x.type === COMMAND)) {
                     assert.doesNotMatch(`${r.inputs.create}${r.inputs.delete}`, /mock-random-password/, r.name);

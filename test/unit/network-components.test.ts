@@ -154,9 +154,9 @@ describe("network components (mocks)", () => {
         it("run host-file.sh install on create and update and remove on delete, with the spec's data", () => {
             for (const [name, spec] of files()) {
                 const r = one(COMMAND, name);
-                assert.strictEqual(r.inputs.create, fileCommand("install", spec), name);
-                assert.strictEqual(r.inputs.update, fileCommand("install", spec), name);
-                assert.strictEqual(r.inputs.delete, fileCommand("remove", spec), name);
+                assert.strictEqual(r.inputs.create, fileCommand("install", spec, name), name);
+                assert.strictEqual(r.inputs.update, fileCommand("install", spec, name), name);
+                assert.strictEqual(r.inputs.delete, fileCommand("remove", spec, name), name);
             }
         });
 
@@ -164,18 +164,18 @@ describe("network components (mocks)", () => {
             const lines = Object.fromEntries(files().map(([name]) => [name, one(COMMAND, name).inputs.create]));
             const run = "/bin/bash /usr/local/lib/homecloud/host/scripts/host-file.sh install";
             assert.deepStrictEqual(lines, {
-                "gw-dhcp-config": `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp4.conf HC_HOOKS=network/kea-config.sh ${run}`,
-                "gw-dns-forward-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.cluster.home.arpa HC_HOOKS=network/dns-zone.sh " +
+                "gw-dhcp-config": `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp4.conf HC_RESOURCE=gw-dhcp-config HC_HOOKS=network/kea-config.sh ${run}`,
+                "gw-dns-forward-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.cluster.home.arpa HC_RESOURCE=gw-dns-forward-zone HC_HOOKS=network/dns-zone.sh " +
                     `HC_ZONE_SERIAL=1 HC_ZONE=cluster.home.arpa ${run}`,
-                "gw-dns-reverse-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.20.172.in-addr.arpa HC_HOOKS=network/dns-zone.sh " +
+                "gw-dns-reverse-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.20.172.in-addr.arpa HC_RESOURCE=gw-dns-reverse-zone HC_HOOKS=network/dns-zone.sh " +
                     `HC_ZONE_SERIAL=1 HC_ZONE=20.172.in-addr.arpa ${run}`,
-                "gw-dns-options": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.options HC_HOOKS=network/named-conf.sh ${run}`,
-                "gw-dns-local": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.local HC_HOOKS=network/named-conf.sh ${run}`,
-                "gw-nat-ruleset": "sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service " +
+                "gw-dns-options": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.options HC_RESOURCE=gw-dns-options HC_HOOKS=network/named-conf.sh ${run}`,
+                "gw-dns-local": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.local HC_RESOURCE=gw-dns-local HC_HOOKS=network/named-conf.sh ${run}`,
+                "gw-nat-ruleset": "sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft HC_RESOURCE=gw-nat-ruleset HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service " +
                     `HC_IFACES='lan0 enx00e04c680001' ${run}`,
-                "gw-nat-unit": "sudo -n /usr/bin/env HC_DEST=/etc/systemd/system/homecloud-nat.service HC_HOOKS=network/nat-unit.sh " +
+                "gw-nat-unit": "sudo -n /usr/bin/env HC_DEST=/etc/systemd/system/homecloud-nat.service HC_RESOURCE=gw-nat-unit HC_HOOKS=network/nat-unit.sh " +
                     `HC_NFT_FAMILY=ip HC_NFT_TABLE=homecloud HC_VIP=192.168.50.10 HC_WAN_IF=enx00e04c680001 ${run}`,
-                "gw-forwarding": `sudo -n /usr/bin/env HC_DEST=/etc/sysctl.d/90-homecloud-forwarding.conf HC_HOOKS=network/forwarding.sh ${run}`,
+                "gw-forwarding": `sudo -n /usr/bin/env HC_DEST=/etc/sysctl.d/90-homecloud-forwarding.conf HC_RESOURCE=gw-forwarding HC_HOOKS=network/forwarding.sh ${run}`,
             });
         });
     });
