@@ -1,7 +1,7 @@
 // BIND 9 configuration for the cluster: options, zone declarations and the two zone
 // files (forward and reverse). Pure: plan in, text out.
 import * as ipaddr from "ipaddr.js";
-import { AddressPlan } from "../config/plan";
+import { AddressPlan, ipToNumber } from "../config/plan";
 import { SERIAL_TOKEN } from "../host/hostFile";
 
 /** Debian's BIND configuration directory and the files the program replaces in it. */
@@ -22,18 +22,35 @@ export function forwardZoneName(plan: AddressPlan): string {
     return plan.domain;
 }
 
-/**
- * Reverse zone of the LAN, on an octet boundary at or above the LAN prefix: a /24 to /29
- * LAN gets `c.b.a.in-addr.arpa`, a /16 to /23 LAN gets `b.a.in-addr.arpa`.
- */
-export function reverseZoneName(plan: AddressPlan): string {
-    return `${reverseOctets(plan).slice().reverse().join(".")}.in-addr.arpa`;
+/** `c.b.a.in-addr.arpa` for the leading octets `[a, b, c]`. */
+function zoneOf(octets: readonly number[]): string {
+    return `${[...octets].reverse().join(".")}.in-addr.arpa`;
 }
 
-/** The leading LAN octets the reverse zone covers (3 for /24 and longer, else 2). */
-function reverseOctets(plan: AddressPlan): number[] {
-    const octets = plan.lan.prefixLength >= 24 ? 3 : 2;
-    return ipaddr.IPv4.parse(plan.lan.network).octets.slice(0, octets);
+/**
+ * The reverse zones, each claiming addresses of the LAN only, in address order:
+ * - a /16 or a /24 LAN: its own zone (`b.a.` or `c.b.a.in-addr.arpa`);
+ * - /17 to /23: one zone per /24 the LAN covers, so nothing outside it is claimed;
+ * - /25 to /29: one zone per named host's address (`d.c.b.a.in-addr.arpa`, the PTR at its
+ *   apex). A zone for the whole /24 would claim addresses outside the LAN, and RFC 2317
+ *   names alone would answer nothing to the LAN's own clients; pool addresses get no PTR.
+ */
+export function reverseZoneNames(plan: AddressPlan): string[] {
+    const [a, b, c] = ipaddr.IPv4.parse(plan.lan.network).octets;
+    const prefix = plan.lan.prefixLength;
+    if (prefix === 16) {
+        return [zoneOf([a, b])];
+    }
+    if (prefix <= 24) {
+        return Array.from({ length: 2 ** (24 - prefix) }, (_, i) => zoneOf([a, b, c + i]));
+    }
+    const addresses = [...new Set(lanHosts(plan).map((h) => h.ip))].sort((x, y) => ipToNumber(x) - ipToNumber(y));
+    return addresses.map((ip) => zoneOf(ipaddr.IPv4.parse(ip).octets));
+}
+
+/** The leading octets a reverse zone stands for (`0.20.172.in-addr.arpa` → [172, 20, 0]). */
+function zoneOctets(zone: string): number[] {
+    return zone.replace(/\.in-addr\.arpa$/, "").split(".").map(Number).reverse();
 }
 
 /** Path of a zone's file on the host, e.g. `/etc/bind/homecloud/db.home.arpa`. */
@@ -90,8 +107,7 @@ export function renderNamedLocal(plan: AddressPlan, zoneDir: string = ZONE_DIR):
         "// Managed by homecloud (Pulumi): replaced on every update.",
         ...zone(forwardZoneName(plan)),
         "",
-        ...zone(reverseZoneName(plan)),
-        "",
+        ...reverseZoneNames(plan).flatMap((z) => [...zone(z), ""]),
     ].join("\n");
 }
 
@@ -118,6 +134,9 @@ function zoneHeader(plan: AddressPlan, origin: string): string[] {
 
 /** Records as aligned `owner IN TYPE data` lines. */
 function records(rows: readonly (readonly [string, string, string])[]): string[] {
+    if (rows.length === 0) {
+        return [];
+    }
     const width = Math.max(...rows.map(([owner]) => owner.length));
     return rows.map(([owner, type, data]) => `${owner.padEnd(width)} IN ${type.padEnd(3)} ${data}`);
 }
@@ -148,14 +167,14 @@ export function renderForwardZone(plan: AddressPlan): string {
     ].join("\n");
 }
 
-/** Renders the reverse zone: a PTR for the gateway, every node and every reservation. */
-export function renderReverseZone(plan: AddressPlan): string {
-    const zone = reverseZoneName(plan);
-    const skip = reverseOctets(plan).length;
-    const owner = (ip: string): string => ipaddr.IPv4.parse(ip).octets.slice(skip).reverse().join(".");
+/** Renders one reverse zone: a PTR for the gateway, every node and every reservation in it. */
+export function renderReverseZone(plan: AddressPlan, zone: string): string {
+    const prefix = zoneOctets(zone);
+    const inZone = (ip: string): boolean => prefix.every((o, i) => ipaddr.IPv4.parse(ip).octets[i] === o);
+    const owner = (ip: string): string => ipaddr.IPv4.parse(ip).octets.slice(prefix.length).reverse().join(".") || "@";
     return [
         ...zoneHeader(plan, zone),
-        ...records(lanHosts(plan).map((h) => [owner(h.ip), "PTR", fqdn(plan, h.name)] as const)),
+        ...records(lanHosts(plan).filter((h) => inZone(h.ip)).map((h) => [owner(h.ip), "PTR", fqdn(plan, h.name)] as const)),
         "",
     ].join("\n");
 }

@@ -7,7 +7,7 @@ import { Host, hostFile } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
 import {
     forwardZoneName, NAMED_CONF_LOCAL, NAMED_CONF_OPTIONS, renderForwardZone, renderNamedLocal,
-    renderNamedOptions, renderReverseZone, reverseZoneName, zoneFilePath,
+    renderNamedOptions, renderReverseZone, reverseZoneNames, zoneFilePath,
 } from "./bind";
 
 /**
@@ -38,12 +38,13 @@ export interface DnsZoneArgs {
 export class DnsZone extends pulumi.ComponentResource {
     /** The forward zone (the cluster domain), once BIND serves it. */
     public readonly zone: pulumi.Output<string>;
-    /** The reverse zone of the LAN, once BIND serves it. */
-    public readonly reverseZone: pulumi.Output<string>;
+    /** The reverse zones of the LAN (see `reverseZoneNames`), once BIND serves them. */
+    public readonly reverseZones: pulumi.Output<string[]>;
     /** Address clients use as their DNS server (the gateway's LAN address). */
     public readonly nameserver: pulumi.Output<string>;
     public readonly forwardZoneFile: command.remote.Command;
-    public readonly reverseZoneFile: command.remote.Command;
+    /** One command per reverse zone, in address order. */
+    public readonly reverseZoneFiles: command.remote.Command[];
     public readonly options: command.remote.Command;
     public readonly local: command.remote.Command;
 
@@ -51,16 +52,20 @@ export class DnsZone extends pulumi.ComponentResource {
         super("homecloud:network:DnsZone", name, {}, opts);
         const { plan, host } = args;
         const forward = forwardZoneName(plan);
-        const reverse = reverseZoneName(plan);
+        const reverse = reverseZoneNames(plan);
         this.forwardZoneFile = hostFile(`${name}-forward-zone`, host, {
             file: zoneFile(forward), content: renderForwardZone(plan),
         }, { parent: this });
-        this.reverseZoneFile = hostFile(`${name}-reverse-zone`, host, {
-            file: zoneFile(reverse), content: renderReverseZone(plan),
-        }, { parent: this });
+        // A /16 or /24 LAN has the one zone it always had, under the name it always had. Other
+        // LANs name each zone's command after the zone, so a name never moves to another file
+        // (and a renamed one's delete leaves its successor's file alone: host-file.sh).
+        const single = plan.lan.prefixLength === 16 || plan.lan.prefixLength === 24;
+        this.reverseZoneFiles = reverse.map((zone) => hostFile(single ? `${name}-reverse-zone` : `${name}-reverse-${zone}`, host, {
+            file: zoneFile(zone), content: renderReverseZone(plan, zone),
+        }, { parent: this }));
         // The configuration files come after the zone files they name, so a destroy puts
         // the host's own configuration back before the zone files disappear.
-        const zones = [this.forwardZoneFile, this.reverseZoneFile];
+        const zones = [this.forwardZoneFile, ...this.reverseZoneFiles];
         this.options = hostFile(`${name}-options`, host, {
             file: namedConfFile(NAMED_CONF_OPTIONS), content: renderNamedOptions(plan),
         }, { parent: this, dependsOn: zones });
@@ -68,8 +73,8 @@ export class DnsZone extends pulumi.ComponentResource {
             file: namedConfFile(NAMED_CONF_LOCAL), content: renderNamedLocal(plan),
         }, { parent: this, dependsOn: [...zones, this.options] });
         this.zone = this.local.stdout.apply(() => forward);
-        this.reverseZone = this.local.stdout.apply(() => reverse);
+        this.reverseZones = this.local.stdout.apply(() => reverse);
         this.nameserver = pulumi.all([this.options.stdout, this.local.stdout]).apply(() => plan.gateway.lanAddress);
-        this.registerOutputs({ zone: this.zone, reverseZone: this.reverseZone, nameserver: this.nameserver });
+        this.registerOutputs({ zone: this.zone, reverseZones: this.reverseZones, nameserver: this.nameserver });
     }
 }

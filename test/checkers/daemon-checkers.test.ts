@@ -12,8 +12,10 @@ import * as path from "path";
 import { recorded, reset, resolve } from "../mocks";
 import { HostFileSpec, SERIAL_TOKEN } from "../../host/hostFile";
 import { HOST_SCRIPTS, scriptsIn, TOOLKIT_DIR, TOOLKIT_INSTALL, TOOLKIT_REMOVE } from "../../host/toolkit";
-import { forwardZoneName, renderNamedLocal, reverseZoneName } from "../../network/bind";
-import { loadPlan, PLAN_NAMES, PlanName, renderAll } from "../fixtures/network/plans";
+import { forwardZoneName, renderNamedLocal, reverseZoneNames } from "../../network/bind";
+import { loadPlan, PLAN_NAMES, PlanName, rawPlan, renderAll } from "../fixtures/network/plans";
+import { AddressPlan } from "../../config/plan";
+import { parseAddressPlan } from "../../config/validate";
 
 const NS = `hc-test-${process.pid}`;
 
@@ -100,11 +102,13 @@ describe("daemon checkers on the rendered network files", function () {
     }
 
     /** A BIND tree like Debian's: named.conf including our two files and the default zones. */
-    function bindTree(dir: string, name: PlanName, local?: string): { top: string; options: string; local: string } {
-        const plan = loadPlan(name);
+    function bindTree(dir: string, name: PlanName | AddressPlan, local?: string): { top: string; options: string; local: string } {
+        const plan = typeof name === "string" ? loadPlan(name) : name;
         const files = renderAll(plan);
         write(dir, `db.${forwardZoneName(plan)}`, withSerial(files["db.forward"]));
-        write(dir, `db.${reverseZoneName(plan)}`, withSerial(files["db.reverse"]));
+        for (const z of reverseZoneNames(plan)) {
+            write(dir, `db.${z}`, withSerial(files[`db.${z}`]));
+        }
         const options = write(dir, "named.conf.options", files["named.conf.options"]);
         const localPath = write(dir, "named.conf.local", local ?? renderNamedLocal(plan, dir));
         const top = write(dir, "named.conf", [options, localPath, "/etc/bind/named.conf.default-zones"]
@@ -128,19 +132,21 @@ describe("daemon checkers on the rendered network files", function () {
             });
 
             it("named-checkzone accepts both zones, serial filled in as the host does", () => {
-                for (const [zone, file] of [[forwardZoneName(plan), "db.forward"], [reverseZoneName(plan), "db.reverse"]]) {
+                for (const [zone, file] of [[forwardZoneName(plan), "db.forward"], ...reverseZoneNames(plan).map((z) => [z, `db.${z}`])]) {
                     const f = write(dir, file, withSerial(files[file]));
                     ok(run("named-checkzone", [zone, f]), `named-checkzone ${zone}`);
                     ok(runCheck(dns.zoneFile(zone), f), `DnsZone check of ${zone}`);
                 }
             });
 
-            it("named-checkconf -z accepts the whole configuration with both zones loaded", () => {
+            it("named-checkconf -z accepts the whole configuration with every zone loaded", () => {
                 const tree = bindTree(path.join(dir, "bind"), name);
                 const r = run("named-checkconf", ["-z", tree.top]);
                 ok(r, "named-checkconf -z");
                 assert.match(r.output, new RegExp(`zone ${forwardZoneName(plan).replace(/\./g, "\\.")}/IN: loaded serial \\d{10}`));
-                assert.match(r.output, new RegExp(`zone ${reverseZoneName(plan).replace(/\./g, "\\.")}/IN: loaded serial \\d{10}`));
+                for (const z of reverseZoneNames(plan)) {
+                    assert.match(r.output, new RegExp(`zone ${z.replace(/\./g, "\\.")}/IN: loaded serial \\d{10}`));
+                }
                 ok(run("named-checkconf", [tree.options]), "named-checkconf options alone");
                 ok(run("named-checkconf", [tree.local]), "named-checkconf local alone");
             });
@@ -181,6 +187,21 @@ describe("daemon checkers on the rendered network files", function () {
         });
     }
 
+    it("a /28 LAN: one zone per named address loads, and nothing else of its /24 is claimed", () => {
+        const raw = rawPlan("small");
+        const plan = parseAddressPlan({
+            ...raw, lanCidr: "10.0.0.16/28", gatewayLanAddress: "10.0.0.17", dhcpPool: "10.0.0.25-10.0.0.27",
+            metallbPool: "10.0.0.28-10.0.0.30", ingressIp: "10.0.0.28",
+            nodes: [{ name: "pi1", mac: "dc:a6:32:00:00:01", ip: "10.0.0.18", role: "server" }],
+        }).plan;
+        assert.deepStrictEqual(reverseZoneNames(plan), ["17.0.0.10.in-addr.arpa", "18.0.0.10.in-addr.arpa"]);
+        const tree = bindTree(path.join(tmp, "slash28"), plan);
+        const r = run("named-checkconf", ["-z", tree.top]);
+        ok(r, "named-checkconf -z");
+        assert.match(r.output, /zone 18\.0\.0\.10\.in-addr\.arpa\/IN: loaded serial \d{10}/);
+        assert.doesNotMatch(r.output, /zone 0\.0\.10\.in-addr\.arpa/);
+    });
+
     describe("the toolkit and the command lines that run it", () => {
         const lines = new Map<string, string>();
         const toolkit = [...HOST_SCRIPTS, ...scriptsIn("network"), ...scriptsIn("cluster")];
@@ -210,7 +231,7 @@ describe("daemon checkers on the rendered network files", function () {
         });
 
         it("every command line is short and runs a toolkit script that exists, as root, data in HC_* variables", () => {
-            assert.strictEqual(lines.size, 2 * 10 * 3);
+            assert.strictEqual(lines.size, (10 + 13) * 3, "small plan: 10 commands (one reverse zone); large /22: 13 (four)");
             for (const [key, line] of lines) {
                 assert.ok(line.length < 300, `${key} is ${line.length} characters: ${line}`);
                 if (line === TOOLKIT_INSTALL || line === TOOLKIT_REMOVE) {

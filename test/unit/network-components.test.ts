@@ -16,6 +16,8 @@ import { renderNatUnit } from "../../network/natUnit";
 import { loadPlan } from "../fixtures/network/plans";
 
 const COMMAND = "command:remote:Command";
+/** The large plan is a /22: one reverse zone per /24 it covers. */
+const REVERSE = ["0", "1", "2", "3"].map((o) => `gw-dns-reverse-${o}.20.172.in-addr.arpa`);
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
 
 describe("network components (mocks)", () => {
@@ -56,7 +58,10 @@ describe("network components (mocks)", () => {
             `${COMMAND} gw-dns-forward-zone`,
             `${COMMAND} gw-dns-local`,
             `${COMMAND} gw-dns-options`,
-            `${COMMAND} gw-dns-reverse-zone`,
+            `${COMMAND} gw-dns-reverse-0.20.172.in-addr.arpa`,
+            `${COMMAND} gw-dns-reverse-1.20.172.in-addr.arpa`,
+            `${COMMAND} gw-dns-reverse-2.20.172.in-addr.arpa`,
+            `${COMMAND} gw-dns-reverse-3.20.172.in-addr.arpa`,
             `${COMMAND} gw-forwarding`,
             `${COMMAND} gw-nat-ruleset`,
             `${COMMAND} gw-nat-unit`,
@@ -80,7 +85,10 @@ describe("network components (mocks)", () => {
             "gw-nat": "gw",
             "gw-dhcp-config": "gw-dhcp",
             "gw-dns-forward-zone": "gw-dns",
-            "gw-dns-reverse-zone": "gw-dns",
+            "gw-dns-reverse-0.20.172.in-addr.arpa": "gw-dns",
+            "gw-dns-reverse-1.20.172.in-addr.arpa": "gw-dns",
+            "gw-dns-reverse-2.20.172.in-addr.arpa": "gw-dns",
+            "gw-dns-reverse-3.20.172.in-addr.arpa": "gw-dns",
             "gw-dns-options": "gw-dns",
             "gw-dns-local": "gw-dns",
             "gw-nat-ruleset": "gw-nat",
@@ -102,10 +110,13 @@ describe("network components (mocks)", () => {
             "gw-dhcp-config": ["gw-toolkit"],
             "gw-dns": ["gw-packages"],
             "gw-dns-forward-zone": ["gw-toolkit"],
-            "gw-dns-reverse-zone": ["gw-toolkit"],
+            "gw-dns-reverse-0.20.172.in-addr.arpa": ["gw-toolkit"],
+            "gw-dns-reverse-1.20.172.in-addr.arpa": ["gw-toolkit"],
+            "gw-dns-reverse-2.20.172.in-addr.arpa": ["gw-toolkit"],
+            "gw-dns-reverse-3.20.172.in-addr.arpa": ["gw-toolkit"],
             // The configuration files come after the zone files, so destroy removes them first.
-            "gw-dns-options": ["gw-dns-forward-zone", "gw-dns-reverse-zone", "gw-toolkit"],
-            "gw-dns-local": ["gw-dns-forward-zone", "gw-dns-options", "gw-dns-reverse-zone", "gw-toolkit"],
+            "gw-dns-options": ["gw-dns-forward-zone", ...REVERSE, "gw-toolkit"],
+            "gw-dns-local": ["gw-dns-forward-zone", "gw-dns-options", ...REVERSE, "gw-toolkit"],
             "gw-nat": ["gw-forwarding", "gw-packages"],
             "gw-nat-ruleset": ["gw-toolkit"],
             "gw-nat-unit": ["gw-nat-ruleset", "gw-toolkit"],
@@ -134,7 +145,8 @@ describe("network components (mocks)", () => {
         const files = (): [string, HostFileSpec, string][] => [
             ["gw-dhcp-config", dhcp.keaConfigFile(), renderKeaConfig(plan)],
             ["gw-dns-forward-zone", dns.zoneFile("cluster.home.arpa"), renderForwardZone(plan)],
-            ["gw-dns-reverse-zone", dns.zoneFile("20.172.in-addr.arpa"), renderReverseZone(plan)],
+            ...["0", "1", "2", "3"].map((o): [string, HostFileSpec, string] => [`gw-dns-reverse-${o}.20.172.in-addr.arpa`,
+                dns.zoneFile(`${o}.20.172.in-addr.arpa`), renderReverseZone(plan, `${o}.20.172.in-addr.arpa`)]),
             ["gw-dns-options", dns.namedConfFile("/etc/bind/named.conf.options"), renderNamedOptions(plan)],
             ["gw-dns-local", dns.namedConfFile("/etc/bind/named.conf.local"), renderNamedLocal(plan)],
             ["gw-nat-ruleset", nat.rulesetFile(plan), renderNftRuleset(plan)],
@@ -167,8 +179,9 @@ describe("network components (mocks)", () => {
                 "gw-dhcp-config": `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp4.conf HC_RESOURCE=gw-dhcp-config HC_HOOKS=network/kea-config.sh ${run}`,
                 "gw-dns-forward-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.cluster.home.arpa HC_RESOURCE=gw-dns-forward-zone HC_HOOKS=network/dns-zone.sh " +
                     `HC_ZONE_SERIAL=1 HC_ZONE=cluster.home.arpa ${run}`,
-                "gw-dns-reverse-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.20.172.in-addr.arpa HC_RESOURCE=gw-dns-reverse-zone HC_HOOKS=network/dns-zone.sh " +
-                    `HC_ZONE_SERIAL=1 HC_ZONE=20.172.in-addr.arpa ${run}`,
+                ...Object.fromEntries(["0", "1", "2", "3"].map((o) => [`gw-dns-reverse-${o}.20.172.in-addr.arpa`,
+                    `sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.${o}.20.172.in-addr.arpa HC_RESOURCE=gw-dns-reverse-${o}.20.172.in-addr.arpa ` +
+                    `HC_HOOKS=network/dns-zone.sh HC_ZONE_SERIAL=1 HC_ZONE=${o}.20.172.in-addr.arpa ${run}`])),
                 "gw-dns-options": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.options HC_RESOURCE=gw-dns-options HC_HOOKS=network/named-conf.sh ${run}`,
                 "gw-dns-local": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.local HC_RESOURCE=gw-dns-local HC_HOOKS=network/named-conf.sh ${run}`,
                 "gw-nat-ruleset": "sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft HC_RESOURCE=gw-nat-ruleset HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service " +
@@ -196,7 +209,7 @@ describe("network components (mocks)", () => {
 
     it("connects to the gateway with the SSH key as a secret, and never puts the key in a script", async () => {
         const commands = find(COMMAND, "gw-");
-        assert.strictEqual(commands.length, 10);
+        assert.strictEqual(commands.length, 13, "toolkit, packages, forwarding, Kea, 2 named.conf files, forward zone, 4 reverse zones, ruleset, unit");
         for (const r of commands) {
             // What the engine received: the whole connection wrapped as a secret.
             const sent = r.inputs.connection;
@@ -220,8 +233,8 @@ describe("network components (mocks)", () => {
             await Promise.all([resolve(gw.lanAddress), resolve(gw.vip), resolve(gw.domain), resolve(gw.apiFqdn)]),
             ["172.20.0.1", "192.168.50.10", "cluster.home.arpa", "k8s.cluster.home.arpa"]);
         assert.deepStrictEqual(
-            await Promise.all([resolve(gw.dns.reverseZone), resolve(gw.dns.nameserver), resolve(gw.dhcp.lanInterface)]),
-            ["20.172.in-addr.arpa", "172.20.0.1", "lan0"]);
+            await Promise.all([resolve(gw.dns.reverseZones), resolve(gw.dns.nameserver), resolve(gw.dhcp.lanInterface)]),
+            [["0.20.172.in-addr.arpa", "1.20.172.in-addr.arpa", "2.20.172.in-addr.arpa", "3.20.172.in-addr.arpa"], "172.20.0.1", "lan0"]);
     });
 
     it("names every child after the component, so two gateways do not collide", async () => {

@@ -3,7 +3,7 @@ import { RawConfig } from "../../config/schema";
 import { parseAddressPlan } from "../../config/validate";
 import { SERIAL_TOKEN } from "../../host/hostFile";
 import {
-    forwardZoneName, renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone, reverseZoneName,
+    forwardZoneName, renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone, reverseZoneNames,
     zoneFilePath,
 } from "../../network/bind";
 import { renderKeaConfig } from "../../network/kea";
@@ -96,24 +96,42 @@ describe("network renderers", () => {
             assert.ok(!options.includes(plan.wan.vip) && !options.includes("192.168.50.0"));
         });
 
-        const reverse: [string, string][] = [
-            ["10.9.0.0/16", "9.10.in-addr.arpa"],
-            ["10.9.4.0/22", "9.10.in-addr.arpa"],
-            ["10.9.6.0/23", "9.10.in-addr.arpa"],
-            ["10.9.7.0/24", "7.9.10.in-addr.arpa"],
-            ["10.9.7.128/25", "7.9.10.in-addr.arpa"],
-            ["10.9.7.248/29", "7.9.10.in-addr.arpa"],
+        // Each LAN claims its own addresses and no others (tinyPlan: gateway .1, node .6).
+        const reverse: [string, string[]][] = [
+            ["10.9.0.0/16", ["9.10.in-addr.arpa"]],
+            ["10.9.4.0/22", ["4.9.10.in-addr.arpa", "5.9.10.in-addr.arpa", "6.9.10.in-addr.arpa", "7.9.10.in-addr.arpa"]],
+            ["10.9.6.0/23", ["6.9.10.in-addr.arpa", "7.9.10.in-addr.arpa"]],
+            ["10.9.7.0/24", ["7.9.10.in-addr.arpa"]],
+            ["10.9.7.128/25", ["129.7.9.10.in-addr.arpa", "134.7.9.10.in-addr.arpa"]],
+            ["10.9.7.240/28", ["241.7.9.10.in-addr.arpa", "246.7.9.10.in-addr.arpa"]],
         ];
-        for (const [cidr, zone] of reverse) {
-            it(`names the reverse zone of ${cidr} ${zone}`, () => {
-                assert.strictEqual(reverseZoneName(tinyPlan(cidr)), zone);
+        for (const [cidr, zones] of reverse) {
+            it(`names the reverse zones of ${cidr}: ${zones.join(", ")}`, () => {
+                assert.deepStrictEqual(reverseZoneNames(tinyPlan(cidr)), zones);
             });
         }
 
-        it("writes PTR owners relative to a two-octet reverse zone", () => {
-            const zone = renderReverseZone(loadPlan("large"));
-            assert.ok(zone.includes("$ORIGIN 20.172.in-addr.arpa.\n"));
-            assert.ok(zone.includes("\n21.1 IN PTR agent1.cluster.home.arpa.\n"));
+        it("a /23 serves PTRs in both halves, each from its own /24 zone", () => {
+            const plan = tinyPlan("10.9.6.0/23", "10.9.7.20");
+            assert.deepStrictEqual(reverseZoneNames(plan), ["6.9.10.in-addr.arpa", "7.9.10.in-addr.arpa"]);
+            assert.ok(renderReverseZone(plan, "6.9.10.in-addr.arpa").endsWith("@ IN NS gw.home.arpa.\n1 IN PTR gw.home.arpa.\n6 IN PTR n1.home.arpa.\n"));
+            assert.ok(renderReverseZone(plan, "7.9.10.in-addr.arpa").endsWith("@ IN NS gw.home.arpa.\n20 IN PTR r1.home.arpa.\n"));
+        });
+
+        it("a /25 to /29 has one zone per named address, its PTR at the apex", () => {
+            const zone = renderReverseZone(tinyPlan("10.9.7.128/25"), "134.7.9.10.in-addr.arpa");
+            assert.ok(zone.includes("$ORIGIN 134.7.9.10.in-addr.arpa.\n"));
+            assert.ok(zone.endsWith("@ IN NS gw.home.arpa.\n@ IN PTR n1.home.arpa.\n"));
+        });
+
+        it("writes PTR owners relative to their /24 zone; a zone without hosts has only SOA and NS", () => {
+            const plan = loadPlan("large");
+            assert.deepStrictEqual(reverseZoneNames(plan),
+                ["0.20.172.in-addr.arpa", "1.20.172.in-addr.arpa", "2.20.172.in-addr.arpa", "3.20.172.in-addr.arpa"]);
+            const one = renderReverseZone(plan, "1.20.172.in-addr.arpa");
+            assert.ok(one.includes("$ORIGIN 1.20.172.in-addr.arpa.\n"));
+            assert.ok(one.includes("\n21 IN PTR agent1.cluster.home.arpa.\n"));
+            assert.ok(renderReverseZone(plan, "3.20.172.in-addr.arpa").endsWith("@ IN NS router.cluster.home.arpa.\n"));
         });
 
         it("points the API name at the VIP and the wildcard at the ingress", () => {
@@ -125,7 +143,7 @@ describe("network renderers", () => {
         it("leaves the serial to the host, on a line the host scripts recognise", () => {
             for (const name of PLAN_NAMES) {
                 const plan = loadPlan(name);
-                for (const zone of [renderForwardZone(plan), renderReverseZone(plan)]) {
+                for (const zone of [renderForwardZone(plan), ...reverseZoneNames(plan).map((z) => renderReverseZone(plan, z))]) {
                     const lines = zone.split("\n").filter((l) => l.includes(SERIAL_TOKEN));
                     assert.deepStrictEqual(lines, [`        ${SERIAL_TOKEN} ; serial`]);
                 }
@@ -180,14 +198,15 @@ describe("network renderers", () => {
 });
 
 /** A valid plan on any LAN from /16 to /29 (first addresses: gateway, pool, MetalLB, node). */
-function tinyPlan(cidr: string) {
+function tinyPlan(cidr: string, reservation?: string) {
     const [net] = cidr.split("/");
     const base = net.split(".").map(Number);
     const at = (n: number) => [base[0], base[1], base[2], base[3] + n].join(".");
     return parseAddressPlan({
-        lanCidr: cidr, gatewayLanAddress: at(1), lanInterface: "lan0", wanInterface: "wan0",
+        lanCidr: cidr, gatewayLanAddress: at(1), gatewayHostname: "gw", lanInterface: "lan0", wanInterface: "wan0",
         dhcpPool: `${at(2)}-${at(3)}`, metallbPool: `${at(4)}-${at(5)}`, ingressIp: at(4),
         wanCidr: "192.168.1.0/24", vip: "192.168.1.10",
         nodes: [{ name: "n1", mac: "02:00:00:00:00:01", ip: at(6), role: "server" }],
+        reservations: reservation ? [{ name: "r1", mac: "02:00:00:00:00:02", ip: reservation }] : [],
     }).plan;
 }
