@@ -45,6 +45,7 @@ function labKey(): string {
 async function runDelete(label: string, e: Entry, key: string): Promise<boolean> {
     if (e.delete !== undefined && e.delete !== null) {
         const r = await runRemote(e.connection, key, e.delete, undefined);
+        r.stdout.split("\n").filter(Boolean).forEach((l) => log(`  ${l}`));
         if (r.code !== 0) {
             log(`FAILED delete ${label} (exit ${r.code})`);
             process.stderr.write(r.stderr);
