@@ -174,6 +174,10 @@ function checkPlan(c: Checker, raw: RawConfig, n: Names, a: Addresses, h: Hosts)
         if (prefix < 16 || prefix > 29) {
             c.fail("lanCidr", `/${prefix} is not supported; use a prefix from /16 to /29, e.g. 10.0.0.0/24`);
         }
+        if (prefix > 24 && prefix <= 29) {
+            c.warnings.push(`homecloud:lanCidr: a /${prefix} LAN does not fill a /24, so its reverse DNS is one zone per named host ` +
+                "(the gateway, nodes, reservations); addresses from the DHCP pool get no PTR name");
+        }
         const lan = String(raw.lanCidr);
         if (gwLan && !inCidr(gwLan, lanCidr)) {
             c.fail("gatewayLanAddress", `${gwLan} is not a host address of the LAN ${lan}; use one inside it, e.g. its first address`);

@@ -224,6 +224,15 @@ describe("address plan", () => {
         ]);
     });
 
+    it("warns that a LAN smaller than a /24 gives PTR names to named hosts only", () => {
+        const raw = base();
+        Object.assign(raw, { lanCidr: "10.77.0.0/25", dhcpPool: "10.77.0.100-10.77.0.109", metallbPool: "10.77.0.110-10.77.0.120", ingressIp: "10.77.0.110" });
+        assert.deepStrictEqual(parseAddressPlan(raw).warnings, [
+            "homecloud:lanCidr: a /25 LAN does not fill a /24, so its reverse DNS is one zone per named host " +
+            "(the gateway, nodes, reservations); addresses from the DHCP pool get no PTR name",
+        ]);
+    });
+
     it("warns on an even number of servers (etcd quorum)", () => {
         const raw = base();
         (raw.nodes as any[]).pop();
