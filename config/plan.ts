@@ -66,7 +66,7 @@ export interface AddressPlan {
     };
     readonly wan: {
         readonly cidr: string;
-        /** Virtual IP on the gateway's WAN side, DNAT'ed to the servers and the ingress. */
+        /** Virtual IP on the gateway's WAN side, served by HAProxy: the servers' API and the ingress. */
         readonly vip: string;
     };
     readonly dnsForwarders: readonly string[];
@@ -80,6 +80,19 @@ export interface AddressPlan {
     readonly nodes: readonly NodeSpec[];
     readonly reservations: readonly ReservationSpec[];
     readonly k3s: K3sSettings;
+    readonly loadBalancer: LoadBalancerSettings;
+}
+
+/** The gateway's HAProxy in front of the servers' API and the ingress. */
+export interface LoadBalancerSettings {
+    /** `https`: TLS handshake plus GET /readyz answered by the kube-apiserver; `tcp`: connect only. */
+    readonly apiCheck: "https" | "tcp";
+    /** Milliseconds between checks of a backend. */
+    readonly intervalMs: number;
+    /** Failed checks in a row that take a backend out. */
+    readonly fall: number;
+    /** Passed checks in a row that put it back. */
+    readonly rise: number;
 }
 
 export class ConfigError extends Error {

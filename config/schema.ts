@@ -93,6 +93,22 @@ export const CONFIG_SCHEMA = {
         type: "integer", default: 443, example: "`443`",
         description: "HTTPS port on the VIP, forwarded to the ingress's 443.",
     },
+    apiHealthCheck: {
+        type: "string", default: "https", example: "`https`",
+        description: "How the gateway's HAProxy checks each server's API: https (TLS handshake and GET /readyz answered by the kube-apiserver: 200, or 401 since K3s refuses anonymous requests; K3s's 503 while its apiserver starts takes the server out) or tcp (connect only, as in K3s's own load-balancer guide).",
+    },
+    healthCheckIntervalMs: {
+        type: "integer", default: 1000, example: "`1000`",
+        description: "Milliseconds between health checks of each backend, 200 to 60000; after a failure the next check comes after half of it.",
+    },
+    healthCheckFall: {
+        type: "integer", default: 2, example: "`2`",
+        description: "Failed checks in a row that take a backend out of rotation, 1 to 10.",
+    },
+    healthCheckRise: {
+        type: "integer", default: 2, example: "`2`",
+        description: "Passed checks in a row that put a backend back in rotation, 1 to 10.",
+    },
     sshUser: {
         type: "string", default: "pi", example: "`pi`",
         description: "Login on every host, with passwordless sudo (the program runs sudo -n).",

@@ -4,7 +4,7 @@
 import * as ipaddr from "ipaddr.js";
 import { ABS_PATH, Checker, HOSTNAME, IFNAME, inCidr, inRange, K3S_VERSION, rangesOverlap, SSH_USER } from "./checker";
 import { checkHosts, Hosts } from "./hosts";
-import { AddressPlan, ConfigError, K3sSettings, ParsedPlan, Ports } from "./plan";
+import { AddressPlan, ConfigError, K3sSettings, LoadBalancerSettings, ParsedPlan, Ports } from "./plan";
 import { RawConfig, withDefaults } from "./schema";
 
 function checkDomain(c: Checker, key: string, v: unknown): string | undefined {
@@ -98,6 +98,23 @@ function checkCluster(c: Checker, raw: RawConfig) {
         c.fail("k3sInstall", `${JSON.stringify(k3s.install)} must be "script" or "airgap"`);
     }
     return k3s;
+}
+
+/** The load balancer's health checks. */
+function checkLoadBalancer(c: Checker, raw: RawConfig): Partial<LoadBalancerSettings> {
+    const apiCheck = raw.apiHealthCheck;
+    if (apiCheck !== "https" && apiCheck !== "tcp") {
+        c.fail("apiHealthCheck", `${JSON.stringify(apiCheck)} must be "https" (TLS and /readyz) or "tcp" (connect only)`);
+    }
+    const whole = (key: string, v: unknown, min: number, max: number, unit: string): number | undefined =>
+        typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v
+            : c.fail(key, `${JSON.stringify(v)} is out of range; use a whole number of ${unit} from ${min} to ${max}`);
+    return {
+        apiCheck: apiCheck as LoadBalancerSettings["apiCheck"],
+        intervalMs: whole("healthCheckIntervalMs", raw.healthCheckIntervalMs, 200, 60000, "milliseconds"),
+        fall: whole("healthCheckFall", raw.healthCheckFall, 1, 10, "checks"),
+        rise: whole("healthCheckRise", raw.healthCheckRise, 1, 10, "checks"),
+    };
 }
 
 /** "the network address" / "the broadcast address" of `cidr` when `ip` is one, else undefined. */
@@ -244,6 +261,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const a = checkAddresses(c, raw);
     const ports = checkPorts(c, raw);
     const k3s = checkCluster(c, raw);
+    const loadBalancer = checkLoadBalancer(c, raw);
     const h = checkHosts(c, raw);
     checkPlan(c, raw, n, a, h);
     if (c.problems.length > 0) {
@@ -264,6 +282,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         nodes: h.nodes,
         reservations: h.reservations,
         k3s: k3s as K3sSettings,
+        loadBalancer: loadBalancer as LoadBalancerSettings,
     };
     return { plan: deepFreeze(plan), warnings: c.warnings };
 }

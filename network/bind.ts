@@ -148,9 +148,9 @@ function lanHosts(plan: AddressPlan): { name: string; ip: string }[] {
 
 /**
  * Renders the forward zone. Besides the hosts it holds two service names:
- * - `<apiName>` → the VIP. The VIP answers for the K3s API on every side: the gateway
- *   DNATs it round robin to the servers, hairpinning LAN clients and reaching it from the
- *   gateway itself. One name with one address everywhere is what goes into the servers'
+ * - `<apiName>` → the VIP. The VIP answers for the K3s API on every side: HAProxy on the
+ *   gateway balances it over the servers that pass their health checks, for the home
+ *   network, for LAN clients and for the gateway itself. One name with one address everywhere is what goes into the servers'
  *   TLS SANs and the kubeconfig, and it keeps working when any one server is down.
  * - `*` → the Traefik ingress address, so every `<app>.<domain>` reaches the ingress.
  */

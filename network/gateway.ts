@@ -8,12 +8,13 @@ import { DnsZone } from "./dnsZone";
 import { HostConnection, hostFile, hostStep, hostToolkit } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
 import { scriptsIn, toolkitCommand } from "../host/toolkit";
+import { LoadBalancer, LoadBalancerStatus } from "./loadBalancer";
 import { NatRules } from "./natRules";
 import { FORWARDING_SYSCTL_PATH, renderForwardingSysctl } from "./sysctl";
 
 /** Debian packages the gateway needs: the daemons, their checkers and tools, nft and ip. */
 export const GATEWAY_PACKAGES: readonly string[] = Object.freeze(
-    ["kea-dhcp4-server", "bind9", "bind9-dnsutils", "nftables", "iproute2"]);
+    ["kea-dhcp4-server", "bind9", "bind9-dnsutils", "haproxy", "nftables", "iproute2"]);
 
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 
@@ -46,8 +47,9 @@ export interface GatewayArgs {
 }
 
 /**
- * The gateway Pi: packages, IPv4 forwarding, then DHCP (Kea), DNS (BIND) and NAT with the
- * VIP (nftables), each a child component that waits for the packages.
+ * The gateway Pi: packages, IPv4 forwarding, then DHCP (Kea), DNS (BIND), NAT with the VIP
+ * (nftables) and the VIP's load balancer (HAProxy), each a child component that waits for
+ * the packages.
  */
 export class Gateway extends pulumi.ComponentResource {
     /** The program's scripts on the gateway; every other command waits for it. */
@@ -57,10 +59,13 @@ export class Gateway extends pulumi.ComponentResource {
     public readonly dhcp: DhcpServer;
     public readonly dns: DnsZone;
     public readonly nat: NatRules;
+    public readonly loadBalancer: LoadBalancer;
     /** The gateway's LAN address: router and DNS server of the LAN. */
     public readonly lanAddress: pulumi.Output<string>;
-    /** The VIP on the home network (K3s API and ingress), once its rules are loaded. */
+    /** The VIP on the home network (K3s API and ingress), once HAProxy serves it. */
     public readonly vip: pulumi.Output<string>;
+    /** Where to look at the balancer on the gateway. */
+    public readonly loadBalancerStatus: pulumi.Output<LoadBalancerStatus>;
     /** The cluster domain, once BIND serves it. */
     public readonly domain: pulumi.Output<string>;
     /** DNS name of the VIP, e.g. `api.home.arpa`. */
@@ -83,10 +88,18 @@ export class Gateway extends pulumi.ComponentResource {
         this.nat = new NatRules(`${name}-nat`, { plan, host }, {
             parent: this, dependsOn: [this.packages, this.forwarding],
         });
+        // HAProxy binds the VIP, so it comes after the unit that puts the VIP up.
+        this.loadBalancer = new LoadBalancer(`${name}-lb`, { plan, host }, {
+            parent: this, dependsOn: [this.packages, this.nat],
+        });
         this.lanAddress = pulumi.all([this.dhcp.lanInterface, this.dns.nameserver]).apply(() => plan.gateway.lanAddress);
-        this.vip = this.nat.vip;
+        this.vip = pulumi.all([this.nat.vip, this.loadBalancer.status]).apply(([vip]) => vip);
+        this.loadBalancerStatus = this.loadBalancer.status;
         this.domain = this.dns.zone;
         this.apiFqdn = this.dns.zone.apply(() => apiFqdn(plan));
-        this.registerOutputs({ lanAddress: this.lanAddress, vip: this.vip, domain: this.domain, apiFqdn: this.apiFqdn });
+        this.registerOutputs({
+            lanAddress: this.lanAddress, vip: this.vip, domain: this.domain, apiFqdn: this.apiFqdn,
+            loadBalancerStatus: this.loadBalancerStatus,
+        });
     }
 }

@@ -1,5 +1,5 @@
-// NatRules: the gateway's NAT, VIP and DNAT round robin, as an nftables table loaded by a
-// systemd unit so they survive a reboot.
+// NatRules: the gateway's NAT and forwarding policy as an nftables table, and the VIP on the
+// WAN interface, both put up by a systemd unit so they survive a reboot.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AddressPlan } from "../config/plan";
@@ -39,7 +39,7 @@ export interface NatRulesArgs {
     readonly host: Host;
 }
 
-/** NAT LAN → WAN, and the VIP DNAT'ed round robin to the K3s API and to the ingress. */
+/** NAT LAN → WAN, the forwarding policy, and the VIP on the WAN interface (served by LoadBalancer). */
 export class NatRules extends pulumi.ComponentResource {
     public readonly ruleset: command.remote.Command;
     public readonly unit: command.remote.Command;

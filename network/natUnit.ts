@@ -1,5 +1,6 @@
 // systemd unit that makes the gateway's VIP and NAT rules survive a reboot. Pure.
 import { AddressPlan } from "../config/plan";
+import { HAPROXY_UNIT } from "./haproxy";
 import { NFT_RULESET_PATH, NFT_TABLE } from "./nftables";
 
 export const NAT_UNIT = "homecloud-nat.service";
@@ -9,7 +10,8 @@ export const NAT_UNIT_PATH = `/etc/systemd/system/${NAT_UNIT}`;
  * Renders `homecloud-nat.service`: a oneshot that puts the VIP on the WAN interface and
  * loads the ruleset, and undoes both when stopped. Stop steps carry `-` so stopping never
  * fails, even when someone already removed the address or the table. It runs after
- * nftables.service, whose ruleset starts with `flush ruleset`, so it cannot wipe ours at boot.
+ * nftables.service, whose ruleset starts with `flush ruleset`, so it cannot wipe ours at boot,
+ * and before haproxy.service, which binds the VIP's ports and cannot start without the VIP.
  */
 export function renderNatUnit(plan: AddressPlan): string {
     const vip = `${plan.wan.vip}/32`;
@@ -20,6 +22,7 @@ export function renderNatUnit(plan: AddressPlan): string {
         `Description=homecloud gateway NAT and VIP ${plan.wan.vip} (nftables table ${NFT_TABLE})`,
         "Wants=network-online.target",
         "After=network-online.target nftables.service",
+        `Before=${HAPROXY_UNIT}`,
         "",
         "[Service]",
         "Type=oneshot",

@@ -1,6 +1,5 @@
 // The gateway's NAT and forwarding rules as one nftables table. Pure: plan in, text out.
-import { AddressPlan, servers } from "../config/plan";
-import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT, K3S_SERVER_PORT } from "../config/ports";
+import { AddressPlan } from "../config/plan";
 
 /** Family and name of the program's own table; nothing else on the host is touched. */
 export const NFT_FAMILY = "ip";
@@ -14,15 +13,11 @@ export const NFT_RULESET_PATH = "/etc/homecloud/nat.nft";
  * (a no-op when it exists), delete it, and define it anew, so loading it replaces the
  * previous rules atomically and never leaves the gateway half-configured.
  *
- * - postrouting: LAN → WAN is masqueraded behind the gateway's WAN address; DNAT'ed flows
- *   from a LAN host to a LAN host (a node or client using the VIP) are masqueraded too,
- *   so the answer comes back through the gateway instead of straight to the client.
- * - prerouting and output (the latter for connections the gateway itself opens): the VIP's
- *   API port goes round robin, one connection at a time, to the servers; the VIP's HTTP
- *   and HTTPS ports go to the ingress address. Round robin does not health-check: with a
- *   server down, every Nth new connection fails and the client's retry lands elsewhere.
- * - forward: default drop; replies, DNAT'ed flows, LAN → WAN and LAN → LAN pass, so the
- *   home network reaches the LAN only through the VIP.
+ * - postrouting: LAN → WAN is masqueraded behind the gateway's WAN address.
+ * - forward: default drop; replies, LAN → WAN and LAN → LAN pass, so nothing from the home
+ *   network reaches the LAN directly. The VIP's ports are served by HAProxy on the gateway
+ *   itself (haproxy.ts), which opens its own connections to the servers and the ingress:
+ *   no DNAT, so nothing from the WAN is ever forwarded.
  * There is deliberately no input chain: nothing here can filter traffic to the gateway
  * itself, so these rules can never cut the SSH path to it.
  */
@@ -30,15 +25,6 @@ export function renderNftRuleset(plan: AddressPlan): string {
     const lan = plan.lan.cidr;
     const lanIf = JSON.stringify(plan.gateway.lanInterface);
     const wanIf = JSON.stringify(plan.gateway.wanInterface);
-    const vip = plan.wan.vip;
-    const api = plan.ports.api;
-    const backends = servers(plan).map((s, i) => `${i} : ${s.ip}`).join(", ");
-    // The VIP's ports are configurable; the services behind it listen on fixed ports.
-    const dnat = [
-        `ip daddr ${vip} tcp dport ${api} dnat to numgen inc mod ${servers(plan).length} map { ${backends} } : ${K3S_SERVER_PORT}`,
-        `ip daddr ${vip} tcp dport ${plan.ports.http} dnat to ${plan.ingressIp}:${INGRESS_HTTP_PORT}`,
-        `ip daddr ${vip} tcp dport ${plan.ports.https} dnat to ${plan.ingressIp}:${INGRESS_HTTPS_PORT}`,
-    ];
     return [
         "#!/usr/sbin/nft -f",
         "# Managed by homecloud (Pulumi): replaced on every update; loaded by homecloud-nat.service.",
@@ -47,27 +33,15 @@ export function renderNftRuleset(plan: AddressPlan): string {
         `table ${NFT_TABLE}`,
         `delete table ${NFT_TABLE}`,
         `table ${NFT_TABLE} {`,
-        "    chain prerouting {",
-        "        type nat hook prerouting priority dstnat; policy accept;",
-        ...dnat.map((r) => `        ${r}`),
-        "    }",
-        "",
-        "    chain output {",
-        "        type nat hook output priority -100; policy accept;",
-        ...dnat.map((r) => `        ${r}`),
-        "    }",
-        "",
         "    chain postrouting {",
         "        type nat hook postrouting priority srcnat; policy accept;",
         `        oifname ${wanIf} ip saddr ${lan} masquerade`,
-        `        oifname ${lanIf} ip saddr ${lan} ip daddr ${lan} ct status dnat masquerade`,
         "    }",
         "",
         "    chain forward {",
         "        type filter hook forward priority filter; policy drop;",
         "        ct state established,related accept",
         "        ct state invalid drop",
-        "        ct status dnat accept",
         `        iifname ${lanIf} oifname ${wanIf} ip saddr ${lan} accept`,
         `        iifname ${lanIf} oifname ${lanIf} accept`,
         "    }",

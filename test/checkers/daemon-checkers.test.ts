@@ -69,12 +69,14 @@ describe("daemon checkers on the rendered network files", function () {
     let dhcp: typeof import("../../network/dhcpServer");
     let dns: typeof import("../../network/dnsZone");
     let nat: typeof import("../../network/natRules");
+    let lb: typeof import("../../network/loadBalancer");
     let gateway: typeof import("../../network/gateway");
 
     before(async () => {
         dhcp = await import("../../network/dhcpServer");
         dns = await import("../../network/dnsZone");
         nat = await import("../../network/natRules");
+        lb = await import("../../network/loadBalancer");
         gateway = await import("../../network/gateway");
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hc-checkers-"));
         ok(run("ip", ["netns", "add", NS]), `ip netns add ${NS} (needs root)`);
@@ -168,7 +170,8 @@ describe("daemon checkers on the rendered network files", function () {
                 ok(run("ip", ["netns", "exec", NS, "nft", "-f", f]), "nft -f again");
                 const listed = run("ip", ["netns", "exec", NS, "nft", "list", "table", "ip", "homecloud"]);
                 ok(listed, "nft list");
-                assert.match(listed.output, /numgen inc mod \d map/);
+                assert.ok(listed.output.includes(`oifname "${plan.gateway.wanInterface}" ip saddr ${plan.lan.cidr} masquerade`), listed.output);
+                assert.doesNotMatch(listed.output, /dnat/, "the VIP is HAProxy's: nothing is DNAT'ed");
                 ok(run("ip", ["netns", "exec", NS, "nft", "delete", "table", "ip", "homecloud"]), "nft delete table");
             });
 
@@ -178,6 +181,12 @@ describe("daemon checkers on the rendered network files", function () {
                 ok(run("systemd-analyze", ["verify", f]), "systemd-analyze verify");
                 const candidate = write(unitDir, "homecloud-nat.service.homecloud.test", files["homecloud-nat.service"]);
                 ok(runCheck(nat.natUnitFile(plan), candidate), "NatRules unit check");
+            });
+
+            it("haproxy -c accepts the load balancer's configuration (LoadBalancer's check)", () => {
+                const f = write(dir, "haproxy.cfg", files["haproxy.cfg"]);
+                ok(run("haproxy", ["-c", "-f", f]), "haproxy -c");
+                ok(runCheck(lb.haproxyConfigFile(), f), "LoadBalancer check");
             });
 
             it("every sysctl key of the forwarding drop-in exists (Gateway's check)", () => {
@@ -231,7 +240,7 @@ describe("daemon checkers on the rendered network files", function () {
         });
 
         it("every command line is short and runs a toolkit script that exists, as root, data in HC_* variables", () => {
-            assert.strictEqual(lines.size, (10 + 13) * 3, "small plan: 10 commands (one reverse zone); large /22: 13 (four)");
+            assert.strictEqual(lines.size, (11 + 14) * 3, "small plan: 11 commands (one reverse zone); large /22: 14 (four)");
             for (const [key, line] of lines) {
                 assert.ok(line.length < 300, `${key} is ${line.length} characters: ${line}`);
                 if (line === TOOLKIT_INSTALL || line === TOOLKIT_REMOVE) {
@@ -306,6 +315,11 @@ describe("daemon checkers on the rendered network files", function () {
             ok(run("ip", ["netns", "exec", NS, "nft", "-c", "-f", f]), "nft -c alone accepts it");
             rejected(runCheck({ ...nat.rulesetFile(typo), env: { ...nat.rulesetFile(typo).env, HC_IFACES: "eht0 eth1" } }, f, true),
                 /interface eht0 does not exist on this host; check homecloud:lanInterface and homecloud:wanInterface/);
+        });
+
+        it("haproxy -c rejects a backend address that is not one, naming the line", () => {
+            const f = write(dir, "haproxy.cfg", files["haproxy.cfg"].replace("10.0.0.11:6443", "10.0.0.311:6443"));
+            rejected(runCheck(lb.haproxyConfigFile(), f), /haproxy\.cfg:\d+\] : 'server k3s-servers\/pi1' : could not resolve address '10\.0\.0\.311'/);
         });
 
         it("systemd-analyze verify rejects a unit with two ExecStart= in a simple service", () => {

@@ -1,6 +1,6 @@
 // Property-based, with the daemons: every file a generated valid plan renders passes the
 // daemon's own checker (kea-dhcp4 -t and nft -c in a network namespace with the plans'
-// interfaces, named-checkconf -z on the whole BIND tree, named-checkzone on every zone).
+// interfaces, haproxy -c, named-checkconf -z on the whole BIND tree, named-checkzone on every zone).
 // Bounded and repeatable: a fixed seed; HOMECLOUD_PROPERTY_RUNS for longer runs. Needs root.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -61,6 +61,7 @@ describe("generated plans through the daemons' checkers", function () {
             };
             ok(run("ip", "netns", "exec", NS, "kea-dhcp4", "-t", write("kea-dhcp4.conf", files["kea-dhcp4.conf"])), `kea-dhcp4 -t (${raw.lanCidr})`);
             ok(run("ip", "netns", "exec", NS, "nft", "-c", "-f", write("nat.nft", files["nat.nft"])), `nft -c (${raw.lanCidr})`);
+            ok(run("haproxy", "-c", "-f", write("haproxy.cfg", files["haproxy.cfg"])), `haproxy -c (${raw.lanCidr})`);
             const zoneList = [forwardZoneName(plan), ...reverseZoneNames(plan)];
             for (const z of zoneList) {
                 const file = write(`db.${z}`, files[z === forwardZoneName(plan) ? "db.forward" : `db.${z}`]);

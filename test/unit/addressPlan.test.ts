@@ -191,6 +191,15 @@ describe("address plan", () => {
             ["homecloud:k3sVersion: \"latest\" is not a K3s release; pin one such as v1.31.4+k3s1"]],
         ["unknown install method", (c) => { c.k3sInstall = "curl"; },
             ["homecloud:k3sInstall: \"curl\" must be \"script\" or \"airgap\""]],
+        ["unknown API health check", (c) => { c.apiHealthCheck = "http"; },
+            ["homecloud:apiHealthCheck: \"http\" must be \"https\" (TLS and /readyz) or \"tcp\" (connect only)"]],
+        ["health checks too frequent, never taking a server out, fractional rise", (c) => {
+            c.healthCheckIntervalMs = 50; c.healthCheckFall = 0; c.healthCheckRise = 1.5;
+        }, [
+            "homecloud:healthCheckIntervalMs: 50 is out of range; use a whole number of milliseconds from 200 to 60000",
+            "homecloud:healthCheckFall: 0 is out of range; use a whole number of checks from 1 to 10",
+            "homecloud:healthCheckRise: 1.5 is out of range; use a whole number of checks from 1 to 10",
+        ]],
         ["shell-unsafe user name", (c) => { c.sshUser = "pi;id"; },
             ["homecloud:sshUser: \"pi;id\" is not a valid user name; use a lower-case Unix login such as pi"]],
         ["API named like the gateway", (c) => { c.apiName = "gw"; },

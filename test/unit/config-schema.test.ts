@@ -55,6 +55,7 @@ describe("configuration schema", () => {
         assert.deepStrictEqual(raw, {
             domain: "home.arpa", gatewayHostname: "gateway", gatewaySshHost: "", leaseSeconds: 3600, dnsForwarders: [],
             apiName: "api", apiPort: 6443, httpPort: 80, httpsPort: 443, sshUser: "pi", sshPort: 22, reservations: [],
+            apiHealthCheck: "https", healthCheckIntervalMs: 1000, healthCheckFall: 2, healthCheckRise: 2,
             k3sEnabled: true, k3sVersion: "v1.31.4+k3s1", k3sInstall: "script", k3sAirgapDir: "/opt/k3s-airgap",
         });
         assert.deepStrictEqual(withDefaults({ apiPort: 8443 }).apiPort, 8443, "a set value wins");
@@ -91,9 +92,10 @@ describe("configuration schema", () => {
             assert.deepStrictEqual(cliConfigErrors(project.name, project.config, "lab", rest),
                 ["Stack 'lab' is missing configuration values 'lanCidr', 'sshPrivateKey' and 'vip'"]);
             const noDefaults = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, { ...v, default: undefined }]));
-            // Word for word what the real CLI v3.250.0 said on the lab stack then.
+            // In the words the real CLI v3.250.0 used on the lab stack then (the list has grown with the schema).
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
-                "Stack 'lab' is missing configuration values 'apiName', 'apiPort', 'gatewaySshHost', 'httpPort', " +
+                "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'gatewaySshHost', " +
+                "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'httpPort', " +
                 "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion' and 'sshPort'"]);
         });
 

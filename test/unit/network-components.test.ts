@@ -9,6 +9,7 @@ import { TOOLKIT_INSTALL, TOOLKIT_REMOVE, toolkitInstaller } from "../../host/to
 import {
     renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone,
 } from "../../network/bind";
+import { renderHaproxyConfig } from "../../network/haproxy";
 import { renderKeaConfig } from "../../network/kea";
 import { renderNftRuleset } from "../../network/nftables";
 import { renderForwardingSysctl } from "../../network/sysctl";
@@ -27,6 +28,7 @@ describe("network components (mocks)", () => {
     let dhcp: typeof import("../../network/dhcpServer");
     let dns: typeof import("../../network/dnsZone");
     let nat: typeof import("../../network/natRules");
+    let lb: typeof import("../../network/loadBalancer");
 
     before(async () => {
         reset();
@@ -34,6 +36,7 @@ describe("network components (mocks)", () => {
         dhcp = await import("../../network/dhcpServer");
         dns = await import("../../network/dnsZone");
         nat = await import("../../network/natRules");
+        lb = await import("../../network/loadBalancer");
         gw = new m.Gateway("gw", {
             plan,
             // A plain string on purpose: the helper must make it secret itself.
@@ -63,6 +66,7 @@ describe("network components (mocks)", () => {
             `${COMMAND} gw-dns-reverse-2.20.172.in-addr.arpa`,
             `${COMMAND} gw-dns-reverse-3.20.172.in-addr.arpa`,
             `${COMMAND} gw-forwarding`,
+            `${COMMAND} gw-lb-config`,
             `${COMMAND} gw-nat-ruleset`,
             `${COMMAND} gw-nat-unit`,
             `${COMMAND} gw-packages`,
@@ -70,6 +74,7 @@ describe("network components (mocks)", () => {
             "homecloud:network:DhcpServer gw-dhcp",
             "homecloud:network:DnsZone gw-dns",
             "homecloud:network:Gateway gw",
+            "homecloud:network:LoadBalancer gw-lb",
             "homecloud:network:NatRules gw-nat",
         ]);
     });
@@ -83,6 +88,7 @@ describe("network components (mocks)", () => {
             "gw-dhcp": "gw",
             "gw-dns": "gw",
             "gw-nat": "gw",
+            "gw-lb": "gw",
             "gw-dhcp-config": "gw-dhcp",
             "gw-dns-forward-zone": "gw-dns",
             "gw-dns-reverse-0.20.172.in-addr.arpa": "gw-dns",
@@ -93,6 +99,7 @@ describe("network components (mocks)", () => {
             "gw-dns-local": "gw-dns",
             "gw-nat-ruleset": "gw-nat",
             "gw-nat-unit": "gw-nat",
+            "gw-lb-config": "gw-lb",
         });
         assert.strictEqual(one("homecloud:network:Gateway", "gw").parent, "", "the gateway is top level");
         assert.strictEqual(one(COMMAND, "gw-dns-local").registeredUrn,
@@ -120,6 +127,8 @@ describe("network components (mocks)", () => {
             "gw-nat": ["gw-forwarding", "gw-packages"],
             "gw-nat-ruleset": ["gw-toolkit"],
             "gw-nat-unit": ["gw-nat-ruleset", "gw-toolkit"],
+            "gw-lb": ["gw-nat-ruleset", "gw-nat-unit", "gw-packages"],
+            "gw-lb-config": ["gw-toolkit"],
         });
     });
 
@@ -131,12 +140,12 @@ describe("network components (mocks)", () => {
         assert.strictEqual(r.inputs.create, "sudo -n /bin/bash -s");
         assert.strictEqual(r.inputs.delete, "sudo -n /bin/rm -rf /usr/local/lib/homecloud");
         assert.strictEqual(r.inputs.stdin, toolkitInstaller([
-            "network/dns-zone.sh", "network/forwarding.sh", "network/kea-config.sh", "network/named-conf.sh",
-            "network/nat-ruleset.sh", "network/nat-unit.sh", "network/packages.sh",
+            "network/dns-zone.sh", "network/forwarding.sh", "network/haproxy-config.sh", "network/kea-config.sh",
+            "network/named-conf.sh", "network/nat-ruleset.sh", "network/nat-unit.sh", "network/packages.sh",
         ]));
         assert.deepStrictEqual([...r.inputs.stdin.matchAll(/^cat > "\$new\/([^"]+)"/gm)].map((m) => m[1]), [
             "host/scripts/host-file.sh", "host/scripts/lib.sh", "network/dns-zone.sh", "network/forwarding.sh",
-            "network/kea-config.sh", "network/named-conf.sh", "network/nat-ruleset.sh", "network/nat-unit.sh",
+            "network/haproxy-config.sh", "network/kea-config.sh", "network/named-conf.sh", "network/nat-ruleset.sh", "network/nat-unit.sh",
             "network/packages.sh",
         ]);
     });
@@ -152,6 +161,7 @@ describe("network components (mocks)", () => {
             ["gw-nat-ruleset", nat.rulesetFile(plan), renderNftRuleset(plan)],
             ["gw-nat-unit", nat.natUnitFile(plan), renderNatUnit(plan)],
             ["gw-forwarding", m.forwardingFile(), renderForwardingSysctl()],
+            ["gw-lb-config", lb.haproxyConfigFile(), renderHaproxyConfig(plan)],
         ];
 
         it("send the rendered content through stdin, with no triggers (a content change is an update)", () => {
@@ -189,15 +199,16 @@ describe("network components (mocks)", () => {
                 "gw-nat-unit": "sudo -n /usr/bin/env HC_DEST=/etc/systemd/system/homecloud-nat.service HC_RESOURCE=gw-nat-unit HC_HOOKS=network/nat-unit.sh " +
                     `HC_NFT_FAMILY=ip HC_NFT_TABLE=homecloud HC_VIP=192.168.50.10 HC_WAN_IF=enx00e04c680001 ${run}`,
                 "gw-forwarding": `sudo -n /usr/bin/env HC_DEST=/etc/sysctl.d/90-homecloud-forwarding.conf HC_RESOURCE=gw-forwarding HC_HOOKS=network/forwarding.sh ${run}`,
+                "gw-lb-config": `sudo -n /usr/bin/env HC_DEST=/etc/haproxy/haproxy.cfg HC_RESOURCE=gw-lb-config HC_HOOKS=network/haproxy-config.sh ${run}`,
             });
         });
     });
 
     it("installs the packages with one step that records and removes only what it installed", () => {
         const r = one(COMMAND, "gw-packages");
-        const packages = ["kea-dhcp4-server", "bind9", "bind9-dnsutils", "nftables", "iproute2"];
+        const packages = ["kea-dhcp4-server", "bind9", "bind9-dnsutils", "haproxy", "nftables", "iproute2"];
         assert.deepStrictEqual(m.GATEWAY_PACKAGES, packages);
-        const install = "sudo -n /usr/bin/env HC_PACKAGES='kea-dhcp4-server bind9 bind9-dnsutils nftables iproute2' " +
+        const install = "sudo -n /usr/bin/env HC_PACKAGES='kea-dhcp4-server bind9 bind9-dnsutils haproxy nftables iproute2' " +
             "/bin/bash /usr/local/lib/homecloud/network/packages.sh install";
         assert.strictEqual(r.inputs.create, install);
         assert.strictEqual(r.inputs.update, install);
@@ -209,7 +220,7 @@ describe("network components (mocks)", () => {
 
     it("connects to the gateway with the SSH key as a secret, and never puts the key in a script", async () => {
         const commands = find(COMMAND, "gw-");
-        assert.strictEqual(commands.length, 13, "toolkit, packages, forwarding, Kea, 2 named.conf files, forward zone, 4 reverse zones, ruleset, unit");
+        assert.strictEqual(commands.length, 14, "toolkit, packages, forwarding, Kea, 2 named.conf files, forward zone, 4 reverse zones, ruleset, unit, HAProxy");
         for (const r of commands) {
             // What the engine received: the whole connection wrapped as a secret.
             const sent = r.inputs.connection;
@@ -223,7 +234,7 @@ describe("network components (mocks)", () => {
         }
         const conn = gw.dhcp.config.connection as pulumi.Output<{ privateKey?: string }>;
         assert.strictEqual(await isSecret(conn.apply((c) => c.privateKey)), true);
-        for (const c of [gw.packages, gw.forwarding, gw.dns.local, gw.nat.unit]) {
+        for (const c of [gw.packages, gw.forwarding, gw.dns.local, gw.nat.unit, gw.loadBalancer.config]) {
             assert.strictEqual(await isSecret(c.connection), true);
         }
     });
@@ -235,6 +246,9 @@ describe("network components (mocks)", () => {
         assert.deepStrictEqual(
             await Promise.all([resolve(gw.dns.reverseZones), resolve(gw.dns.nameserver), resolve(gw.dhcp.lanInterface)]),
             [["0.20.172.in-addr.arpa", "1.20.172.in-addr.arpa", "2.20.172.in-addr.arpa", "3.20.172.in-addr.arpa"], "172.20.0.1", "lan0"]);
+        assert.deepStrictEqual(await resolve(gw.loadBalancerStatus), {
+            statsSocket: "/run/haproxy/admin.sock", statsUrl: "http://127.0.0.1:8404/", apiHealthCheck: "https",
+        });
     });
 
     it("names every child after the component, so two gateways do not collide", async () => {
@@ -246,7 +260,7 @@ describe("network components (mocks)", () => {
         await resolve(other.vip);
         await new Promise((r) => setTimeout(r, 50));
         const names = recorded.slice(before).map((r) => r.name);
-        assert.strictEqual(names.length, 14);
+        assert.strictEqual(names.length, 16);
         assert.ok(names.every((n) => n === "edge" || n.startsWith("edge-")), names.join(", "));
         assert.strictEqual(one(COMMAND, "edge-nat-ruleset").inputs.stdin, renderNftRuleset(loadPlan("small")));
     });

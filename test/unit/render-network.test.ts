@@ -7,6 +7,7 @@ import {
     zoneFilePath,
 } from "../../network/bind";
 import { renderKeaConfig } from "../../network/kea";
+import { renderHaproxyConfig } from "../../network/haproxy";
 import { renderNftRuleset } from "../../network/nftables";
 import { renderNatUnit } from "../../network/natUnit";
 import {
@@ -160,18 +161,15 @@ describe("network renderers", () => {
     });
 
     describe("nftables", () => {
-        it("round robins the API over the servers only, agents excluded", () => {
-            const rules = renderNftRuleset(loadPlan("large"));
-            const line = "ip daddr 192.168.50.10 tcp dport 8443 dnat to numgen inc mod 3 map " +
-                "{ 0 : 172.20.0.11, 1 : 172.20.0.12, 2 : 172.20.0.13 } : 6443";
-            assert.strictEqual(rules.split("\n").filter((l) => l.trim() === line).length, 2, "prerouting and output");
-            assert.ok(!rules.includes("172.20.1.21"), "the agent is no API backend");
-        });
-
-        it("forwards the VIP's configurable ports to the fixed ports K3s and Traefik listen on", () => {
+        it("masquerades LAN to WAN and forwards nothing from the WAN: no DNAT, the VIP is HAProxy's", () => {
             const rules = renderNftRuleset(loadPlan("large")).split("\n").map((l) => l.trim());
-            assert.strictEqual(rules.filter((l) => l === "ip daddr 192.168.50.10 tcp dport 8080 dnat to 172.20.3.10:80").length, 2);
-            assert.strictEqual(rules.filter((l) => l === "ip daddr 192.168.50.10 tcp dport 8444 dnat to 172.20.3.10:443").length, 2);
+            assert.deepStrictEqual(rules.filter((l) => /masquerade|accept$|drop$|dnat/.test(l)), [
+                'oifname "enx00e04c680001" ip saddr 172.20.0.0/22 masquerade',
+                "ct state established,related accept",
+                "ct state invalid drop",
+                'iifname "lan0" oifname "enx00e04c680001" ip saddr 172.20.0.0/22 accept',
+                'iifname "lan0" oifname "lan0" accept',
+            ]);
         });
 
         it("has no input chain, so it can never cut SSH to the gateway", () => {
@@ -183,6 +181,63 @@ describe("network renderers", () => {
         it("replaces its own table in one transaction", () => {
             const lines = renderNftRuleset(loadPlan("small")).split("\n").filter((l) => /^(table|delete)/.test(l));
             assert.deepStrictEqual(lines, ["table ip homecloud", "delete table ip homecloud", "table ip homecloud {"]);
+        });
+    });
+
+    describe("haproxy", () => {
+        const section = (cfg: string, head: string): string[] => {
+            const lines = cfg.split("\n");
+            const start = lines.indexOf(head);
+            assert.ok(start >= 0, `no section ${head}`);
+            const end = lines.findIndex((l, i) => i > start && l === "");
+            return lines.slice(start, end);
+        };
+
+        it("balances the API over the servers only, each checked by TLS and /readyz (200, or K3s's 401)", () => {
+            assert.deepStrictEqual(section(renderHaproxyConfig(loadPlan("large")), "backend k3s-servers"), [
+                "backend k3s-servers",
+                "    balance roundrobin",
+                "    option httpchk",
+                "    http-check send meth GET uri /readyz",
+                "    http-check expect rstatus ^(200|401)$",
+                "    default-server check inter 1000 fastinter 500 downinter 1000 fall 2 rise 2 check-ssl verify none",
+                "    server server1 172.20.0.11:6443",
+                "    server server2 172.20.0.12:6443",
+                "    server server3 172.20.0.13:6443",
+            ]);
+        });
+
+        it("checks by connect only with apiHealthCheck tcp, with the configured interval, fall and rise", () => {
+            const plan = parseAddressPlan({ ...rawPlan("small"), healthCheckIntervalMs: 3000, healthCheckFall: 3, healthCheckRise: 4 }).plan;
+            const cfg = renderHaproxyConfig(plan);
+            assert.deepStrictEqual(section(cfg, "backend k3s-servers"), [
+                "backend k3s-servers",
+                "    balance roundrobin",
+                "    default-server check inter 3000 fastinter 1500 downinter 3000 fall 3 rise 4",
+                "    server pi1 10.0.0.11:6443",
+            ]);
+            assert.ok(cfg.includes("\n    timeout check 1000ms\n"), "a check never waits longer than 1 s");
+        });
+
+        it("binds the VIP's configurable ports, sends them to the fixed ports K3s and Traefik listen on", () => {
+            const cfg = renderHaproxyConfig(loadPlan("large"));
+            assert.deepStrictEqual(cfg.split("\n").filter((l) => /^\s+(bind|server ingress)/.test(l)).map((l) => l.trim()), [
+                "bind 192.168.50.10:8443",
+                "bind 192.168.50.10:8080",
+                "server ingress 172.20.3.10:80 check inter 1000 fastinter 500 downinter 1000 fall 2 rise 2",
+                "bind 192.168.50.10:8444",
+                "server ingress 172.20.3.10:443 check inter 1000 fastinter 500 downinter 1000 fall 2 rise 2",
+                "bind 127.0.0.1:8404",
+            ]);
+        });
+
+        it("retries a failed connect once, on another server, before the checks have noticed", () => {
+            const defaults = section(renderHaproxyConfig(loadPlan("large")), "defaults");
+            assert.ok(defaults.includes("    option redispatch") && defaults.includes("    retries 1"), defaults.join("\n"));
+        });
+
+        it("is started after the unit that puts the VIP up (it cannot bind the VIP before)", () => {
+            assert.ok(renderNatUnit(loadPlan("small")).split("\n").includes("Before=haproxy.service"));
         });
     });
 

@@ -1,0 +1,101 @@
+// The gateway's load balancer: HAProxy in TCP mode on the VIP, health-checking the K3s
+// servers' API and the ingress. Pure: plan in, text out.
+import { AddressPlan, servers } from "../config/plan";
+import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT, K3S_SERVER_PORT } from "../config/ports";
+
+/** Debian's haproxy.service reads this file (its CONFIG environment variable). */
+export const HAPROXY_CONFIG_PATH = "/etc/haproxy/haproxy.cfg";
+export const HAPROXY_UNIT = "haproxy.service";
+/** The runtime API (`echo "show servers state" | socat stdio <socket>`), root and group haproxy only. */
+export const HAPROXY_STATS_SOCKET = "/run/haproxy/admin.sock";
+/** The status page, on the gateway's loopback only. */
+export const HAPROXY_STATS_ADDRESS = "127.0.0.1:8404";
+
+/**
+ * Renders haproxy.cfg.
+ *
+ * - The API frontend on VIP:apiPort balances new connections round robin over every
+ *   server's 6443. With `https` checks each server must finish a TLS handshake and answer
+ *   GET /readyz from its kube-apiserver: 200, or 401 because K3s runs the apiserver with
+ *   anonymous auth off; K3s's own handler answers 503 while its apiserver is not up, which
+ *   takes the server out. `tcp` checks only connect, as K3s's load-balancer guide does.
+ * - The ingress frontends on VIP:httpPort/httpsPort go to the ingress address's 80/443,
+ *   checked by connect. Traefik sees the gateway's LAN address as the client.
+ * - After a failed check the next one comes after half the interval (fastinter), so a dead
+ *   backend is out after about interval + (fall - 1) × interval/2 plus one check timeout.
+ * - A connect that fails is retried once and then sent to another server (redispatch), so a
+ *   client is not the one to find a dead server before the checks do.
+ * - Long timeouts on established connections: API watches and kubectl logs -f stay open.
+ */
+export function renderHaproxyConfig(plan: AddressPlan): string {
+    const { intervalMs, fall, rise, apiCheck } = plan.loadBalancer;
+    const fastInter = Math.max(100, Math.floor(intervalMs / 2));
+    const checkTimeout = Math.min(intervalMs, 1000);
+    const vip = plan.wan.vip;
+    const check = `check inter ${intervalMs} fastinter ${fastInter} downinter ${intervalMs} fall ${fall} rise ${rise}`;
+    const apiServerOptions = apiCheck === "https" ? `${check} check-ssl verify none` : check;
+    const apiCheckLines = apiCheck === "https"
+        ? [
+            "    option httpchk",
+            "    http-check send meth GET uri /readyz",
+            "    http-check expect rstatus ^(200|401)$",
+        ]
+        : [];
+    return [
+        "# Managed by homecloud (Pulumi): replaced on every update; checked by `haproxy -c` first.",
+        "global",
+        "    log /dev/log local0 info",
+        "    chroot /var/lib/haproxy",
+        `    stats socket ${HAPROXY_STATS_SOCKET} mode 660 level admin`,
+        "    stats timeout 30s",
+        "    user haproxy",
+        "    group haproxy",
+        "    daemon",
+        "",
+        "defaults",
+        "    log global",
+        "    mode tcp",
+        "    option tcplog",
+        "    option dontlognull",
+        "    option redispatch",
+        "    retries 1",
+        "    timeout connect 1s",
+        `    timeout check ${checkTimeout}ms`,
+        "    timeout client 1h",
+        "    timeout server 1h",
+        "",
+        "frontend k3s-api",
+        `    bind ${vip}:${plan.ports.api}`,
+        "    default_backend k3s-servers",
+        "",
+        "backend k3s-servers",
+        "    balance roundrobin",
+        ...apiCheckLines,
+        `    default-server ${apiServerOptions}`,
+        ...servers(plan).map((s) => `    server ${s.name} ${s.ip}:${K3S_SERVER_PORT}`),
+        "",
+        "frontend ingress-http",
+        `    bind ${vip}:${plan.ports.http}`,
+        "    default_backend ingress-http",
+        "",
+        "backend ingress-http",
+        `    server ingress ${plan.ingressIp}:${INGRESS_HTTP_PORT} ${check}`,
+        "",
+        "frontend ingress-https",
+        `    bind ${vip}:${plan.ports.https}`,
+        "    default_backend ingress-https",
+        "",
+        "backend ingress-https",
+        `    server ingress ${plan.ingressIp}:${INGRESS_HTTPS_PORT} ${check}`,
+        "",
+        "# Status page: the gateway's loopback only (ssh -L 8404:127.0.0.1:8404 to look at it).",
+        "frontend stats",
+        "    mode http",
+        `    bind ${HAPROXY_STATS_ADDRESS}`,
+        "    timeout client 30s",
+        "    stats enable",
+        "    stats uri /",
+        "    stats refresh 5s",
+        "",
+    ].join("\n");
+}
