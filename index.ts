@@ -1,4 +1,4 @@
-// homecloud: config → gateway (NAT, DHCP, DNS, VIP) → K3s → MetalLB → Traefik → outputs.
+// homecloud: config → gateway (NAT, DHCP, DNS, VIP balanced by HAProxy) → K3s → MetalLB → Traefik → outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { apiFqdn } from "./config/plan";
@@ -35,5 +35,6 @@ const outputs: StackOutputs = {
     domain: plan.domain,
     nodes: Object.fromEntries(plan.nodes.map((n) => [n.name, { ip: n.ip, role: n.role }])),
     gateway: { hostname: plan.gateway.hostname, lanAddress: plan.gateway.lanAddress, vip: plan.wan.vip },
+    loadBalancer: gatewayHost.loadBalancerStatus,
 };
 export = outputs;

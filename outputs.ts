@@ -1,5 +1,6 @@
 // The stack outputs, typed: what other projects read through a StackReference.
 import * as pulumi from "@pulumi/pulumi";
+import { LoadBalancerStatus } from "./network/loadBalancer";
 
 export interface StackOutputs {
     /** Admin kubeconfig (secret) whose server is the API name, never 127.0.0.1; only when K3s is on. */
@@ -17,4 +18,6 @@ export interface StackOutputs {
     /** Every node: name → address and role. */
     readonly nodes: Readonly<Record<string, { readonly ip: string; readonly role: "server" | "agent" }>>;
     readonly gateway: { readonly hostname: string; readonly lanAddress: string; readonly vip: string };
+    /** The VIP's balancer (HAProxy on the gateway): where to look at it, on the gateway only. */
+    readonly loadBalancer: pulumi.Output<LoadBalancerStatus>;
 }

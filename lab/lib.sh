@@ -52,13 +52,16 @@ LAB_ROUTES=(
 
 # host port body|@peer [bind-address]   (small HTTP responders run inside the hosts)
 LAB_HTTP=(
-  "node1 6443 node1"
-  "node2 6443 node2"
-  "node3 6443 node3"
   "node1 80 ingress@node1 10.77.0.200"
   "node1 443 ingress@node1 10.77.0.200"
   "uplink 80 @peer"
 )
+
+# Hosts running lab/api-standin.py on 6443: TLS and /readyz like a K3s server (401 without
+# a client certificate, 200 with one, 503 while /etc/lab-api/notready exists).
+LAB_API=(node1 node2 node3)
+# Hosts given the lab's API client certificate (/etc/lab-api/client.{crt,key}) to ask with.
+LAB_API_CLIENTS=(uplink client)
 
 # Addresses reachable over SSH from the management veth in the root namespace.
 declare -A LAB_MGMT_IP=([gw]=10.77.0.1 [node1]=10.77.0.11 [node2]=10.77.0.12 [node3]=10.77.0.13)
@@ -74,6 +77,13 @@ lab_since() { awk -v a="$1" -v b="$(lab_now)" 'BEGIN { printf "%.1f", b - a }'; 
 
 lab_ns() { printf 'hc-%s\n' "$1"; }
 lab_hdir() { printf '%s/hosts/%s\n' "$LAB_RUN" "$1"; }
+
+lab_in() { # word list...: is the word one of the list?
+  local w=$1 x
+  shift
+  for x in "$@"; do [[ $x == "$w" ]] && return 0; done
+  return 1
+}
 
 lab_is_host() {
   local h

@@ -6,6 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { CONFIG_SCHEMA } from "../config/schema";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -27,6 +28,9 @@ export interface LabPlan {
     readonly gwWan: string;
     readonly uplink: string;
     readonly vip: string;
+    /** The VIP's API port (the stack's, or the schema's default). */
+    readonly apiPort: number;
+    readonly lanCidr: string;
     readonly ingressIp: string;
     readonly pool: { readonly start: string; readonly end: string };
     readonly nodes: readonly Host[];
@@ -55,6 +59,8 @@ export function labPlan(): LabPlan {
         gwWan: addr("gw", "wan0"),
         uplink: addr("uplink", "eth0"),
         vip: get("vip"),
+        apiPort: get("apiPort") ?? CONFIG_SCHEMA.apiPort.default,
+        lanCidr: get("lanCidr"),
         ingressIp: get("ingressIp"),
         pool: { start, end },
         nodes: (get("nodes") as Host[]).map((n) => ({ name: n.name, mac: n.mac, ip: n.ip })),

@@ -2,7 +2,7 @@
 // (fresh lab, gw snapshot in $HOMECLOUD_LAB_RUN/before). Order matters: each phase builds
 // on the previous one, and the last one destroys what the first `up` made.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { keaConfigFile } from "../../network/dhcpServer";
@@ -167,8 +167,12 @@ function checkNat(): void {
     assert.strictEqual(execOk("client", "curl", "-s", "--max-time", "5", `http://${PLAN.uplink}/`).trim(), GW_WAN);
 }
 
-function roundRobin(host: string): Record<string, number> {
-    const out = bash(host, `for i in 1 2 3 4 5 6 7 8 9; do curl -s --max-time 5 http://${VIP}:6443/; done`).stdout;
+/** curl to the VIP's API port as a cluster admin would (the lab's client certificate; -k: the stand-ins' CA is the lab's). */
+const API_CURL = "curl -sk --max-time 3 --cert /etc/lab-api/client.crt --key /etc/lab-api/client.key";
+
+/** Where `n` new connections to the VIP's API land: node name → count ("FAIL" for a failed one). */
+function apiSpread(host: string, n: number): Record<string, number> {
+    const out = bash(host, `for i in $(seq ${n}); do ${API_CURL} https://${VIP}:${PLAN.apiPort}/ || echo FAIL; done`).stdout;
     const counts: Record<string, number> = {};
     for (const l of out.split("\n").filter(Boolean)) {
         counts[l] = (counts[l] ?? 0) + 1;
@@ -177,17 +181,212 @@ function roundRobin(host: string): Record<string, number> {
 }
 
 function checkVip(): void {
-    assert.deepStrictEqual(roundRobin("uplink"), { node1: 3, node2: 3, node3: 3 }, "VIP :6443 from the WAN side");
-    assert.deepStrictEqual(roundRobin("client"), { node1: 3, node2: 3, node3: 3 }, "VIP :6443 from the LAN (hairpin)");
+    assert.deepStrictEqual(apiSpread("uplink", 9), { node1: 3, node2: 3, node3: 3 }, "VIP :6443 from the WAN side");
+    assert.deepStrictEqual(apiSpread("client", 9), { node1: 3, node2: 3, node3: 3 }, "VIP :6443 from the LAN (hairpin)");
+    // Like K3s, the API refuses an anonymous request: the balancer's check must not expect 200.
+    assert.strictEqual(execOk("uplink", "curl", "-sk", "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code}",
+        `https://${VIP}:${PLAN.apiPort}/readyz`), "401");
     assert.strictEqual(execOk("uplink", "curl", "-s", "--max-time", "5", `http://${VIP}/`).trim(), "ingress@node1");
     assert.strictEqual(execOk("client", "curl", "-s", "--max-time", "5", `http://${VIP}/`).trim(), "ingress@node1");
+    assert.strictEqual(bash("uplink", `curl -sk --max-time 3 https://${VIP}/`).code, 35, "VIP :443 → the ingress's 443 (plain HTTP in the lab: TLS fails)");
+
+    // The WAN side reaches the VIP's ports and nothing else: not the status page, not the LAN.
+    for (const target of [`${VIP}:8404`, `${GW_WAN}:8404`, `${VIP}:22`]) {
+        const r = bash("uplink", `curl -s --max-time 2 http://${target}/`);
+        assert.notStrictEqual(r.code, 0, `${target} answered the WAN side: ${r.stdout}`);
+    }
+    execOk("uplink", "ip", "route", "add", PLAN.lanCidr, "via", GW_WAN);
+    try {
+        const r = bash("uplink", `${API_CURL} https://${PLAN.nodes[0].ip}:6443/`);
+        assert.notStrictEqual(r.code, 0, `the WAN side reached a node directly through the gateway: ${r.stdout}`);
+    } finally {
+        execOk("uplink", "ip", "route", "del", PLAN.lanCidr, "via", GW_WAN);
+    }
+    // The status page is on the gateway's loopback.
+    assert.match(execOk("gw", "curl", "-s", "--max-time", "3", "http://127.0.0.1:8404/;csv"), /^k3s-servers,node1,/m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The balancer's health checks, measured. Figures go to the log and to balancer-figures.txt.
+
+const FIGURES = path.join(RUN_DIR, "balancer-figures.txt");
+
+function figure(line: string): void {
+    console.log(`      ${line}`);
+    fs.appendFileSync(FIGURES, `${line}\n`);
+}
+
+/** HAProxy's own view: server → UP / DOWN / … for the API backend, from its stats socket on gw. */
+function backendStates(): Record<string, string> {
+    const csv = execOk("gw", "bash", "-c", "echo 'show stat' | socat stdio /run/haproxy/admin.sock");
+    const header = csv.split("\n")[0].replace(/^# /, "").split(",");
+    const status = header.indexOf("status");
+    return Object.fromEntries(csv.split("\n").filter((l) => l.startsWith("k3s-servers,") && !/,(FRONTEND|BACKEND),/.test(l))
+        .map((l) => l.split(",")).map((f) => [f[1], f[status].split(" ")[0]]));
+}
+
+/** Milliseconds from `since` until `server` shows `state` (polled on gw every 50 ms), or fails after `limitMs`. */
+function waitState(server: string, state: "UP" | "DOWN", since: number, limitMs: number): number {
+    const loop = `for i in $(seq ${Math.ceil(limitMs / 50) + 20}); do ` +
+        `echo 'show stat' | socat stdio /run/haproxy/admin.sock | grep -q '^k3s-servers,${server},.*,${state}' && exit 0; sleep 0.05; done; exit 1`;
+    const r = bash("gw", loop);
+    const ms = Date.now() - since;
+    assert.strictEqual(r.code, 0, `${server} never became ${state}: ${JSON.stringify(backendStates())}`);
+    return ms;
+}
+
+function allUp(): void {
+    const t = Date.now();
+    for (const n of PLAN.nodes) {
+        waitState(n.name, "UP", t, 15_000);
+    }
+}
+
+/** `n` new connections from the uplink, each timed: failures and the slowest, in ms. */
+function timedConnections(n: number): { failed: number; slowestMs: number; spread: Record<string, number> } {
+    const out = bash("uplink", `for i in $(seq ${n}); do ` +
+        `r=$(${API_CURL} -w ' %{time_total}' https://${VIP}:${PLAN.apiPort}/ | tr -d '\\n') && echo "$r" || echo "FAIL $r"; done`).stdout;
+    let failed = 0;
+    let slowestMs = 0;
+    const spread: Record<string, number> = {};
+    for (const l of out.split("\n").filter(Boolean)) {
+        const [what, secs] = l.split(" ");
+        if (what === "FAIL") {
+            failed += 1;
+        } else {
+            spread[what] = (spread[what] ?? 0) + 1;
+        }
+        slowestMs = Math.max(slowestMs, Math.round(Number(secs ?? 0) * 1000));
+    }
+    return { failed, slowestMs, spread };
+}
+
+function checkBalancer(when: string): void {
+    allUp();
+    // A server's API process stops: its port refuses connections.
+    let t = Date.now();
+    execOk("node2", "systemctl", "stop", "lab-api");
+    const detectStopped = waitState("node2", "DOWN", t, 3_000);
+    const afterStop = timedConnections(60);
+    t = Date.now();
+    execOk("node2", "systemctl", "start", "lab-api");
+    const backStopped = waitState("node2", "UP", t, 5_000);
+    figure(`${when}: responder stopped: DOWN after ${detectStopped} ms; then ${afterStop.failed} of 60 new connections failed ` +
+        `(spread ${JSON.stringify(afterStop.spread)}); back UP ${backStopped} ms after restart`);
+    assert.ok(detectStopped <= 3_000, `detection took ${detectStopped} ms`);
+    assert.strictEqual(afterStop.failed, 0);
+    assert.deepStrictEqual(afterStop.spread, { node1: 30, node3: 30 });
+    assert.ok(backStopped <= 5_000, `back in rotation after ${backStopped} ms`);
+
+    // Stopped again, this time asked at once, inside the detection window: redispatch covers it.
+    execOk("node2", "systemctl", "stop", "lab-api");
+    const inWindow = timedConnections(12);
+    execOk("node2", "systemctl", "start", "lab-api");
+    waitState("node2", "UP", Date.now(), 5_000);
+    figure(`${when}: responder stopped, 12 connections at once: ${inWindow.failed} failed, slowest ${inWindow.slowestMs} ms`);
+    assert.strictEqual(inWindow.failed, 0);
+
+    // Up but not ready: K3s answers 503 until its apiserver runs; the https check takes it out.
+    t = Date.now();
+    execOk("node2", "touch", "/etc/lab-api/notready");
+    const detectNotReady = waitState("node2", "DOWN", t, 3_000);
+    const notReady = timedConnections(30);
+    execOk("node2", "rm", "-f", "/etc/lab-api/notready");
+    const backNotReady = waitState("node2", "UP", Date.now(), 5_000);
+    figure(`${when}: API answering 503: DOWN after ${detectNotReady} ms; ${notReady.failed} of 30 failed; UP again after ${backNotReady} ms`);
+    assert.strictEqual(notReady.failed, 0);
+    assert.deepStrictEqual(notReady.spread, { node1: 15, node3: 15 });
+
+    // Unplugged: node3's switch port goes down; packets to it vanish.
+    t = Date.now();
+    const port = ["-n", "hc-sw", "link", "set", "p-node3"];
+    assert.strictEqual(run("ip", [...port, "down"]).code, 0);
+    try {
+        const detectUnplugged = waitState("node3", "DOWN", t, 6_000);
+        const unplugged = timedConnections(20);
+        figure(`${when}: node3 unplugged: DOWN after ${detectUnplugged} ms; then ${unplugged.failed} of 20 failed, slowest ${unplugged.slowestMs} ms`);
+        assert.strictEqual(unplugged.failed, 0);
+        assert.ok(unplugged.slowestMs < 1_000, `a connection waited ${unplugged.slowestMs} ms`);
+    } finally {
+        assert.strictEqual(run("ip", [...port, "up"]).code, 0);
+    }
+    const backUnplugged = waitState("node3", "UP", Date.now(), 5_000);
+    figure(`${when}: node3 plugged back: UP after ${backUnplugged} ms`);
+    assert.deepStrictEqual(apiSpread("uplink", 9), { node1: 3, node2: 3, node3: 3 }, "every server in rotation again");
+}
+
+/**
+ * An API connection through the VIP opened before `change` runs and used again after it:
+ * the same server must answer on the same connection (the reload dropped nothing).
+ */
+function keepsEstablished(change: () => void): { before: string; after: string } {
+    const script = [
+        "import http.client, os, ssl, time",
+        "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE",
+        "ctx.load_cert_chain('/etc/lab-api/client.crt', '/etc/lab-api/client.key')",
+        `c = http.client.HTTPSConnection('${VIP}', ${PLAN.apiPort}, context=ctx, timeout=300)`,
+        "c.request('GET', '/'); print('before', c.getresponse().read().decode().strip(), flush=True)",
+        "while not os.path.exists('/tmp/hc-reloaded'): time.sleep(0.1)",
+        "c.request('GET', '/'); print('after', c.getresponse().read().decode().strip(), flush=True)",
+    ].join("\n");
+    execOk("uplink", "rm", "-f", "/tmp/hc-reloaded", "/tmp/hc-keepalive.out");
+    const child = spawn("lab/exec", ["uplink", "bash", "-c", "python3 -c \"$1\" >/tmp/hc-keepalive.out 2>&1", "keepalive", script],
+        { cwd: REPO, stdio: "ignore" });
+    try {
+        for (let i = 0; i < 100 && !/^before /m.test(bash("uplink", "cat /tmp/hc-keepalive.out").stdout); i++) {
+            spawnSync("sleep", ["0.1"]);
+        }
+        change();
+    } finally {
+        // Also when the change failed: the client asks once more and ends by itself.
+        execOk("uplink", "touch", "/tmp/hc-reloaded");
+        for (let i = 0; i < 100 && !/^after |Error/m.test(bash("uplink", "cat /tmp/hc-keepalive.out").stdout); i++) {
+            spawnSync("sleep", ["0.1"]);
+        }
+        child.kill();
+    }
+    const out = execOk("uplink", "cat", "/tmp/hc-keepalive.out");
+    const before = /^before (\S+)$/m.exec(out)?.[1];
+    const after = /^after (\S+)$/m.exec(out)?.[1];
+    assert.ok(before && after, `the connection across the change:\n${out}`);
+    return { before, after };
+}
+
+/** The lab stack with two more servers (node4, node5: no host answers for them). */
+function stackWithMoreServers(): string {
+    const f = path.join(RUN_DIR, "stack-more-servers.yaml");
+    const node3 = `    - { name: node3, mac: "02:77:00:00:00:13", ip: 10.77.0.13, role: server }`;
+    const y = fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8");
+    assert.ok(y.includes(node3), "Pulumi.lab.yaml's node3 line changed; update this test");
+    fs.writeFileSync(f, y.replace(node3, [node3,
+        `    - { name: node4, mac: "02:77:00:00:00:14", ip: 10.77.0.14, role: server }`,
+        `    - { name: node5, mac: "02:77:00:00:00:15", ip: 10.77.0.15, role: server }`].join("\n")));
+    return f;
+}
+
+function checkReloadKeepsConnections(when: string): void {
+    const grown = keepsEstablished(() => {
+        const s = summaryOf(engine("up", "more-servers-up", { SSH_ENGINE_STACK_FILE: stackWithMoreServers() }));
+        assert.strictEqual(s.failed, 0);
+        assert.match(fs.readFileSync(path.join(RUN_DIR, "more-servers-up.log"), "utf8"), /^updated gateway-lb-config \[diff: ~stdin\]$/m);
+        assert.deepStrictEqual(Object.keys(backendStates()), ["node1", "node2", "node3", "node4", "node5"]);
+    });
+    const shrunk = keepsEstablished(() => {
+        assert.strictEqual(summaryOf(engine("up", "fewer-servers-up")).failed, 0);
+        assert.deepStrictEqual(Object.keys(backendStates()), ["node1", "node2", "node3"]);
+    });
+    figure(`${when}: reload adding two servers: the open connection answered ${grown.before} then ${grown.after}; ` +
+        `removing them: ${shrunk.before} then ${shrunk.after}`);
+    assert.strictEqual(grown.after, grown.before);
+    assert.strictEqual(shrunk.after, shrunk.before);
 }
 
 // ---------------------------------------------------------------------------------------------
 
 const WATCHED_FILES = "/etc/kea/kea-dhcp4.conf /etc/bind/named.conf.options /etc/bind/named.conf.local " +
-    "/etc/bind/homecloud/* /etc/homecloud/nat.nft /etc/systemd/system/homecloud-nat.service /etc/sysctl.d/90-homecloud*.conf";
-const UNITS = ["kea-dhcp4-server", "named", "homecloud-nat"];
+    "/etc/bind/homecloud/* /etc/homecloud/nat.nft /etc/systemd/system/homecloud-nat.service /etc/sysctl.d/90-homecloud*.conf " +
+    "/etc/haproxy/haproxy.cfg";
+const UNITS = ["kea-dhcp4-server", "named", "homecloud-nat", "haproxy"];
 
 function fingerprint(): { files: string; started: string } {
     const files = bash("gw", `sha256sum ${WATCHED_FILES}`);
@@ -208,7 +407,14 @@ describe("homecloud on the lab (SSH engine)", function () {
         it("1 DHCP: reservation, DNS and domain options, pool for unknown MACs, nothing on the WAN", checkDhcp);
         it("2 DNS: A, PTR, api → VIP, wildcard → ingress; nothing served to the WAN side", checkDns);
         it("3 NAT: the uplink sees the gateway's WAN address", checkNat);
-        it("4 VIP: 3×node1/2/3 round robin from WAN and LAN, :80 → ingress", checkVip);
+        it("4 VIP: 3×node1/2/3 round robin from WAN and LAN, :80 → ingress; only the VIP's ports open to the WAN", checkVip);
+        it("4b VIP health checks: a stopped, a not-ready and an unplugged server are taken out and come back", () => {
+            fs.rmSync(FIGURES, { force: true });
+            checkBalancer("first boot");
+        });
+        it("4c a configuration change reloads HAProxy without dropping an established connection", () => {
+            checkReloadKeepsConnections("first boot");
+        });
         after(assertSshFromLan);
     });
 
@@ -219,7 +425,7 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.strictEqual(r.code, 0, `reboot failed: ${r.stderr}`);
             // Services come up after sshd; give Kea and named a moment to bind.
             for (let i = 0; i < 60; i++) {
-                const s = bash("gw", "systemctl is-active kea-dhcp4-server named homecloud-nat");
+                const s = bash("gw", "systemctl is-active kea-dhcp4-server named homecloud-nat haproxy");
                 if (s.code === 0) {
                     break;
                 }
@@ -230,6 +436,8 @@ describe("homecloud on the lab (SSH engine)", function () {
         it("2 DNS again", checkDns);
         it("3 NAT again", checkNat);
         it("4 VIP again", checkVip);
+        it("4b VIP health checks again", () => checkBalancer("after reboot"));
+        it("4c reload without dropping a connection again", () => checkReloadKeepsConnections("after reboot"));
         after(assertSshFromLan);
     });
 

@@ -46,4 +46,9 @@ for f in noop-up force-up reservation-up destroy; do
   fi
 done
 echo "whole run.sh:         $(since "$t_all") s (before lab down)"
+if [[ -f $RUN_DIR/balancer-figures.txt ]]; then
+  echo
+  echo "== the VIP's health-checked balancing (HAProxy), measured =="
+  cat "$RUN_DIR/balancer-figures.txt"
+fi
 exit "$rc"

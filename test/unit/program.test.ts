@@ -26,6 +26,9 @@ describe("program (index.ts) with Pulumi.dev.yaml", () => {
             "pi-server-3": { ip: "10.0.0.13", role: "server" },
             "pi-agent-1": { ip: "10.0.0.21", role: "agent" },
         });
+        assert.deepStrictEqual(await resolve(program.loadBalancer), {
+            statsSocket: "/run/haproxy/admin.sock", statsUrl: "http://127.0.0.1:8404/", apiHealthCheck: "https",
+        });
     });
 
     it("exports the kubeconfig as a secret pointing at the API name", async () => {
@@ -64,7 +67,7 @@ describe("program (index.ts) with Pulumi.lab.yaml (K3s off)", () => {
     it("exports no kubeconfig at all (an undefined export is a warning on every run) and registers no cluster", async () => {
         const { outputs, resources } = await runProgram(stackFile("Pulumi.lab.yaml"));
         assert.deepStrictEqual(Object.keys(outputs).sort(),
-            ["apiEndpoint", "domain", "gateway", "ingressIp", "metallbPool", "nodes", "vip"]);
+            ["apiEndpoint", "domain", "gateway", "ingressIp", "loadBalancer", "metallbPool", "nodes", "vip"]);
         assert.deepStrictEqual(resources.filter((r) => !r.type.startsWith("homecloud:network:") && r.type !== "command:remote:Command"), []);
         assert.strictEqual(outputs.apiEndpoint, "https://api.lab.home.arpa:6443");
     });
