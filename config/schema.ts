@@ -83,15 +83,15 @@ export const CONFIG_SCHEMA = {
     },
     apiPort: {
         type: "integer", default: 6443, example: "`6443`",
-        description: "Kubernetes API port on the VIP, forwarded to the servers' 6443.",
+        description: "Kubernetes API port on the VIP, balanced by the gateway's HAProxy over the servers' 6443.",
     },
     httpPort: {
         type: "integer", default: 80, example: "`80`",
-        description: "HTTP port on the VIP, forwarded to the ingress's 80.",
+        description: "HTTP port on the VIP, passed by HAProxy to the ingress's 80.",
     },
     httpsPort: {
         type: "integer", default: 443, example: "`443`",
-        description: "HTTPS port on the VIP, forwarded to the ingress's 443.",
+        description: "HTTPS port on the VIP, passed by HAProxy to the ingress's 443.",
     },
     apiHealthCheck: {
         type: "string", default: "https", example: "`https`",
