@@ -5,7 +5,7 @@
 # keeps every package from starting a service on this machine.
 set -euo pipefail
 
-packages=(kea-dhcp4-server bind9 bind9-utils haproxy nftables iptables systemd shellcheck iproute2 openssh-client)
+packages=(kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils haproxy nftables iptables systemd shellcheck iproute2 openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
