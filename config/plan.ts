@@ -64,6 +64,11 @@ export interface AddressPlan {
         /** Valid lifetime of a lease in seconds. */
         readonly leaseSeconds: number;
     };
+    /** Dynamic DNS for pool clients; undefined when off. */
+    readonly ddns?: {
+        /** Domain their names go in (the domain or a name under it), without the trailing dot. */
+        readonly suffix: string;
+    };
     readonly wan: {
         readonly cidr: string;
         /** Virtual IP on the gateway's WAN side, served by HAProxy: the servers' API and the ingress. */

@@ -57,6 +57,14 @@ export const CONFIG_SCHEMA = {
         type: "integer", default: 3600, example: "`3600`",
         description: "DHCP lease lifetime in seconds, 60 to 604800.",
     },
+    ddnsEnabled: {
+        type: "boolean", default: true, example: "`true`",
+        description: "Names for pool clients: Kea DHCP-DDNS adds <client hostname>.<ddnsSuffix> and its PTR to BIND (TSIG-signed, loopback only) and removes them when the lease ends.",
+    },
+    ddnsSuffix: {
+        type: "string", default: "", example: "`home.arpa`",
+        description: "Domain pool clients' names go in: the domain or a name under it; empty (the default) means the domain.",
+    },
     wanCidr: {
         type: "string", example: "`192.168.1.0/24`",
         description: "The home network the WAN interface is on.",

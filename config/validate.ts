@@ -100,6 +100,23 @@ function checkCluster(c: Checker, raw: RawConfig) {
     return k3s;
 }
 
+/** Dynamic DNS: on or off, and a suffix inside the domain. */
+function checkDdns(c: Checker, raw: RawConfig, domain: string | undefined): { suffix: string } | undefined {
+    if (typeof raw.ddnsEnabled !== "boolean") {
+        c.fail("ddnsEnabled", `${JSON.stringify(raw.ddnsEnabled)} must be true or false`);
+        return undefined;
+    }
+    if (raw.ddnsSuffix === "") {
+        return raw.ddnsEnabled && domain ? { suffix: domain } : undefined;
+    }
+    const suffix = checkDomain(c, "ddnsSuffix", raw.ddnsSuffix);
+    if (suffix && domain && suffix !== domain && !suffix.endsWith(`.${domain}`)) {
+        c.fail("ddnsSuffix", `"${suffix}" is outside homecloud:domain ${domain}; BIND here serves only that zone: use ${domain} or a name under it, e.g. dhcp.${domain}`);
+        return undefined;
+    }
+    return raw.ddnsEnabled && suffix ? { suffix } : undefined;
+}
+
 /** The load balancer's health checks. */
 function checkLoadBalancer(c: Checker, raw: RawConfig): Partial<LoadBalancerSettings> {
     const apiCheck = raw.apiHealthCheck;
@@ -262,6 +279,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const ports = checkPorts(c, raw);
     const k3s = checkCluster(c, raw);
     const loadBalancer = checkLoadBalancer(c, raw);
+    const ddns = checkDdns(c, raw, n.domain);
     const h = checkHosts(c, raw);
     checkPlan(c, raw, n, a, h);
     if (c.problems.length > 0) {
@@ -272,6 +290,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         domain: n.domain!,
         gateway: { hostname: n.gwHostname!, lanAddress: a.gwLan!, lanInterface: n.lanIf!, wanInterface: n.wanIf!, sshHost: a.sshHost! },
         lan: { cidr: String(raw.lanCidr), network: lanNet.toString(), prefixLength: lanPrefix, dhcpPool: a.pool!, leaseSeconds: a.leaseSeconds! },
+        ...ddns ? { ddns } : {},
         wan: { cidr: String(raw.wanCidr), vip: a.vip! },
         dnsForwarders: a.forwarders,
         metallbPool: a.metallb!,

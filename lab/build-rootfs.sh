@@ -14,7 +14,7 @@ RECIPE=2 # bump when the chroot customisation below changes
 PACKAGES=(
   # what the real Pi gateway / nodes run
   systemd systemd-sysv dbus openssh-server openssh-sftp-server sudo curl
-  kea-dhcp4-server bind9 bind9-dnsutils haproxy iptables nftables iproute2 procps
+  kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy iptables nftables iproute2 procps
   # what the lab's responders and tests use (python3 with ssl: the K3s API stand-in)
   socat isc-dhcp-client busybox iputils-ping netbase python3
 )
@@ -103,7 +103,7 @@ printf 'pi ALL=(ALL) NOPASSWD: ALL\n' >"$TMP/etc/sudoers.d/010-pi-nopasswd"
 chmod 0440 "$TMP/etc/sudoers.d/010-pi-nopasswd"
 
 # services the Pulumi program configures and enables itself; timers that want a network
-for unit in kea-dhcp4-server.service named.service haproxy.service nftables.service \
+for unit in kea-dhcp4-server.service kea-dhcp-ddns-server.service named.service haproxy.service nftables.service \
   apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
   in_chroot systemctl disable "$unit" >/dev/null 2>&1 || true
 done

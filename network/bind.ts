@@ -11,6 +11,27 @@ export const NAMED_CONF_OPTIONS = `${BIND_DIR}/named.conf.options`;
 export const NAMED_CONF_LOCAL = `${BIND_DIR}/named.conf.local`;
 /** The program's own zone files live in a directory of their own. */
 export const ZONE_DIR = `${BIND_DIR}/homecloud`;
+/**
+ * With dynamic DNS on, the zones live where Debian lets named write (its AppArmor profile
+ * and the `bind` user): named keeps each zone's journal next to its file.
+ */
+export const DYNAMIC_ZONE_DIR = "/var/lib/bind/homecloud";
+/** The TSIG keys the gateway makes for itself (ddns-keys.sh); named.conf.local includes them. */
+export const KEY_DIR = `${BIND_DIR}/homecloud-keys`;
+/** Key of kea-dhcp-ddns: may add and remove A, PTR and DHCID records of pool clients only. */
+export const DDNS_KEY = "homecloud-ddns";
+/** Key of the program's own changes to records it owns in a dynamic zone (dyn-zone.sh). */
+export const STATIC_KEY = "homecloud-static";
+
+export function keyFilePath(key: string, dir: string = KEY_DIR): string {
+    return `${dir}/${key}.key`;
+}
+
+/** Where this plan's zone files live: dynamic zones need a directory named can write. */
+export function zoneDirOf(plan: AddressPlan): string {
+    return plan.ddns ? DYNAMIC_ZONE_DIR : ZONE_DIR;
+}
+
 /** Name of the ACL of clients allowed to query and recurse. */
 export const CLIENT_ACL = "homecloud-clients";
 
@@ -54,7 +75,7 @@ function zoneOctets(zone: string): number[] {
 }
 
 /** Path of a zone's file on the host, e.g. `/etc/bind/homecloud/db.home.arpa`. */
-export function zoneFilePath(zone: string, dir: string = ZONE_DIR): string {
+export function zoneFilePath(zone: string, dir: string): string {
     return `${dir}/db.${zone}`;
 }
 
@@ -94,21 +115,57 @@ export function renderNamedOptions(plan: AddressPlan): string {
     ].join("\n");
 }
 
-/** Renders `named.conf.local`: the forward and reverse zones, primary on this server. */
-export function renderNamedLocal(plan: AddressPlan, zoneDir: string = ZONE_DIR): string {
+/**
+ * Renders `named.conf.local`: the forward and reverse zones, primary on this server.
+ * Without dynamic DNS no zone takes updates. With it, each zone takes RFC 2136 updates
+ * signed with one of the gateway's two keys, and nothing else: the program's own key may
+ * change anything (dyn-zone.sh changes the records it owns that way, so it never rewrites a
+ * file named keeps a journal for), kea-dhcp-ddns's key may add and remove only A (under
+ * the DDNS suffix), PTR and DHCID records, and never at a name the program owns.
+ */
+export function renderNamedLocal(plan: AddressPlan, zoneDir: string = zoneDirOf(plan), keyDir: string = KEY_DIR): string {
+    const policy = (zone: string): string[] => {
+        if (!plan.ddns) {
+            return ["    allow-update { none; };"];
+        }
+        const forward = zone === forwardZoneName(plan);
+        const owned = forward ? ownedNames(plan) : ownedPtrNames(plan, zone);
+        return [
+            "    update-policy {",
+            `        grant ${STATIC_KEY} zonesub ANY;`,
+            ...owned.map((n) => `        deny ${DDNS_KEY} name ${n} ANY;`),
+            forward ? `        grant ${DDNS_KEY} subdomain ${plan.ddns.suffix}. A DHCID;` : `        grant ${DDNS_KEY} zonesub PTR DHCID;`,
+            "    };",
+        ];
+    };
     const zone = (name: string): string[] => [
         `zone "${name}" {`,
         "    type primary;",
         `    file "${zoneFilePath(name, zoneDir)}";`,
-        "    allow-update { none; };",
+        ...policy(name),
         "};",
     ];
     return [
         "// Managed by homecloud (Pulumi): replaced on every update.",
+        ...plan.ddns ? [`include "${keyFilePath(DDNS_KEY, keyDir)}";`, `include "${keyFilePath(STATIC_KEY, keyDir)}";`, ""] : [],
         ...zone(forwardZoneName(plan)),
         "",
         ...reverseZoneNames(plan).flatMap((z) => [...zone(z), ""]),
     ].join("\n");
+}
+
+/** Every name the program owns in the forward zone: the apex, the hosts, the API name, the wildcard. */
+export function ownedNames(plan: AddressPlan): string[] {
+    const names = [plan.domain, ...lanHosts(plan).map((h) => `${h.name}.${plan.domain}`), `${plan.apiName}.${plan.domain}`, `*.${plan.domain}`];
+    return [...new Set(names)].map((n) => `${n}.`);
+}
+
+/** The PTR names the program owns in a reverse zone. */
+function ownedPtrNames(plan: AddressPlan, zone: string): string[] {
+    const prefix = zoneOctets(zone);
+    const inZone = (ip: string): boolean => prefix.every((o, i) => ipaddr.IPv4.parse(ip).octets[i] === o);
+    const ptr = (ip: string): string => `${[...ipaddr.IPv4.parse(ip).octets].reverse().join(".")}.in-addr.arpa.`;
+    return [...new Set(lanHosts(plan).filter((h) => inZone(h.ip)).map((h) => ptr(h.ip)))];
 }
 
 function fqdn(plan: AddressPlan, host: string): string {

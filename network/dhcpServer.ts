@@ -4,11 +4,20 @@ import * as command from "@pulumi/command";
 import { AddressPlan } from "../config/plan";
 import { Host, hostFile } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
-import { KEA_CONFIG_PATH, renderKeaConfig } from "./kea";
+import { DDNS_KEY, keyFilePath, reverseZoneNames } from "./bind";
+import { D2_CONFIG_PATH, KEA_CONFIG_PATH, renderD2Config, renderKeaConfig } from "./kea";
 
 /** Kea's configuration: checked by `kea-dhcp4 -t`, activated with SIGHUP (kea-config.sh). */
 export function keaConfigFile(): HostFileSpec {
     return { path: KEA_CONFIG_PATH, hooks: "network/kea-config.sh" };
+}
+
+/**
+ * kea-dhcp-ddns's configuration: the gateway fills in the TSIG secret, `kea-dhcp-ddns -t`
+ * checks it, SIGHUP loads it (d2-config.sh); readable by root and Kea's user only.
+ */
+export function d2ConfigFile(): HostFileSpec {
+    return { path: D2_CONFIG_PATH, mode: "0640", owner: "root:_kea", hooks: "network/d2-config.sh", env: { HC_KEY_FILE: keyFilePath(DDNS_KEY) } };
 }
 
 export interface DhcpServerArgs {
@@ -22,14 +31,21 @@ export interface DhcpServerArgs {
 export class DhcpServer extends pulumi.ComponentResource {
     /** The command that installs and activates `/etc/kea/kea-dhcp4.conf`. */
     public readonly config: command.remote.Command;
+    /** kea-dhcp-ddns's configuration; only with `ddnsEnabled` (it needs the gateway's keys: pass them in dependsOn). */
+    public readonly ddnsConfig?: command.remote.Command;
     /** The interface Kea serves, known once the configuration is active. */
     public readonly lanInterface: pulumi.Output<string>;
 
     constructor(name: string, args: DhcpServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:network:DhcpServer", name, {}, opts);
+        if (args.plan.ddns) {
+            this.ddnsConfig = hostFile(`${name}-ddns-config`, args.host, {
+                file: d2ConfigFile(), content: renderD2Config(args.plan, reverseZoneNames(args.plan)),
+            }, { parent: this });
+        }
         this.config = hostFile(`${name}-config`, args.host, {
             file: keaConfigFile(), content: renderKeaConfig(args.plan),
-        }, { parent: this });
+        }, { parent: this, dependsOn: this.ddnsConfig ? [this.ddnsConfig] : [] });
         this.lanInterface = this.config.stdout.apply(() => args.plan.gateway.lanInterface);
         this.registerOutputs({ lanInterface: this.lanInterface });
     }

@@ -3,11 +3,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AddressPlan } from "../config/plan";
-import { Host, hostFile } from "../host/hostOps";
+import { Host, hostFile, hostStep } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
+import { toolkitCommand } from "../host/toolkit";
 import {
-    forwardZoneName, NAMED_CONF_LOCAL, NAMED_CONF_OPTIONS, renderForwardZone, renderNamedLocal,
-    renderNamedOptions, renderReverseZone, reverseZoneNames, zoneFilePath,
+    DDNS_KEY, DYNAMIC_ZONE_DIR, forwardZoneName, KEY_DIR, keyFilePath, NAMED_CONF_LOCAL, NAMED_CONF_OPTIONS,
+    renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone, reverseZoneNames, STATIC_KEY,
+    ZONE_DIR, zoneFilePath,
 } from "./bind";
 
 /**
@@ -15,7 +17,28 @@ import {
  * changes, loaded with `rndc reload` (dns-zone.sh).
  */
 export function zoneFile(zone: string): HostFileSpec {
-    return { path: zoneFilePath(zone), zoneSerial: true, hooks: "network/dns-zone.sh", env: { HC_ZONE: zone } };
+    return { path: zoneFilePath(zone, ZONE_DIR), zoneSerial: true, hooks: "network/dns-zone.sh", env: { HC_ZONE: zone } };
+}
+
+/**
+ * A zone that takes dynamic updates (dyn-zone.sh): written once, then changed only through
+ * signed updates, so pool clients' records survive every `up`.
+ */
+export function dynamicZoneCommands(zone: string, resource: string): { apply: string; remove: string } {
+    const env = { HC_ZONE: zone, HC_DEST: zoneFilePath(zone, DYNAMIC_ZONE_DIR), HC_KEY_FILE: keyFilePath(STATIC_KEY), HC_RESOURCE: resource };
+    return {
+        apply: toolkitCommand("network/dyn-zone.sh", ["apply"], env),
+        remove: toolkitCommand("network/dyn-zone.sh", ["remove"], env),
+    };
+}
+
+/** The gateway's two TSIG keys (ddns-keys.sh): made there once, kept, removed on destroy. */
+export function ddnsKeysCommands(): { create: string; remove: string } {
+    const env = { HC_KEY_DIR: KEY_DIR, HC_KEYS: `${DDNS_KEY} ${STATIC_KEY}` };
+    return {
+        create: toolkitCommand("network/ddns-keys.sh", ["create"], env),
+        remove: toolkitCommand("network/ddns-keys.sh", ["remove"], env),
+    };
 }
 
 /**
@@ -42,6 +65,8 @@ export class DnsZone extends pulumi.ComponentResource {
     public readonly reverseZones: pulumi.Output<string[]>;
     /** Address clients use as their DNS server (the gateway's LAN address). */
     public readonly nameserver: pulumi.Output<string>;
+    /** The TSIG keys of dynamic DNS; only with `ddnsEnabled`. */
+    public readonly ddnsKeys?: command.remote.Command;
     public readonly forwardZoneFile: command.remote.Command;
     /** One command per reverse zone, in address order. */
     public readonly reverseZoneFiles: command.remote.Command[];
@@ -53,19 +78,34 @@ export class DnsZone extends pulumi.ComponentResource {
         const { plan, host } = args;
         const forward = forwardZoneName(plan);
         const reverse = reverseZoneNames(plan);
-        this.forwardZoneFile = hostFile(`${name}-forward-zone`, host, {
-            file: zoneFile(forward), content: renderForwardZone(plan),
-        }, { parent: this });
         // A /16 or /24 LAN has the one zone it always had, under the name it always had. Other
         // LANs name each zone's command after the zone, so a name never moves to another file
         // (and a renamed one's delete leaves its successor's file alone: host-file.sh).
         const single = plan.lan.prefixLength === 16 || plan.lan.prefixLength === 24;
-        this.reverseZoneFiles = reverse.map((zone) => hostFile(single ? `${name}-reverse-zone` : `${name}-reverse-${zone}`, host, {
-            file: zoneFile(zone), content: renderReverseZone(plan, zone),
-        }, { parent: this }));
+        const reverseName = (prefix: string, zone: string): string => single ? `${prefix}-reverse-zone` : `${prefix}-reverse-${zone}`;
+        if (plan.ddns) {
+            // Dynamic zones are other resources than static ones (and live elsewhere), so
+            // turning DDNS on or off creates the new kind, then deletes the old one whole.
+            const keys = ddnsKeysCommands();
+            const ddnsKeys = hostStep(`${name}-ddns-keys`, host, { create: keys.create, delete: keys.remove }, { parent: this });
+            this.ddnsKeys = ddnsKeys;
+            const dynamicZone = (resource: string, zone: string, content: string): command.remote.Command => {
+                const c = dynamicZoneCommands(zone, resource);
+                return hostStep(resource, host, { create: c.apply, delete: c.remove, stdin: content }, { parent: this, dependsOn: [ddnsKeys] });
+            };
+            this.forwardZoneFile = dynamicZone(`${name}-dynamic-forward-zone`, forward, renderForwardZone(plan));
+            this.reverseZoneFiles = reverse.map((zone) => dynamicZone(reverseName(`${name}-dynamic`, zone), zone, renderReverseZone(plan, zone)));
+        } else {
+            this.forwardZoneFile = hostFile(`${name}-forward-zone`, host, {
+                file: zoneFile(forward), content: renderForwardZone(plan),
+            }, { parent: this });
+            this.reverseZoneFiles = reverse.map((zone) => hostFile(reverseName(name, zone), host, {
+                file: zoneFile(zone), content: renderReverseZone(plan, zone),
+            }, { parent: this }));
+        }
         // The configuration files come after the zone files they name, so a destroy puts
         // the host's own configuration back before the zone files disappear.
-        const zones = [this.forwardZoneFile, ...this.reverseZoneFiles];
+        const zones = [...this.ddnsKeys ? [this.ddnsKeys] : [], this.forwardZoneFile, ...this.reverseZoneFiles];
         this.options = hostFile(`${name}-options`, host, {
             file: namedConfFile(NAMED_CONF_OPTIONS), content: renderNamedOptions(plan),
         }, { parent: this, dependsOn: zones });

@@ -14,7 +14,7 @@ import { FORWARDING_SYSCTL_PATH, renderForwardingSysctl } from "./sysctl";
 
 /** Debian packages the gateway needs: the daemons, their checkers and tools, nft and ip. */
 export const GATEWAY_PACKAGES: readonly string[] = Object.freeze(
-    ["kea-dhcp4-server", "bind9", "bind9-dnsutils", "haproxy", "nftables", "iproute2"]);
+    ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2"]);
 
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 
@@ -83,8 +83,11 @@ export class Gateway extends pulumi.ComponentResource {
         this.forwarding = hostFile(`${name}-forwarding`, host, {
             file: forwardingFile(), content: renderForwardingSysctl(),
         }, { parent: this });
-        this.dhcp = new DhcpServer(`${name}-dhcp`, { plan, host }, { parent: this, dependsOn: [this.packages] });
         this.dns = new DnsZone(`${name}-dns`, { plan, host }, { parent: this, dependsOn: [this.packages] });
+        // kea-dhcp-ddns signs with a key the DNS side makes on the gateway.
+        this.dhcp = new DhcpServer(`${name}-dhcp`, { plan, host }, {
+            parent: this, dependsOn: [this.packages, ...this.dns.ddnsKeys ? [this.dns.ddnsKeys] : []],
+        });
         this.nat = new NatRules(`${name}-nat`, { plan, host }, {
             parent: this, dependsOn: [this.packages, this.forwarding],
         });

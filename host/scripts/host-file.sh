@@ -2,7 +2,8 @@
 # host-file.sh install|remove: one file the program owns on this host.
 #
 #   install  the content comes on stdin. It is staged next to the destination, checked by
-#            the hooks' `check` (the daemon's own checker, on "$CANDIDATE"), the host's
+#            the hooks' `check` (the daemon's own checker, on "$CANDIDATE"; an optional
+#            `prepare` first fills in what only the host knows, e.g. a secret it made), the host's
 #            original is kept once, the candidate moved into place atomically and the hooks'
 #            `activate` run; if that fails the previous file comes back and is activated
 #            again. Unchanged content changes and activates nothing.
@@ -67,6 +68,12 @@ install_file() {
   cat >"$CANDIDATE"
   chmod "${HC_MODE:-0644}" "$CANDIDATE"
   chown "${HC_OWNER:-root:root}" "$CANDIDATE"
+  local out
+  if ! out=$(hook prepare 2>&1); then
+    echo "homecloud: $dest could not be prepared on this host; the running configuration is untouched:" >&2
+    echo "$out" >&2
+    return 1
+  fi
   if [ "${HC_ZONE_SERIAL:-0}" = 1 ]; then
     if ! zone_serial; then
       claim
@@ -78,7 +85,6 @@ install_file() {
     echo "homecloud: $dest unchanged"
     return 0
   fi
-  local out
   if ! out=$(hook check 2>&1); then
     echo "homecloud: $dest rejected by its checker; the running configuration is untouched:" >&2
     echo "$out" >&2

@@ -12,7 +12,7 @@ import * as path from "path";
 import { recorded, reset, resolve } from "../mocks";
 import { HostFileSpec, SERIAL_TOKEN } from "../../host/hostFile";
 import { HOST_SCRIPTS, scriptsIn, TOOLKIT_DIR, TOOLKIT_INSTALL, TOOLKIT_REMOVE } from "../../host/toolkit";
-import { forwardZoneName, renderNamedLocal, reverseZoneNames } from "../../network/bind";
+import { DDNS_KEY, forwardZoneName, keyFilePath, renderNamedLocal, reverseZoneNames, STATIC_KEY } from "../../network/bind";
 import { loadPlan, PLAN_NAMES, PlanName, rawPlan, renderAll } from "../fixtures/network/plans";
 import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
@@ -43,11 +43,21 @@ const REPO = path.resolve(__dirname, "..", "..");
  * and the hooks file sourced, the spec's data and `$CANDIDATE` in the environment;
  * optionally in the namespace. `dest` stands in for the spec's path where a test needs.
  */
-function runCheck(spec: HostFileSpec, candidate: string, netns = false, dest = spec.path): Run {
+function runCheck(spec: HostFileSpec, candidate: string, netns = false, dest = spec.path, hooks = "check"): Run {
     const env = Object.entries({ ...spec.env, HC_DEST: dest, CANDIDATE: candidate }).map(([k, v]) => `${k}=${v}`);
-    const argv = ["env", ...env, "bash", "-eu", "-c", '. "$1"; . "$2"; check', "check",
+    const argv = ["env", ...env, "bash", "-eu", "-c", `. "$1"; . "$2"; ${hooks}`, "check",
         path.join(REPO, "host/scripts/lib.sh"), path.join(REPO, spec.hooks!)];
     return netns ? run("ip", ["netns", "exec", NS, ...argv]) : run(argv[0], argv.slice(1));
+}
+
+/** The gateway's TSIG keys, made the way ddns-keys.sh makes them, in `dir`. */
+function tsigKeys(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const key of [DDNS_KEY, STATIC_KEY]) {
+        const r = spawnSync("tsig-keygen", ["-a", "hmac-sha256", key], { encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        fs.writeFileSync(keyFilePath(key, dir), r.stdout);
+    }
 }
 
 /** The serial the host writes on a first install (installFileScript's zone serial step). */
@@ -112,7 +122,8 @@ describe("daemon checkers on the rendered network files", function () {
             write(dir, `db.${z}`, withSerial(files[`db.${z}`]));
         }
         const options = write(dir, "named.conf.options", files["named.conf.options"]);
-        const localPath = write(dir, "named.conf.local", local ?? renderNamedLocal(plan, dir));
+        tsigKeys(dir);
+        const localPath = write(dir, "named.conf.local", local ?? renderNamedLocal(plan, dir, dir));
         const top = write(dir, "named.conf", [options, localPath, "/etc/bind/named.conf.default-zones"]
             .map((f) => `include "${f}";\n`).join(""));
         return { top, options, local: localPath };
@@ -183,6 +194,28 @@ describe("daemon checkers on the rendered network files", function () {
                 ok(runCheck(nat.natUnitFile(plan), candidate), "NatRules unit check");
             });
 
+            if (plan.ddns) {
+                it("kea-dhcp-ddns -t accepts its configuration once the gateway's key is filled in (prepare, then check)", () => {
+                    const keys = path.join(dir, "keys");
+                    tsigKeys(keys);
+                    const f = write(dir, "kea-dhcp-ddns.conf", files["kea-dhcp-ddns.conf"]);
+                    const spec = { ...dhcp.d2ConfigFile(), env: { HC_KEY_FILE: keyFilePath(DDNS_KEY, keys) } };
+                    ok(runCheck(spec, f, false, spec.path, "prepare; check"), "DhcpServer kea-dhcp-ddns prepare and check");
+                    const secret = /secret "([^"]+)"/.exec(fs.readFileSync(keyFilePath(DDNS_KEY, keys), "utf8"))![1];
+                    assert.deepStrictEqual(JSON.parse(fs.readFileSync(f, "utf8")).DhcpDdns["tsig-keys"][0].secret, secret);
+                    assert.ok(!files["kea-dhcp-ddns.conf"].includes(secret), "the rendered file never holds the secret");
+                    ok(run("kea-dhcp-ddns", ["-t", f]), "kea-dhcp-ddns -t");
+                });
+
+                it("the prepare step refuses a key file without a secret, naming it", () => {
+                    const f = write(dir, "kea-dhcp-ddns-nokey.conf", files["kea-dhcp-ddns.conf"]);
+                    const empty = write(dir, "empty.key", "");
+                    const r = runCheck({ ...dhcp.d2ConfigFile(), env: { HC_KEY_FILE: empty } }, f, false, dhcp.d2ConfigFile().path, "prepare");
+                    assert.notStrictEqual(r.status, 0);
+                    assert.strictEqual(r.output.trim(), `no TSIG secret in ${empty}`);
+                });
+            }
+
             it("haproxy -c accepts the load balancer's configuration (LoadBalancer's check)", () => {
                 const f = write(dir, "haproxy.cfg", files["haproxy.cfg"]);
                 ok(run("haproxy", ["-c", "-f", f]), "haproxy -c");
@@ -240,7 +273,7 @@ describe("daemon checkers on the rendered network files", function () {
         });
 
         it("every command line is short and runs a toolkit script that exists, as root, data in HC_* variables", () => {
-            assert.strictEqual(lines.size, (11 + 14) * 3, "small plan: 11 commands (one reverse zone); large /22: 14 (four)");
+            assert.strictEqual(lines.size, (11 + 16) * 3, "small plan: 11 commands (one reverse zone, no DDNS); large /22: 16 (four, DDNS keys and config)");
             for (const [key, line] of lines) {
                 assert.ok(line.length < 300, `${key} is ${line.length} characters: ${line}`);
                 if (line === TOOLKIT_INSTALL || line === TOOLKIT_REMOVE) {
@@ -252,7 +285,9 @@ describe("daemon checkers on the rendered network files", function () {
                 assert.ok(w.slice(3, bash).every((v) => /^HC_[A-Z0-9_]+=/.test(v)), `${key}: ${w.slice(3, bash).join(" ")}`);
                 const script = w[bash + 1].slice(TOOLKIT_DIR.length + 1);
                 assert.ok(w[bash + 1].startsWith(`${TOOLKIT_DIR}/`) && toolkit.includes(script), `${key} runs ${w[bash + 1]}`);
-                assert.ok(["install", "remove"].includes(w[bash + 2]), `${key}: ${w.slice(bash + 2).join(" ")}`);
+                // host-file.sh install|remove, packages.sh install|remove, ddns-keys.sh create|remove, dyn-zone.sh apply|remove.
+                assert.ok(["install", "create", "apply", "remove"].includes(w[bash + 2]), `${key}: ${w.slice(bash + 2).join(" ")}`);
+                assert.strictEqual(w[bash + 2] === "remove", key.endsWith(".delete"), key);
             }
         });
     });
@@ -296,11 +331,11 @@ describe("daemon checkers on the rendered network files", function () {
 
         it("the whole-configuration check rejects a valid-looking local file whose zone does not load", () => {
             const tree = bindTree(path.join(dir, "bind-local"), "small");
-            const broken = renderNamedLocal(plan, path.join(dir, "missing"));
+            const broken = renderNamedLocal(plan, path.join(dir, "missing"), path.join(dir, "bind-local"));
             const f = write(dir, "named.conf.local", broken);
             ok(run("named-checkconf", [f]), "the file alone passes named-checkconf");
             rejected(runCheck(dns.namedConfFile(tree.local, tree.top), f), /db\.home\.arpa.*file not found|file not found/);
-            assert.strictEqual(fs.readFileSync(tree.local, "utf8"), renderNamedLocal(plan, path.dirname(tree.local)),
+            assert.strictEqual(fs.readFileSync(tree.local, "utf8"), renderNamedLocal(plan, path.dirname(tree.local), path.dirname(tree.local)),
                 "the check does not touch the installed file");
         });
 

@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAddressPlan } from "../../config/validate";
-import { forwardZoneName, renderNamedLocal, reverseZoneNames } from "../../network/bind";
+import { DDNS_KEY, forwardZoneName, keyFilePath, renderNamedLocal, reverseZoneNames, STATIC_KEY } from "../../network/bind";
+import { TSIG_SECRET_TOKEN } from "../../network/kea";
 import { SERIAL_TOKEN } from "../../host/hostFile";
 import { renderAll } from "../fixtures/network/plans";
 import { propertyParams, validPlan } from "../fixtures/network/generated";
@@ -68,7 +69,14 @@ describe("generated plans through the daemons' checkers", function () {
                 ok(run("named-checkzone", z, file), `named-checkzone ${z} (${raw.lanCidr})`);
             }
             const options = write("named.conf.options", files["named.conf.options"]);
-            const local = write("named.conf.local", renderNamedLocal(plan, dir));
+            for (const key of [DDNS_KEY, STATIC_KEY]) {
+                fs.writeFileSync(keyFilePath(key, dir), run("tsig-keygen", "-a", "hmac-sha256", key).output);
+            }
+            const local = write("named.conf.local", renderNamedLocal(plan, dir, dir));
+            if (plan.ddns) {
+                const d2 = write("kea-dhcp-ddns.conf", files["kea-dhcp-ddns.conf"].replace(TSIG_SECRET_TOKEN, "c2VjcmV0LXNlY3JldC1zZWNyZXQ="));
+                ok(run("kea-dhcp-ddns", "-t", d2), `kea-dhcp-ddns -t (${raw.lanCidr})`);
+            }
             const top = write("named.conf", [options, local, "/etc/bind/named.conf.default-zones"].map((f) => `include "${f}";\n`).join(""));
             ok(run("named-checkconf", "-z", top), `named-checkconf -z (${raw.lanCidr})`);
             fs.rmSync(dir, { recursive: true, force: true });

@@ -92,6 +92,42 @@ function clientLease(): string {
     return m[1];
 }
 
+/** The client on an unknown MAC (so from the pool), asking for the host name `hostname`. */
+function poolLease(hostname: string): string {
+    clientRelease();
+    execOk("client", "ip", "link", "set", "eth0", "address", UNKNOWN_MAC);
+    execOk("client", "bash", "-c", `printf 'send host-name "%s";\\nrequest subnet-mask, routers, domain-name-servers, domain-name;\\n' '${hostname}' >/tmp/dhclient-pool.conf`);
+    const r = bash("client", "timeout 40 dhclient -v -1 -cf /tmp/dhclient-pool.conf eth0");
+    assert.strictEqual(r.code, 0, `dhclient failed (${r.code}): ${r.stderr}`);
+    const m = /inet (\d+\.\d+\.\d+\.\d+)\/24/.exec(execOk("client", "ip", "-4", "addr", "show", "eth0"));
+    assert.ok(m, "client eth0 has no IPv4 address after dhclient");
+    assert.ok(ipNum(m[1]) >= ipNum(PLAN.pool.start) && ipNum(m[1]) <= ipNum(PLAN.pool.end), `${m[1]} is not from the pool`);
+    return m[1];
+}
+
+/** Back on the client's reserved MAC, with no lease. */
+function clientBack(): void {
+    clientRelease();
+    execOk("client", "ip", "link", "set", "eth0", "address", CLIENT_MAC);
+}
+
+/**
+ * Milliseconds until `name` resolves to `ip` and `ip` back to `name` at the gateway (both
+ * gone, with `ip` "" and `gone` the address), polled from node1 every 100 ms.
+ */
+function waitName(name: string, ip: string, limitMs: number, gone?: string): number {
+    const t = Date.now();
+    const address = gone ?? ip;
+    const want = gone ? "" : `${name}.`;
+    const script = `for i in $(seq ${Math.ceil(limitMs / 100) + 10}); do ` +
+        `a=$(dig +short +time=1 +tries=1 @${GW_LAN} ${name} A); p=$(dig +short +time=1 +tries=1 @${GW_LAN} -x ${address}); ` +
+        `[ "$a" = "${ip}" ] && [ "$p" = "${want}" ] && exit 0; sleep 0.1; done; echo "A=$a PTR=$p"; exit 1`;
+    const r = bash("node1", script);
+    const ms = Date.now() - t;
+    assert.strictEqual(r.code, 0, `${name} / ${address}: still ${r.stdout.trim()} after ${ms} ms`);
+    return ms;
+}
+
 function lastLease(): string {
     const leases = execOk("client", "cat", "/var/lib/dhcp/dhclient.leases");
     const blocks = leases.split(/^lease \{$/m);
@@ -385,9 +421,9 @@ function checkReloadKeepsConnections(when: string): void {
 // ---------------------------------------------------------------------------------------------
 
 const WATCHED_FILES = "/etc/kea/kea-dhcp4.conf /etc/bind/named.conf.options /etc/bind/named.conf.local " +
-    "/etc/bind/homecloud/* /etc/homecloud/nat.nft /etc/systemd/system/homecloud-nat.service /etc/sysctl.d/90-homecloud*.conf " +
-    "/etc/haproxy/haproxy.cfg";
-const UNITS = ["kea-dhcp4-server", "named", "homecloud-nat", "haproxy"];
+    "/var/lib/homecloud/zones/* /etc/homecloud/nat.nft /etc/systemd/system/homecloud-nat.service /etc/sysctl.d/90-homecloud*.conf " +
+    "/etc/haproxy/haproxy.cfg /etc/kea/kea-dhcp-ddns.conf /etc/bind/homecloud-keys/*";
+const UNITS = ["kea-dhcp4-server", "kea-dhcp-ddns-server", "named", "homecloud-nat", "haproxy"];
 
 function fingerprint(): { files: string; started: string } {
     const files = bash("gw", `sha256sum ${WATCHED_FILES}`);
@@ -416,6 +452,44 @@ describe("homecloud on the lab (SSH engine)", function () {
         it("4c a configuration change reloads HAProxy without dropping an established connection", () => {
             checkReloadKeepsConnections("first boot");
         });
+        it("4d names for pool clients: both records within 5 s of the lease, gone within 5 s of the release", () => {
+            try {
+                const ip = poolLease("laptop");
+                const added = waitName(`laptop.${DOMAIN}`, ip, 5_000);
+                bash("client", "dhclient -r -cf /tmp/dhclient-pool.conf eth0");
+                const removed = waitName(`laptop.${DOMAIN}`, "", 5_000, ip);
+                figure(`DDNS: laptop.${DOMAIN} → ${ip} and its PTR resolvable ${added} ms after the lease; both gone ${removed} ms after dhclient -r`);
+                // A client without a usable name gets one made from its address.
+                const junk = poolLease("_");
+                const made = `dhcp-${junk.replace(/\./g, "-")}.${DOMAIN}`;
+                const madeMs = waitName(made, junk, 5_000);
+                figure(`DDNS: a client sending the name "_" is ${made} after ${madeMs} ms`);
+            } finally {
+                clientBack();
+            }
+        });
+        it("4e a pool client cannot take a name the program owns, and nothing but kea-dhcp-ddns may update", () => {
+            const node2 = PLAN.nodes[1];
+            try {
+                const ip = poolLease(node2.name);
+                // kea-dhcp-ddns is refused (update-policy, and RFC 4703 conflict resolution);
+                // give it longer than a successful update takes.
+                spawnSync("sleep", ["3"]);
+                assert.strictEqual(digShort("client", `@${GW_LAN}`, `${node2.name}.${DOMAIN}`, "A"), node2.ip);
+                assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", ip), "", `the pool address ${ip} got a name`);
+                assert.match(execOk("gw", "journalctl", "-u", "kea-dhcp-ddns-server", "--no-pager", "-n", "50"), /REJECTED|FAILED|failed|refused/i);
+            } finally {
+                clientBack();
+            }
+            const evil = (server: string): string =>
+                `printf 'server ${server}\\nzone ${DOMAIN}.\\nupdate add evil.${DOMAIN}. 60 A 192.0.2.66\\nsend\\n' | nsupdate -t 3`;
+            const wan = bash("uplink", evil(GW_WAN));
+            assert.notStrictEqual(wan.code, 0, `an update from the WAN side was taken: ${wan.stdout}${wan.stderr}`);
+            const lan = bash("node1", evil(GW_LAN));
+            assert.notStrictEqual(lan.code, 0);
+            assert.match(lan.stdout + lan.stderr, /REFUSED/, "an unsigned update from the LAN is refused");
+            assert.strictEqual(digShort("client", `@${GW_LAN}`, `evil.${DOMAIN}`, "A"), "");
+        });
         after(assertSshFromLan);
     });
 
@@ -426,7 +500,7 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.strictEqual(r.code, 0, `reboot failed: ${r.stderr}`);
             // Services come up after sshd; give Kea and named a moment to bind.
             for (let i = 0; i < 60; i++) {
-                const s = bash("gw", "systemctl is-active kea-dhcp4-server named homecloud-nat haproxy");
+                const s = bash("gw", "systemctl is-active kea-dhcp4-server kea-dhcp-ddns-server named homecloud-nat haproxy");
                 if (s.code === 0) {
                     break;
                 }
@@ -556,13 +630,17 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.ok(stackText.includes(clientLine), "Pulumi.lab.yaml lists the client reservation on one line");
             fs.writeFileSync(f, stackText.replace(clientLine,
                 `${clientLine}\n    - { name: ${PRINTER.name}, mac: "${PRINTER.mac}", ip: ${PRINTER.ip} }`));
-            const threeUpdates = [
+            const fourUpdates = [
                 "updated gateway-dhcp-config [diff: ~stdin]",
-                "updated gateway-dns-forward-zone [diff: ~stdin]",
-                "updated gateway-dns-reverse-zone [diff: ~stdin]",
+                "updated gateway-dns-dynamic-forward-zone [diff: ~stdin]",
+                "updated gateway-dns-dynamic-reverse-zone [diff: ~stdin]",
+                "updated gateway-dns-local [diff: ~stdin]",
             ];
+            // A pool client's name is in the zone before the change; it must still be after.
+            const laptop = poolLease("laptop");
+            waitName(`laptop.${DOMAIN}`, laptop, 5_000);
             engine("up", "reservation-up", { SSH_ENGINE_STACK_FILE: f });
-            assert.deepStrictEqual(changed("reservation-up.log"), threeUpdates, "3 updates, no replacement, no delete");
+            assert.deepStrictEqual(changed("reservation-up.log"), fourUpdates, "4 updates, no replacement, no delete");
             assert.ok(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf").includes(`"hw-address": "${PRINTER.mac}"`));
             // What the replacement broke with the real engine: Kea stopped on Debian's stock
             // file, the zone directory deleted (named answered from memory until a restart).
@@ -571,9 +649,14 @@ describe("homecloud on the lab (SSH engine)", function () {
             execOk("gw", "rndc", "status");
             assert.strictEqual(digShort("client", `@${GW_LAN}`, `${PRINTER.name}.${DOMAIN}`, "A"), PRINTER.ip);
             assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", PRINTER.ip), `${PRINTER.name}.${DOMAIN}.`);
+            // The pool client's records went through the `up` and the restart (named's journal).
+            assert.strictEqual(digShort("client", `@${GW_LAN}`, `laptop.${DOMAIN}`, "A"), laptop);
+            assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", laptop), `laptop.${DOMAIN}.`);
+            figure(`DDNS: a dynamic record present through an \`up\` adding a reservation and a named restart: laptop.${DOMAIN} → ${laptop} kept`);
+            clientRelease();
             checkDhcp();
             engine("up", "reservation-back");
-            assert.deepStrictEqual(changed("reservation-back.log"), threeUpdates);
+            assert.deepStrictEqual(changed("reservation-back.log"), fourUpdates);
         });
 
         it("keeps no SSH key in its state file", () => {
@@ -623,7 +706,7 @@ describe("homecloud on the lab (SSH engine)", function () {
 
     describe("7e: a /23 LAN claims both of its /24 reverse zones and nothing else", () => {
         const FAR = { name: "far", mac: CLIENT_MAC.replace(/..$/, "61"), ip: "10.77.1.50" };
-        const zoneFile = (zone: string): string => `/etc/bind/homecloud/db.${zone}.in-addr.arpa`;
+        const zoneFile = (zone: string): string => `/var/lib/bind/homecloud/db.${zone}.in-addr.arpa`;
         const lines = (log: string): string[] => fs.readFileSync(path.join(RUN_DIR, log), "utf8").split("\n")
             .filter((l) => /^(created|updated|replaced|deleted) /.test(l)).map((l) => l.replace(/ \[diff: .*\]$/, "")).sort();
         /** dig from node1 (a LAN address) at the gateway. */
@@ -638,18 +721,19 @@ describe("homecloud on the lab (SSH engine)", function () {
                 .replace(clientLine, `${clientLine}\n    - { name: ${FAR.name}, mac: "${FAR.mac}", ip: ${FAR.ip} }`));
             engine("up", "slash23-up", { SSH_ENGINE_STACK_FILE: f });
             assert.deepStrictEqual(lines("slash23-up.log"), [
-                "created gateway-dns-reverse-0.77.10.in-addr.arpa",
-                "created gateway-dns-reverse-1.77.10.in-addr.arpa",
-                "deleted gateway-dns-reverse-zone",
+                "created gateway-dns-dynamic-reverse-0.77.10.in-addr.arpa",
+                "created gateway-dns-dynamic-reverse-1.77.10.in-addr.arpa",
+                "deleted gateway-dns-dynamic-reverse-zone",
                 "updated gateway-dhcp-config",
-                "updated gateway-dns-forward-zone",
+                "updated gateway-dhcp-ddns-config",
+                "updated gateway-dns-dynamic-forward-zone",
                 "updated gateway-dns-local",
                 "updated gateway-dns-options",
                 "updated gateway-nat-ruleset",
             ]);
             // The old name's delete ran after the new name took the same file over: left alone.
             assert.match(fs.readFileSync(path.join(RUN_DIR, "slash23-up.log"), "utf8"),
-                /belongs to gateway-dns-reverse-0\.77\.10\.in-addr\.arpa now; left as it is/);
+                /zone 0\.77\.10\.in-addr\.arpa belongs to gateway-dns-dynamic-reverse-0\.77\.10\.in-addr\.arpa now; left as it is/);
             execOk("gw", "test", "-s", zoneFile("0.77.10"));
             execOk("gw", "systemctl", "restart", "named");
             assert.strictEqual(digShort("node1", `@${GW_LAN}`, `${FAR.name}.${DOMAIN}`, "A"), FAR.ip);
@@ -665,17 +749,19 @@ describe("homecloud on the lab (SSH engine)", function () {
         it("back to the /24: its one zone under its old name, the second half's zone removed", () => {
             engine("up", "slash24-back");
             assert.deepStrictEqual(lines("slash24-back.log"), [
-                "created gateway-dns-reverse-zone",
-                "deleted gateway-dns-reverse-0.77.10.in-addr.arpa",
-                "deleted gateway-dns-reverse-1.77.10.in-addr.arpa",
+                "created gateway-dns-dynamic-reverse-zone",
+                "deleted gateway-dns-dynamic-reverse-0.77.10.in-addr.arpa",
+                "deleted gateway-dns-dynamic-reverse-1.77.10.in-addr.arpa",
                 "updated gateway-dhcp-config",
-                "updated gateway-dns-forward-zone",
+                "updated gateway-dhcp-ddns-config",
+                "updated gateway-dns-dynamic-forward-zone",
                 "updated gateway-dns-local",
                 "updated gateway-dns-options",
                 "updated gateway-nat-ruleset",
             ]);
             execOk("gw", "test", "-s", zoneFile("0.77.10"));
             assert.notStrictEqual(exec("gw", "test", "-e", zoneFile("1.77.10")).code, 0, "the second half's zone file is left");
+            assert.notStrictEqual(exec("gw", "test", "-e", `${zoneFile("1.77.10")}.jnl`).code, 0, "the second half's journal is left");
             execOk("gw", "systemctl", "restart", "named");
             assert.strictEqual(digShort("node1", `@${GW_LAN}`, "-x", PLAN.nodes[0].ip), `${PLAN.nodes[0].name}.${DOMAIN}.`);
             assert.strictEqual(summaryOf(engine("up", "slash24-noop")).updated, 0);

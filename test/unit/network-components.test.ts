@@ -10,7 +10,7 @@ import {
     renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone,
 } from "../../network/bind";
 import { renderHaproxyConfig } from "../../network/haproxy";
-import { renderKeaConfig } from "../../network/kea";
+import { renderD2Config, renderKeaConfig } from "../../network/kea";
 import { renderNftRuleset } from "../../network/nftables";
 import { renderForwardingSysctl } from "../../network/sysctl";
 import { renderNatUnit } from "../../network/natUnit";
@@ -18,7 +18,8 @@ import { loadPlan } from "../fixtures/network/plans";
 
 const COMMAND = "command:remote:Command";
 /** The large plan is a /22: one reverse zone per /24 it covers. */
-const REVERSE = ["0", "1", "2", "3"].map((o) => `gw-dns-reverse-${o}.20.172.in-addr.arpa`);
+const REVERSE = ["0", "1", "2", "3"].map((o) => `gw-dns-dynamic-reverse-${o}.20.172.in-addr.arpa`);
+const REVERSE_ZONES = ["0", "1", "2", "3"].map((o) => `${o}.20.172.in-addr.arpa`);
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
 
 describe("network components (mocks)", () => {
@@ -58,13 +59,15 @@ describe("network components (mocks)", () => {
     it("registers exactly the gateway's components and commands", () => {
         assert.deepStrictEqual(recorded.map((r) => `${r.type} ${r.name}`).sort(), [
             `${COMMAND} gw-dhcp-config`,
-            `${COMMAND} gw-dns-forward-zone`,
+            `${COMMAND} gw-dhcp-ddns-config`,
+            `${COMMAND} gw-dns-ddns-keys`,
+            `${COMMAND} gw-dns-dynamic-forward-zone`,
+            `${COMMAND} gw-dns-dynamic-reverse-0.20.172.in-addr.arpa`,
+            `${COMMAND} gw-dns-dynamic-reverse-1.20.172.in-addr.arpa`,
+            `${COMMAND} gw-dns-dynamic-reverse-2.20.172.in-addr.arpa`,
+            `${COMMAND} gw-dns-dynamic-reverse-3.20.172.in-addr.arpa`,
             `${COMMAND} gw-dns-local`,
             `${COMMAND} gw-dns-options`,
-            `${COMMAND} gw-dns-reverse-0.20.172.in-addr.arpa`,
-            `${COMMAND} gw-dns-reverse-1.20.172.in-addr.arpa`,
-            `${COMMAND} gw-dns-reverse-2.20.172.in-addr.arpa`,
-            `${COMMAND} gw-dns-reverse-3.20.172.in-addr.arpa`,
             `${COMMAND} gw-forwarding`,
             `${COMMAND} gw-lb-config`,
             `${COMMAND} gw-nat-ruleset`,
@@ -89,12 +92,14 @@ describe("network components (mocks)", () => {
             "gw-dns": "gw",
             "gw-nat": "gw",
             "gw-lb": "gw",
+            "gw-dns-ddns-keys": "gw-dns",
+            "gw-dns-dynamic-forward-zone": "gw-dns",
+            "gw-dns-dynamic-reverse-0.20.172.in-addr.arpa": "gw-dns",
+            "gw-dns-dynamic-reverse-1.20.172.in-addr.arpa": "gw-dns",
+            "gw-dns-dynamic-reverse-2.20.172.in-addr.arpa": "gw-dns",
+            "gw-dns-dynamic-reverse-3.20.172.in-addr.arpa": "gw-dns",
+            "gw-dhcp-ddns-config": "gw-dhcp",
             "gw-dhcp-config": "gw-dhcp",
-            "gw-dns-forward-zone": "gw-dns",
-            "gw-dns-reverse-0.20.172.in-addr.arpa": "gw-dns",
-            "gw-dns-reverse-1.20.172.in-addr.arpa": "gw-dns",
-            "gw-dns-reverse-2.20.172.in-addr.arpa": "gw-dns",
-            "gw-dns-reverse-3.20.172.in-addr.arpa": "gw-dns",
             "gw-dns-options": "gw-dns",
             "gw-dns-local": "gw-dns",
             "gw-nat-ruleset": "gw-nat",
@@ -113,17 +118,20 @@ describe("network components (mocks)", () => {
             "gw-toolkit": [],
             "gw-packages": ["gw-toolkit"],
             "gw-forwarding": ["gw-toolkit"],
-            "gw-dhcp": ["gw-packages"],
-            "gw-dhcp-config": ["gw-toolkit"],
+            // kea-dhcp-ddns signs with the keys the DNS side makes; Kea comes after it.
+            "gw-dhcp": ["gw-dns-ddns-keys", "gw-packages"],
+            "gw-dhcp-ddns-config": ["gw-toolkit"],
+            "gw-dhcp-config": ["gw-dhcp-ddns-config", "gw-toolkit"],
             "gw-dns": ["gw-packages"],
-            "gw-dns-forward-zone": ["gw-toolkit"],
-            "gw-dns-reverse-0.20.172.in-addr.arpa": ["gw-toolkit"],
-            "gw-dns-reverse-1.20.172.in-addr.arpa": ["gw-toolkit"],
-            "gw-dns-reverse-2.20.172.in-addr.arpa": ["gw-toolkit"],
-            "gw-dns-reverse-3.20.172.in-addr.arpa": ["gw-toolkit"],
-            // The configuration files come after the zone files, so destroy removes them first.
-            "gw-dns-options": ["gw-dns-forward-zone", ...REVERSE, "gw-toolkit"],
-            "gw-dns-local": ["gw-dns-forward-zone", "gw-dns-options", ...REVERSE, "gw-toolkit"],
+            "gw-dns-ddns-keys": ["gw-toolkit"],
+            "gw-dns-dynamic-forward-zone": ["gw-dns-ddns-keys", "gw-toolkit"],
+            "gw-dns-dynamic-reverse-0.20.172.in-addr.arpa": ["gw-dns-ddns-keys", "gw-toolkit"],
+            "gw-dns-dynamic-reverse-1.20.172.in-addr.arpa": ["gw-dns-ddns-keys", "gw-toolkit"],
+            "gw-dns-dynamic-reverse-2.20.172.in-addr.arpa": ["gw-dns-ddns-keys", "gw-toolkit"],
+            "gw-dns-dynamic-reverse-3.20.172.in-addr.arpa": ["gw-dns-ddns-keys", "gw-toolkit"],
+            // The configuration files come after the zone files (and the keys they include), so destroy removes them first.
+            "gw-dns-options": ["gw-dns-ddns-keys", "gw-dns-dynamic-forward-zone", ...REVERSE, "gw-toolkit"],
+            "gw-dns-local": ["gw-dns-ddns-keys", "gw-dns-dynamic-forward-zone", ...REVERSE, "gw-dns-options", "gw-toolkit"],
             "gw-nat": ["gw-forwarding", "gw-packages"],
             "gw-nat-ruleset": ["gw-toolkit"],
             "gw-nat-unit": ["gw-nat-ruleset", "gw-toolkit"],
@@ -139,23 +147,20 @@ describe("network components (mocks)", () => {
         assert.strictEqual(r.inputs.delete, TOOLKIT_REMOVE);
         assert.strictEqual(r.inputs.create, "sudo -n /bin/bash -s");
         assert.strictEqual(r.inputs.delete, "sudo -n /bin/rm -rf /usr/local/lib/homecloud");
-        assert.strictEqual(r.inputs.stdin, toolkitInstaller([
-            "network/dns-zone.sh", "network/forwarding.sh", "network/haproxy-config.sh", "network/kea-config.sh",
-            "network/named-conf.sh", "network/nat-ruleset.sh", "network/nat-unit.sh", "network/packages.sh",
-        ]));
-        assert.deepStrictEqual([...r.inputs.stdin.matchAll(/^cat > "\$new\/([^"]+)"/gm)].map((m) => m[1]), [
-            "host/scripts/host-file.sh", "host/scripts/lib.sh", "network/dns-zone.sh", "network/forwarding.sh",
-            "network/haproxy-config.sh", "network/kea-config.sh", "network/named-conf.sh", "network/nat-ruleset.sh", "network/nat-unit.sh",
-            "network/packages.sh",
-        ]);
+        const network = [
+            "network/d2-config.sh", "network/ddns-keys.sh", "network/dns-zone.sh", "network/dyn-zone.sh", "network/forwarding.sh",
+            "network/haproxy-config.sh", "network/kea-config.sh", "network/named-conf.sh", "network/nat-ruleset.sh",
+            "network/nat-unit.sh", "network/packages.sh",
+        ];
+        assert.strictEqual(r.inputs.stdin, toolkitInstaller(network));
+        assert.deepStrictEqual([...r.inputs.stdin.matchAll(/^cat > "\$new\/([^"]+)"/gm)].map((m) => m[1]),
+            ["host/scripts/host-file.sh", "host/scripts/lib.sh", ...network]);
     });
 
     describe("host files", () => {
         const files = (): [string, HostFileSpec, string][] => [
             ["gw-dhcp-config", dhcp.keaConfigFile(), renderKeaConfig(plan)],
-            ["gw-dns-forward-zone", dns.zoneFile("cluster.home.arpa"), renderForwardZone(plan)],
-            ...["0", "1", "2", "3"].map((o): [string, HostFileSpec, string] => [`gw-dns-reverse-${o}.20.172.in-addr.arpa`,
-                dns.zoneFile(`${o}.20.172.in-addr.arpa`), renderReverseZone(plan, `${o}.20.172.in-addr.arpa`)]),
+            ["gw-dhcp-ddns-config", dhcp.d2ConfigFile(), renderD2Config(plan, REVERSE_ZONES)],
             ["gw-dns-options", dns.namedConfFile("/etc/bind/named.conf.options"), renderNamedOptions(plan)],
             ["gw-dns-local", dns.namedConfFile("/etc/bind/named.conf.local"), renderNamedLocal(plan)],
             ["gw-nat-ruleset", nat.rulesetFile(plan), renderNftRuleset(plan)],
@@ -187,11 +192,8 @@ describe("network components (mocks)", () => {
             const run = "/bin/bash /usr/local/lib/homecloud/host/scripts/host-file.sh install";
             assert.deepStrictEqual(lines, {
                 "gw-dhcp-config": `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp4.conf HC_RESOURCE=gw-dhcp-config HC_HOOKS=network/kea-config.sh ${run}`,
-                "gw-dns-forward-zone": "sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.cluster.home.arpa HC_RESOURCE=gw-dns-forward-zone HC_HOOKS=network/dns-zone.sh " +
-                    `HC_ZONE_SERIAL=1 HC_ZONE=cluster.home.arpa ${run}`,
-                ...Object.fromEntries(["0", "1", "2", "3"].map((o) => [`gw-dns-reverse-${o}.20.172.in-addr.arpa`,
-                    `sudo -n /usr/bin/env HC_DEST=/etc/bind/homecloud/db.${o}.20.172.in-addr.arpa HC_RESOURCE=gw-dns-reverse-${o}.20.172.in-addr.arpa ` +
-                    `HC_HOOKS=network/dns-zone.sh HC_ZONE_SERIAL=1 HC_ZONE=${o}.20.172.in-addr.arpa ${run}`])),
+                "gw-dhcp-ddns-config": "sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp-ddns.conf HC_RESOURCE=gw-dhcp-ddns-config HC_MODE=0640 HC_OWNER=root:_kea " +
+                    `HC_HOOKS=network/d2-config.sh HC_KEY_FILE=/etc/bind/homecloud-keys/homecloud-ddns.key ${run}`,
                 "gw-dns-options": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.options HC_RESOURCE=gw-dns-options HC_HOOKS=network/named-conf.sh ${run}`,
                 "gw-dns-local": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.local HC_RESOURCE=gw-dns-local HC_HOOKS=network/named-conf.sh ${run}`,
                 "gw-nat-ruleset": "sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft HC_RESOURCE=gw-nat-ruleset HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service " +
@@ -204,11 +206,44 @@ describe("network components (mocks)", () => {
         });
     });
 
+    describe("dynamic DNS (on in this plan)", () => {
+        it("makes the TSIG keys on the gateway once, keeps them on re-runs, removes them on delete", () => {
+            const r = one(COMMAND, "gw-dns-ddns-keys");
+            const env = "HC_KEY_DIR=/etc/bind/homecloud-keys HC_KEYS='homecloud-ddns homecloud-static'";
+            assert.strictEqual(r.inputs.create, `sudo -n /usr/bin/env ${env} /bin/bash /usr/local/lib/homecloud/network/ddns-keys.sh create`);
+            assert.strictEqual(r.inputs.delete, `sudo -n /usr/bin/env ${env} /bin/bash /usr/local/lib/homecloud/network/ddns-keys.sh remove`);
+            assert.strictEqual(r.inputs.stdin, undefined, "no secret travels: the keys are made on the gateway");
+            assert.strictEqual(r.inputs.triggers, undefined);
+        });
+
+        it("applies each zone through dyn-zone.sh with its rendering on stdin, never with triggers", () => {
+            const zones: [string, string, string][] = [
+                ["gw-dns-dynamic-forward-zone", "cluster.home.arpa", renderForwardZone(plan)],
+                ...REVERSE_ZONES.map((z, i): [string, string, string] => [REVERSE[i], z, renderReverseZone(plan, z)]),
+            ];
+            for (const [name, zone, content] of zones) {
+                const r = one(COMMAND, name);
+                const env = `HC_ZONE=${zone} HC_DEST=/var/lib/bind/homecloud/db.${zone} ` +
+                    `HC_KEY_FILE=/etc/bind/homecloud-keys/homecloud-static.key HC_RESOURCE=${name}`;
+                assert.strictEqual(r.inputs.create, `sudo -n /usr/bin/env ${env} /bin/bash /usr/local/lib/homecloud/network/dyn-zone.sh apply`, name);
+                assert.strictEqual(r.inputs.update, r.inputs.create, name);
+                assert.strictEqual(r.inputs.delete, `sudo -n /usr/bin/env ${env} /bin/bash /usr/local/lib/homecloud/network/dyn-zone.sh remove`, name);
+                assert.strictEqual(r.inputs.stdin, content, name);
+                assert.strictEqual(r.inputs.triggers, undefined, name);
+            }
+        });
+
+        it("sends kea-dhcp-ddns a configuration with a token where the secret goes, never the secret", () => {
+            const stdin = one(COMMAND, "gw-dhcp-ddns-config").inputs.stdin as string;
+            assert.deepStrictEqual(JSON.parse(stdin).DhcpDdns["tsig-keys"], [{ name: "homecloud-ddns", algorithm: "HMAC-SHA256", secret: "@TSIG_SECRET@" }]);
+        });
+    });
+
     it("installs the packages with one step that records and removes only what it installed", () => {
         const r = one(COMMAND, "gw-packages");
-        const packages = ["kea-dhcp4-server", "bind9", "bind9-dnsutils", "haproxy", "nftables", "iproute2"];
+        const packages = ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2"];
         assert.deepStrictEqual(m.GATEWAY_PACKAGES, packages);
-        const install = "sudo -n /usr/bin/env HC_PACKAGES='kea-dhcp4-server bind9 bind9-dnsutils haproxy nftables iproute2' " +
+        const install = "sudo -n /usr/bin/env HC_PACKAGES='kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy nftables iproute2' " +
             "/bin/bash /usr/local/lib/homecloud/network/packages.sh install";
         assert.strictEqual(r.inputs.create, install);
         assert.strictEqual(r.inputs.update, install);
@@ -220,7 +255,7 @@ describe("network components (mocks)", () => {
 
     it("connects to the gateway with the SSH key as a secret, and never puts the key in a script", async () => {
         const commands = find(COMMAND, "gw-");
-        assert.strictEqual(commands.length, 14, "toolkit, packages, forwarding, Kea, 2 named.conf files, forward zone, 4 reverse zones, ruleset, unit, HAProxy");
+        assert.strictEqual(commands.length, 16, "toolkit, packages, forwarding, Kea, kea-dhcp-ddns, TSIG keys, 2 named.conf files, forward zone, 4 reverse zones, ruleset, unit, HAProxy");
         for (const r of commands) {
             // What the engine received: the whole connection wrapped as a secret.
             const sent = r.inputs.connection;

@@ -4,7 +4,7 @@ import { parseAddressPlan } from "../../config/validate";
 import { SERIAL_TOKEN } from "../../host/hostFile";
 import {
     forwardZoneName, renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone, reverseZoneNames,
-    zoneFilePath,
+    ZONE_DIR, zoneDirOf, zoneFilePath,
 } from "../../network/bind";
 import { renderKeaConfig } from "../../network/kea";
 import { renderHaproxyConfig } from "../../network/haproxy";
@@ -154,7 +154,8 @@ describe("network renderers", () => {
         it("declares both zones with files under /etc/bind/homecloud", () => {
             const plan = loadPlan("small");
             assert.strictEqual(forwardZoneName(plan), "home.arpa");
-            assert.strictEqual(zoneFilePath("home.arpa"), "/etc/bind/homecloud/db.home.arpa");
+            assert.strictEqual(zoneFilePath("home.arpa", ZONE_DIR), "/etc/bind/homecloud/db.home.arpa");
+            assert.strictEqual(zoneFilePath("home.arpa", zoneDirOf(loadPlan("large"))), "/var/lib/bind/homecloud/db.home.arpa", "dynamic zones live where named may write");
             assert.ok(renderNamedLocal(plan).includes('    file "/etc/bind/homecloud/db.0.0.10.in-addr.arpa";\n'));
             assert.ok(renderNamedLocal(plan, "/tmp/z").includes('    file "/tmp/z/db.home.arpa";\n'));
         });

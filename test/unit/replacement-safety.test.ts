@@ -79,16 +79,21 @@ describe("replacement safety: no ordinary change replaces a command whose delete
     const changes: [string, () => StackConfig, (s: StackConfig) => StackConfig, string[]][] = [
         ["lab: one more DHCP reservation", () => stackFile("Pulumi.lab.yaml"),
             (s) => ({ ...s, reservations: [...s.reservations as object[], { ...extraReservation, ip: "10.77.0.61" }] }),
-            ["gateway-dhcp-config", "gateway-dns-forward-zone", "gateway-dns-reverse-zone"]],
+            // Dynamic DNS on: the zones change through signed updates, and named.conf.local's
+            // update policy gains the new name (kea-dhcp-ddns may not take it).
+            ["gateway-dhcp-config", "gateway-dns-dynamic-forward-zone", "gateway-dns-dynamic-reverse-zone", "gateway-dns-local"]],
         ["lab: a longer lease", () => stackFile("Pulumi.lab.yaml"), (s) => ({ ...s, leaseSeconds: 900 }), ["gateway-dhcp-config"]],
         ["dev: one more DHCP reservation", () => stackFile("Pulumi.dev.yaml"),
+            (s) => ({ ...s, reservations: [...s.reservations as object[], extraReservation] }),
+            ["gateway-dhcp-config", "gateway-dns-dynamic-forward-zone", "gateway-dns-dynamic-reverse-zone", "gateway-dns-local"]],
+        ["dev without dynamic DNS: one more DHCP reservation", () => ({ ...stackFile("Pulumi.dev.yaml"), ddnsEnabled: false }),
             (s) => ({ ...s, reservations: [...s.reservations as object[], extraReservation] }),
             ["gateway-dhcp-config", "gateway-dns-forward-zone", "gateway-dns-reverse-zone"]],
         ["large: a K3s upgrade", largeStack, (s) => ({ ...s, k3sVersion: "v1.33.1+k3s1" }),
             ["k3s-pi1-install", "k3s-pi2-install", "k3s-pi2-member", "k3s-pi3-install", "k3s-pi3-member",
                 "k3s-pi4-install", "k3s-pi4-member", "k3s-pi5-install", "k3s-pi5-member"]],
         ["large: a new API name (every server's config.yaml)", largeStack, (s) => ({ ...s, apiName: "k8s" }),
-            ["gateway-dns-forward-zone", "k3s-pi1-config", "k3s-pi2-config", "k3s-pi2-member", "k3s-pi3-config", "k3s-pi3-member"]],
+            ["gateway-dns-dynamic-forward-zone", "gateway-dns-local", "k3s-pi1-config", "k3s-pi2-config", "k3s-pi2-member", "k3s-pi3-config", "k3s-pi3-member"]],
         ["large: an air-gapped install", largeStack, (s) => ({ ...s, k3sInstall: "airgap" }),
             ["k3s-pi1-install", "k3s-pi2-install", "k3s-pi3-install", "k3s-pi4-install", "k3s-pi5-install"]],
         ["large: another forwarder and SSH port", largeStack, (s) => ({ ...s, dnsForwarders: ["192.0.2.53", "192.0.2.54"], sshPort: 2222 }),
