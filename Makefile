@@ -32,8 +32,10 @@ setup: deps checkers
 toolchain: deps
 	bash scripts/setup-toolchain.sh
 
+# The program and its tests; then the example consumer with its own tsconfig, as Pulumi runs it.
 typecheck: deps
 	$(TOOLS) npx tsc --noEmit --noCheck false -p .
+	$(TOOLS) npx tsc --noEmit --noCheck false -p examples/consumer
 
 test-unit: deps typecheck
 	$(TOOLS) npx mocha 'test/unit/**/*.test.ts'
