@@ -23,9 +23,11 @@ help:
 deps:
 	bash scripts/setup-node.sh
 
-# Debian's daemons for their checkers (never started), shellcheck, iproute2, ssh.
+# Debian's daemons for their checkers (never started), shellcheck, iproute2, ssh, Graphviz;
+# actionlint (Go module proxy) for the workflows.
 checkers:
 	bash scripts/setup-checkers.sh
+	bash scripts/setup-actionlint.sh
 
 setup: deps checkers
 
