@@ -97,24 +97,25 @@ const readers: { readonly [K in keyof StackOutputValues]: Reader<StackOutputValu
  * it stays out of the consumer's logs and plain state.
  */
 export function homecloudOutputs(ref: HomecloudStackReference): HomecloudOutputs {
-    const read = <K extends keyof StackOutputValues>(key: K): pulumi.Output<StackOutputValues[K]> =>
-        pulumi.all([ref.name, ref.getOutput(key)]).apply(([stack, value]) => {
+    const read = <K extends keyof StackOutputValues>(key: K): pulumi.Output<StackOutputValues[K]> => {
+        const value = pulumi.all([ref.name, ref.getOutput(key)]).apply(([stack, v]) => {
             try {
-                return readers[key](value, key);
+                return readers[key](v, key);
             } catch (e) {
                 throw e instanceof OutputMismatch ? new Error(e.message.replace("%STACK%", stack)) : e;
             }
         });
-    return {
-        kubeconfig: pulumi.secret(read("kubeconfig")),
-        apiEndpoint: read("apiEndpoint"),
-        vip: read("vip"),
-        ingressIp: read("ingressIp"),
-        metallbPool: read("metallbPool"),
-        domain: read("domain"),
-        nodes: read("nodes"),
-        gateway: read("gateway"),
+        return key === "kubeconfig" ? pulumi.secret(value) as pulumi.Output<StackOutputValues[K]> : value;
     };
+    // Each output is read when first asked for: a consumer that never touches `kubeconfig`
+    // (say, of a stack without K3s) must not fail on it, and Pulumi fails a run on any
+    // rejected Output, used or not.
+    const outputs: Partial<Record<keyof StackOutputValues, pulumi.Output<unknown>>> = {};
+    const result = {} as HomecloudOutputs;
+    for (const key of Object.keys(readers) as (keyof StackOutputValues)[]) {
+        Object.defineProperty(result, key, { enumerable: true, get: () => outputs[key] ??= read(key) });
+    }
+    return result;
 }
 
 /** `homecloudOutputs` of a new StackReference to `stack` (`<organization>/homecloud/<stack>`). */
