@@ -7,7 +7,7 @@ export HOMECLOUD_CACHE ?= /var/cache/homecloud
 # Node.js 22 and the Pulumi CLI (when installed) first on PATH, for every recipe.
 TOOLS := . scripts/toolchain-env.sh &&
 
-.PHONY: help setup deps checkers toolchain typecheck test test-unit test-checkers test-lab e2e e2e-if-present lab lab-up lab-down lab-deploy
+.PHONY: help setup deps checkers toolchain typecheck diagram test test-unit test-checkers test-lab e2e e2e-if-present lab lab-up lab-down lab-deploy
 
 help:
 	@echo "make lab           build the emulated lab and deploy the lab stack to it (root)"
@@ -16,15 +16,18 @@ help:
 	@echo "make test-checkers checker tier: every rendered file through its daemon's checker, scripts on a real shell (root)"
 	@echo "make test-lab      lab tier: builds the lab, deploys with the SSH engine, checks, tears down (root)"
 	@echo "make e2e           real-engine gates on the lab stack (needs the Pulumi CLI: make toolchain)"
+	@echo "make diagram STACK=<stack>  the picture of Pulumi.<stack>.yaml's network, as Pulumi.<stack>.svg (Graphviz)"
 	@echo "make lab-down      tear the lab down"
 
 # Node.js 22 and the npm packages of package-lock.json.
 deps:
 	bash scripts/setup-node.sh
 
-# Debian's daemons for their checkers (never started), shellcheck, iproute2, ssh.
+# Debian's daemons for their checkers (never started), shellcheck, iproute2, ssh, Graphviz;
+# actionlint (Go module proxy) for the workflows.
 checkers:
 	bash scripts/setup-checkers.sh
+	bash scripts/setup-actionlint.sh
 
 setup: deps checkers
 
@@ -32,8 +35,16 @@ setup: deps checkers
 toolchain: deps
 	bash scripts/setup-toolchain.sh
 
+# The program and its tests; then the example consumer with its own tsconfig, as Pulumi runs it.
 typecheck: deps
 	$(TOOLS) npx tsc --noEmit --noCheck false -p .
+	$(TOOLS) npx tsc --noEmit --noCheck false -p examples/consumer
+
+# The picture of a stack's address plan, validated as `up` would, drawn by Graphviz's dot
+# (Debian's graphviz, installed by `make checkers`) next to the stack file.
+diagram: deps
+	@test -n "$(STACK)" || { echo "usage: make diagram STACK=<stack>   (draws Pulumi.<stack>.yaml as Pulumi.<stack>.svg)"; exit 2; }
+	$(TOOLS) npx ts-node scripts/network-diagram.ts "$(STACK)"
 
 test-unit: deps typecheck
 	$(TOOLS) npx mocha 'test/unit/**/*.test.ts'

@@ -1,6 +1,9 @@
-// The stack outputs, typed: what other projects read through a StackReference.
+// The stack outputs, typed: what index.ts exports (`StackOutputs`) and what another project
+// reads back through a StackReference (`HomecloudOutputs`, `homecloudOutputs`).
+// Imports @pulumi/pulumi alone, so a consumer can import (or copy) this file by itself.
 import * as pulumi from "@pulumi/pulumi";
-import { LoadBalancerStatus } from "./network/loadBalancer";
+
+export type NodeRole = "server" | "agent";
 
 export interface StackOutputs {
     /** Admin kubeconfig (secret) whose server is the API name, never 127.0.0.1; only when K3s is on. */
@@ -16,8 +19,110 @@ export interface StackOutputs {
     /** The cluster domain. */
     readonly domain: string;
     /** Every node: name → address and role. */
-    readonly nodes: Readonly<Record<string, { readonly ip: string; readonly role: "server" | "agent" }>>;
+    readonly nodes: Readonly<Record<string, { readonly ip: string; readonly role: NodeRole }>>;
     readonly gateway: { readonly hostname: string; readonly lanAddress: string; readonly vip: string };
     /** The VIP's balancer (HAProxy on the gateway): where to look at it, on the gateway only. */
-    readonly loadBalancer: pulumi.Output<LoadBalancerStatus>;
+    readonly loadBalancer: pulumi.Output<{ readonly statsSocket: string; readonly statsUrl: string; readonly apiHealthCheck: string }>;
+}
+
+/** One stack output's plain value, as the referenced stack holds it. */
+export type StackOutputValues = { readonly [K in keyof StackOutputs]-?: pulumi.Unwrap<NonNullable<StackOutputs[K]>> };
+
+/**
+ * A homecloud stack's outputs as another project sees them: every one an Output of its
+ * value's type, `kubeconfig` always secret.
+ */
+export type HomecloudOutputs = { readonly [K in keyof StackOutputValues]: pulumi.Output<StackOutputValues[K]> };
+
+/** The StackReference methods the helper uses (structural, so any copy of the SDK fits). */
+export type HomecloudStackReference = Pick<pulumi.StackReference, "name" | "getOutput">;
+
+/** Checks one output's value; `where` is its path, e.g. `nodes.pi-server-1.role`. */
+type Reader<T> = (value: unknown, where: string) => T;
+
+class OutputMismatch extends Error {}
+
+function fail(where: string, expected: string, value: unknown): never {
+    throw new OutputMismatch(`output ${where} of stack %STACK% is ${value === undefined ? "missing" : JSON.stringify(value)}, ` +
+        `expected ${expected}; is the StackReference's stack a homecloud stack, deployed with this version of outputs.ts?`);
+}
+
+const text: Reader<string> = (v, where) => typeof v === "string" ? v : fail(where, "a string", v);
+
+function record<T extends Record<string, string>>(fields: readonly (keyof T & string)[]): Reader<T> {
+    return (v, where) => {
+        if (typeof v !== "object" || v === null || Array.isArray(v)) {
+            return fail(where, `an object { ${fields.join(", ")} }`, v);
+        }
+        const o = v as Record<string, unknown>;
+        return Object.fromEntries(fields.map((f) => [f, text(o[f], `${where}.${f}`)])) as T;
+    };
+}
+
+const nodeEntry = record<{ ip: string; role: string }>(["ip", "role"]);
+
+const nodes: Reader<StackOutputValues["nodes"]> = (v, where) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+        return fail(where, "an object of name → { ip, role }", v);
+    }
+    return Object.fromEntries(Object.entries(v).map(([name, entry]) => {
+        const n = nodeEntry(entry, `${where}.${name}`);
+        if (n.role !== "server" && n.role !== "agent") {
+            fail(`${where}.${name}.role`, `"server" or "agent"`, n.role);
+        }
+        return [name, { ip: n.ip, role: n.role as NodeRole }];
+    }));
+};
+
+// One reader per output: a new field in StackOutputs does not compile until it has one.
+const readers: { readonly [K in keyof StackOutputValues]: Reader<StackOutputValues[K]> } = {
+    kubeconfig: (v, where) => v === undefined
+        ? fail(where, "the admin kubeconfig (the stack exports it only with homecloud:k3sEnabled true)", v)
+        : text(v, where),
+    apiEndpoint: text,
+    vip: text,
+    ingressIp: text,
+    metallbPool: text,
+    domain: text,
+    nodes,
+    gateway: record(["hostname", "lanAddress", "vip"]),
+    loadBalancer: record(["statsSocket", "statsUrl", "apiHealthCheck"]),
+};
+
+/**
+ * Reads a homecloud stack's outputs through a StackReference, typed and checked:
+ *
+ *     const home = homecloudOutputs(new pulumi.StackReference("organization/homecloud/dev"));
+ *     new k8s.Provider("home", { kubeconfig: home.kubeconfig });
+ *
+ * A missing or mistyped output fails the consumer's run with the output's name and the
+ * stack's. `kubeconfig` is wrapped in `pulumi.secret` whatever the stack's state says, so
+ * it stays out of the consumer's logs and plain state.
+ */
+export function homecloudOutputs(ref: HomecloudStackReference): HomecloudOutputs {
+    const read = <K extends keyof StackOutputValues>(key: K): pulumi.Output<StackOutputValues[K]> => {
+        const value = pulumi.all([ref.name, ref.getOutput(key)]).apply(([stack, v]) => {
+            try {
+                return readers[key](v, key);
+            } catch (e) {
+                throw e instanceof OutputMismatch ? new Error(e.message.replace("%STACK%", stack)) : e;
+            }
+        });
+        // Output<Unwrap<T>> is Output<T> for these plain values; TypeScript cannot see it for a generic K.
+        return (key === "kubeconfig" ? pulumi.secret(value) : value) as unknown as pulumi.Output<StackOutputValues[K]>;
+    };
+    // Each output is read when first asked for: a consumer that never touches `kubeconfig`
+    // (say, of a stack without K3s) must not fail on it, and Pulumi fails a run on any
+    // rejected Output, used or not.
+    const outputs: Partial<Record<keyof StackOutputValues, pulumi.Output<unknown>>> = {};
+    const result = {} as HomecloudOutputs;
+    for (const key of Object.keys(readers) as (keyof StackOutputValues)[]) {
+        Object.defineProperty(result, key, { enumerable: true, get: () => outputs[key] ??= read(key) });
+    }
+    return result;
+}
+
+/** `homecloudOutputs` of a new StackReference to `stack` (`<organization>/homecloud/<stack>`). */
+export function referenceHomecloud(stack: string, opts?: pulumi.CustomResourceOptions): HomecloudOutputs {
+    return homecloudOutputs(new pulumi.StackReference(stack, { name: stack }, opts));
 }

@@ -35,7 +35,8 @@ claim() {
 }
 
 apply_zone() {
-  local candidate checked out old new deletes adds
+  local out deletes adds
+  # Global, not local: the EXIT trap runs after apply_zone has returned.
   install -d -m 0755 "$HC_STATE/zones"
   candidate=$(mktemp)
   checked=$(mktemp)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs, from Debian, the daemons' own checkers the tests run on every rendered file
-# (kea-dhcp4 -t, named-checkconf/-checkzone, haproxy -c, nft -c, systemd-analyze verify)
-# and shellcheck. Daemons are installed for their checkers only: a policy-rc.d that exits 101
+# (kea-dhcp4 -t, kea-dhcp-ddns -t, named-checkconf/-checkzone, haproxy -c, nft -c,
+# systemd-analyze verify), shellcheck, and Graphviz (`dot`, which draws the network
+# diagram). Daemons are installed for their checkers only: a policy-rc.d that exits 101
 # keeps every package from starting a service on this machine.
 set -euo pipefail
 
-packages=(kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils haproxy nftables iptables systemd shellcheck iproute2 openssh-client)
+packages=(kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils haproxy nftables iptables systemd shellcheck iproute2 openssh-client graphviz)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

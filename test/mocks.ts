@@ -34,6 +34,13 @@ export const stdoutHooks: ((r: { name: string; inputs: Record<string, any> }) =>
 
 export const recorded: RecordedResource[] = [];
 
+/**
+ * Stacks a `pulumi.StackReference` may read, by stack name: what the engine would give
+ * back (`outputs`, and `secretOutputNames`, the outputs the referenced stack keeps secret).
+ * A reference to a stack not in here fails, as the engine fails on an unknown stack.
+ */
+export const referencedStacks = new Map<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }>();
+
 pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
         const sent = registrations.get(`${args.type}::${args.name}`);
@@ -52,6 +59,13 @@ pulumi.runtime.setMocks({
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
             state.result = "mock-random-password";
+        }
+        if (args.type === "pulumi:pulumi:StackReference") {
+            const stack = referencedStacks.get(args.inputs.name);
+            if (!stack) {
+                throw new Error(`unknown stack "${args.inputs.name}" (mocked stacks: ${[...referencedStacks.keys()].join(", ")})`);
+            }
+            Object.assign(state, stack);
         }
         if (args.type === "command:remote:Command") {
             state.stdout = args.inputs.__mockStdout
