@@ -5,7 +5,8 @@
 # torn down. Gates:
 #   1. `up` creates the program's commands;
 #   2. a second `up` changes nothing, and `preview --expect-no-changes` passes;
-#   3. adding a DHCP reservation is exactly 3 updates and 0 replacements (preview --json),
+#   3. adding a DHCP reservation is exactly 4 updates (Kea, both dynamic zones, named.conf.local's
+#      update policy) and 0 replacements (preview --json),
 #      and after the `up` Kea is active and both zones load after `systemctl restart named`;
 #   4. `stack export` holds no line of the SSH key;
 #   5. `destroy` gives back gw's /etc, ruleset, enabled units, forwarding and addresses;
@@ -64,10 +65,10 @@ node -e '
   for (const s of p.steps || []) ops[s.op] = [...(ops[s.op] || []), s.urn.split("::").pop()];
   console.log(`e2e: reservation preview ${JSON.stringify(ops)}`);
   const updates = (ops.update || []).sort();
-  const want = ["gateway-dhcp-config", "gateway-dns-forward-zone", "gateway-dns-reverse-zone"];
+  const want = ["gateway-dhcp-config", "gateway-dns-dynamic-forward-zone", "gateway-dns-dynamic-reverse-zone", "gateway-dns-local"];
   const replaced = ["replace", "create-replacement", "delete-replaced"].flatMap((o) => ops[o] || []);
   if (JSON.stringify(updates) !== JSON.stringify(want) || replaced.length > 0) process.exit(1);
-' "$RUN_DIR/e2e-reservation-preview.json" || fail "adding a reservation is not exactly 3 updates and 0 replacements"
+' "$RUN_DIR/e2e-reservation-preview.json" || fail "adding a reservation is not exactly 4 updates and 0 replacements"
 timed "one-reservation up" env HOMECLOUD_LAB_STACK_FILE="$variant" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-reservation-up.log" 2>&1 ||
   { cat "$RUN_DIR/e2e-reservation-up.log"; fail "one-reservation up"; }
 echo "e2e: one-reservation up $(summary_of)"
