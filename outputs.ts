@@ -2,8 +2,10 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface StackOutputs {
-    /** Admin kubeconfig (secret) whose server is the API name, never 127.0.0.1; only when K3s is on. */
+    /** Admin kubeconfig (secret), server per `kubeconfigServer` (VIP or API name), never 127.0.0.1; only when K3s is on. */
     readonly kubeconfig?: pulumi.Output<string>;
+    /** When the kubeconfig's client certificate expires (ISO 8601, UTC); only when K3s is on. */
+    readonly kubeconfigExpires?: pulumi.Output<string>;
     /** `https://<apiName>.<domain>:<apiPort>`. */
     readonly apiEndpoint: string;
     /** The VIP on the home network. */

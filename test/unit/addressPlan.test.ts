@@ -191,6 +191,13 @@ describe("address plan", () => {
             ["homecloud:k3sVersion: \"latest\" is not a K3s release; pin one such as v1.31.4+k3s1"]],
         ["unknown install method", (c) => { c.k3sInstall = "curl"; },
             ["homecloud:k3sInstall: \"curl\" must be \"script\" or \"airgap\""]],
+        ["unknown kubeconfig server", (c) => { c.kubeconfigServer = "api.home.arpa"; },
+            ["homecloud:kubeconfigServer: \"api.home.arpa\" must be \"vip\" (https://<vip>:<apiPort>, needs no DNS) " +
+                "or \"name\" (https://<apiName>.<domain>:<apiPort>, needs a resolver that answers for the domain)"]],
+        ["renewal window out of range", (c) => { c.kubeconfigRenewDays = 120; },
+            ["homecloud:kubeconfigRenewDays: 120 is out of range; use whole days from 1 to 90 (the admin certificate lasts a year)"]],
+        ["renewal window not whole days", (c) => { c.kubeconfigRenewDays = "30d"; },
+            ["homecloud:kubeconfigRenewDays: \"30d\" is out of range; use whole days from 1 to 90 (the admin certificate lasts a year)"]],
         ["shell-unsafe user name", (c) => { c.sshUser = "pi;id"; },
             ["homecloud:sshUser: \"pi;id\" is not a valid user name; use a lower-case Unix login such as pi"]],
         ["API named like the gateway", (c) => { c.apiName = "gw"; },

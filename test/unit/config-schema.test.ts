@@ -56,6 +56,7 @@ describe("configuration schema", () => {
             domain: "home.arpa", gatewayHostname: "gateway", gatewaySshHost: "", leaseSeconds: 3600, dnsForwarders: [],
             apiName: "api", apiPort: 6443, httpPort: 80, httpsPort: 443, sshUser: "pi", sshPort: 22, reservations: [],
             k3sEnabled: true, k3sVersion: "v1.31.4+k3s1", k3sInstall: "script", k3sAirgapDir: "/opt/k3s-airgap",
+            kubeconfigServer: "vip", kubeconfigRenewDays: 30,
         });
         assert.deepStrictEqual(withDefaults({ apiPort: 8443 }).apiPort, 8443, "a set value wins");
     });
@@ -94,7 +95,7 @@ describe("configuration schema", () => {
             // Word for word what the real CLI v3.250.0 said on the lab stack then.
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
                 "Stack 'lab' is missing configuration values 'apiName', 'apiPort', 'gatewaySshHost', 'httpPort', " +
-                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion' and 'sshPort'"]);
+                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer' and 'sshPort'"]);
         });
 
         it("values must have the declared type; secrets must be encrypted", () => {
