@@ -70,6 +70,18 @@ wait_for() {
   done
 }
 
+# bounded SECONDS WHAT LOG COMMAND...: runs COMMAND for at most SECONDS; a timeout fails
+# naming the node, WHAT and LOG; any other failure is COMMAND's own (its message above).
+bounded() {
+  local seconds=$1 what=$2 log=$3 rc=0
+  shift 3
+  timeout -k 10 "$seconds" "$@" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    timed_out "$seconds" "$what" "$log"
+  fi
+  return "$rc"
+}
+
 # probe COMMAND...: COMMAND, cut off after PROBE_SECONDS (a hung API call is a failed probe).
 probe() { timeout -k 2 "$PROBE_SECONDS" "$@"; }
 
@@ -211,14 +223,10 @@ wait_ready() {
 
 # The install script ends with a `systemctl restart` that blocks until K3s is ready: bounded.
 run_install_script() { # run_install_script SCRIPT [extra env...]
-  local script=$1 rc=0
+  local script=$1
   shift
-  env "$@" INSTALL_K3S_VERSION="$version" INSTALL_K3S_EXEC="$HC_ROLE" INSTALL_K3S_FORCE_RESTART=true \
-    timeout -k 10 "$INSTALL_SECONDS" sh "$script" || rc=$?
-  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    timed_out "$INSTALL_SECONDS" "the K3s install script (download and restart of $(service))" "journalctl -u $(service) on $(node_name)"
-  fi
-  return "$rc"
+  bounded "$INSTALL_SECONDS" "the K3s install script (download and restart of $(service))" "journalctl -u $(service) on $(node_name)" \
+    env "$@" INSTALL_K3S_VERSION="$version" INSTALL_K3S_EXEC="$HC_ROLE" INSTALL_K3S_FORCE_RESTART=true sh "$script"
 }
 
 install_from_script() {
@@ -275,8 +283,8 @@ install_k3s() {
       snapshot="homecloud-pre-$(printf '%s' "$version" | tr + -)"
       if systemctl is-active --quiet k3s; then
         echo "homecloud: upgrading k3s $installed to $version; saving etcd snapshot $snapshot first"
-        timeout -k 10 "$WAIT_SECONDS" "$K3S_BIN" etcd-snapshot save --name "$snapshot" ||
-          timed_out "$WAIT_SECONDS" "etcd snapshot $snapshot (or it failed)" "journalctl -u k3s on $(node_name)"
+        bounded "$WAIT_SECONDS" "etcd snapshot $snapshot" "journalctl -u k3s on $(node_name)" \
+          "$K3S_BIN" etcd-snapshot save --name "$snapshot"
       else
         echo "homecloud: k3s $installed is installed but not running; no etcd snapshot before the upgrade" >&2
       fi
@@ -345,8 +353,8 @@ renew_admin_certificate() {
   local before
   wait_for "the K3s API and $K3S_KUBECONFIG" "journalctl -u k3s on $(node_name)" kubeconfig_ready
   before=$(cksum <"$K3S_KUBECONFIG")
-  timeout -k 10 "$WAIT_SECONDS" "$K3S_BIN" certificate rotate --service admin >&2 ||
-    timed_out "$WAIT_SECONDS" "k3s certificate rotate --service admin (or it failed)" "its output above"
+  bounded "$WAIT_SECONDS" "k3s certificate rotate --service admin" "journalctl -u k3s on $(node_name)" \
+    "$K3S_BIN" certificate rotate --service admin >&2
   systemctl restart --no-block k3s
   wait_for "k3s to restart with a new admin certificate in $K3S_KUBECONFIG" "journalctl -u k3s on $(node_name)" \
     kubeconfig_renewed "$before"
