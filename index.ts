@@ -17,17 +17,20 @@ const gatewayHost = new Gateway("gateway", {
 });
 
 // The cluster half; off in the lab, where no K3s can be downloaded.
-function deployCluster(): pulumi.Output<string> {
+function deployCluster(): Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> {
     const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost] });
-    const provider = new k8s.Provider("k3s", { kubeconfig: cluster.kubeconfig });
+    // Through the VIP's address (no DNS needed); a fixed cluster identifier makes a renewed
+    // certificate or another server URL an update of the provider, never a replacement of
+    // everything it manages.
+    const provider = new k8s.Provider("k3s", { kubeconfig: cluster.providerKubeconfig, clusterIdentifier: cluster.clusterName });
     const metallb = new MetalLB("metallb", { pool: plan.metallbPool }, { providers: { kubernetes: provider } });
     new Traefik("traefik", { loadBalancerIp: plan.ingressIp, waitFor: metallb.ready }, { providers: { kubernetes: provider } });
-    return pulumi.secret(cluster.kubeconfig);
+    return { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires };
 }
 
 const outputs: StackOutputs = {
     // Only with K3s on: an undefined export would be a warning on every run.
-    ...plan.k3s.enabled ? { kubeconfig: deployCluster() } : {},
+    ...plan.k3s.enabled ? deployCluster() : {},
     apiEndpoint: `https://${apiFqdn(plan)}:${plan.ports.api}`,
     vip: plan.wan.vip,
     ingressIp: plan.ingressIp,

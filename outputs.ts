@@ -6,8 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 export type NodeRole = "server" | "agent";
 
 export interface StackOutputs {
-    /** Admin kubeconfig (secret) whose server is the API name, never 127.0.0.1; only when K3s is on. */
+    /** Admin kubeconfig (secret), server per `kubeconfigServer` (VIP or API name), never 127.0.0.1; only when K3s is on. */
     readonly kubeconfig?: pulumi.Output<string>;
+    /** When the kubeconfig's client certificate expires (ISO 8601, UTC); only when K3s is on. */
+    readonly kubeconfigExpires?: pulumi.Output<string>;
     /** `https://<apiName>.<domain>:<apiPort>`. */
     readonly apiEndpoint: string;
     /** The VIP on the home network. */
@@ -78,6 +80,9 @@ const nodes: Reader<StackOutputValues["nodes"]> = (v, where) => {
 const readers: { readonly [K in keyof StackOutputValues]: Reader<StackOutputValues[K]> } = {
     kubeconfig: (v, where) => v === undefined
         ? fail(where, "the admin kubeconfig (the stack exports it only with homecloud:k3sEnabled true)", v)
+        : text(v, where),
+    kubeconfigExpires: (v, where) => v === undefined
+        ? fail(where, "the admin certificate's expiry (the stack exports it only with homecloud:k3sEnabled true)", v)
         : text(v, where),
     apiEndpoint: text,
     vip: text,

@@ -24,8 +24,8 @@ export const METALLB_CHART: ChartRef = Object.freeze({
 });
 
 /**
- * Traefik chart 37.3.0 (November 2025, Traefik Proxy v3.6.0). Newer majors (38-40) changed
- * the Service values syntax; move to them deliberately, checking the values below.
+ * Traefik chart 37.3.0 (November 2025, Traefik Proxy v3.6.0). Move to a newer major
+ * deliberately, reading its release notes against the values below.
  */
 export const TRAEFIK_CHART: ChartRef = Object.freeze({
     chart: "traefik",

@@ -5,7 +5,12 @@
 //     → first server (cluster-init)
 //     → the other servers, one at a time, each after the previous one is Ready
 //     → agents (in parallel, through the VIP)
-//     → kubeconfig (read on the first server, pointed at the API name or the VIP)
+//     → kubeconfig (read on the first server; renewed there when its certificate is due)
+//
+// Every node but the first joins with K3s' full token (read on the first server once it is
+// up), which pins the cluster CA: a joining node refuses a server whose CA does not match.
+// The program's own Kubernetes provider reaches the API through the VIP's address, never a
+// name, so the first `up` works before any resolver knows the cluster's domain.
 //
 // Pulumi runs deletes in the reverse order, which is what removing nodes needs: a removed
 // node's `-member` command (on the first server) drains it and deletes its Node object,
@@ -17,12 +22,12 @@ import * as random from "@pulumi/random";
 import { AddressPlan, NodeSpec, servers } from "../config/plan";
 import { Host, HostConnection, hostFile, hostStep, hostToolkit, sha256 } from "../host/hostOps";
 import { scriptsIn } from "../host/toolkit";
-import { apiNameUrl, k3sConfigFor, renderK3sConfig, vipApiUrl } from "./k3sConfig";
+import { apiNameUrl, fullJoinToken, k3sConfigFor, renderK3sConfig, vipApiUrl } from "./k3sConfig";
 import {
-    configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readKubeconfigCommand,
-    tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
+    configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand,
+    readKubeconfigCommand, renewKubeconfigCommand, tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
 } from "./k3sSteps";
-import { rewriteKubeconfig } from "./kubeconfig";
+import { clientCertificateValidity, newestKubeconfig, renderKubeconfig, renewalsDue } from "./kubeconfig";
 
 /** Dials while a Pi reboots: `shutdown -r +1` plus a slow boot is well inside this. */
 const REBOOT_DIAL_LIMIT = 120;
@@ -35,10 +40,12 @@ export interface K3sClusterArgs {
     /** Address to SSH to, by node name; default the node's reserved LAN address. */
     readonly sshHosts?: Readonly<Record<string, pulumi.Input<string>>>;
     /**
-     * Server URL in the exported kubeconfig: `name` (default) is
-     * `https://<apiName>.<domain>:<apiPort>`, `vip` is `https://<vip>:<apiPort>`.
+     * Name of the exported kubeconfig's cluster, user and context, and the Kubernetes
+     * provider's cluster identifier; default `<project>-<stack>`, e.g. `homecloud-dev`.
      */
-    readonly kubeconfigServer?: "name" | "vip";
+    readonly clusterName?: string;
+    /** The clock the certificate renewal is decided by; default the time the program runs. */
+    readonly now?: Date;
     /** What the first phase waits for, e.g. the Gateway (DHCP reservations, DNS, the VIP). */
     readonly waitFor?: pulumi.Input<pulumi.Resource>[];
 }
@@ -58,14 +65,26 @@ export interface K3sNodeSteps {
 
 /** An HA K3s cluster (embedded etcd) on the plan's nodes; exports an admin kubeconfig. */
 export class K3sCluster extends pulumi.ComponentResource {
-    /** The cluster token (random, generated once); a secret. */
+    /** The cluster token (random, generated once); the first server's token file; a secret. */
     public readonly token: pulumi.Output<string>;
+    /** K3s' full token (`K10<CA hash>::server:<token>`) every other node joins with; a secret. */
+    public readonly joinToken: pulumi.Output<string>;
+    /** The command that reads the full token on the first server once it is up (once). */
+    public readonly joinTokenRead: command.remote.Command;
     /** Every node's commands, by node name. */
     public readonly nodes: Readonly<Record<string, K3sNodeSteps>>;
     /** The command that reads the kubeconfig on the first server, once every node is Ready. */
     public readonly kubeconfigRead: command.remote.Command;
-    /** Admin kubeconfig whose server is the API name or the VIP, never 127.0.0.1; a secret. */
+    /** The command that renews the admin certificate when due (and reads the kubeconfig). */
+    public readonly kubeconfigRenew: command.remote.Command;
+    /** `<project>-<stack>`: the kubeconfig's cluster, user and context, the provider's cluster identifier. */
+    public readonly clusterName: string;
+    /** Admin kubeconfig whose server is `plan.k3s.kubeconfigServer`'s URL, never 127.0.0.1; a secret. */
     public readonly kubeconfig: pulumi.Output<string>;
+    /** The same kubeconfig with the VIP's address as server: what the program's own provider uses. */
+    public readonly providerKubeconfig: pulumi.Output<string>;
+    /** When the kubeconfig's client certificate expires (ISO 8601, UTC); not secret. */
+    public readonly kubeconfigExpires: pulumi.Output<string>;
     /** The API URL the kubeconfig names. */
     public readonly apiEndpoint: pulumi.Output<string>;
 
@@ -104,25 +123,25 @@ export class K3sCluster extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: args.waitFor });
             // No delete, so a replacement (on a new prepare output) only waits again.
             const booted = hostStep(`${name}-${node.name}-booted`, host, {
-                create: waitForRebootCommand(), triggers: [prepare.stdout], dialErrorLimit: REBOOT_DIAL_LIMIT,
+                create: waitForRebootCommand(node.name), triggers: [prepare.stdout], dialErrorLimit: REBOOT_DIAL_LIMIT,
             }, { parent: this, dependsOn: [prepare] });
             prepared.set(node.name, { prepare, booted });
         }
 
         // Phases 2-4: the first server, the other servers one by one, then the agents.
         const nodes: Record<string, K3sNodeSteps> = {};
-        const join = (node: NodeSpec, after: pulumi.Resource[]): K3sNodeSteps => {
+        const join = (node: NodeSpec, after: pulumi.Resource[], joinToken: pulumi.Output<string>): K3sNodeSteps => {
             const host = hosts.get(node.name)!;
             const configText = renderK3sConfig(k3sConfigFor(plan, node));
             const { prepare, booted } = prepared.get(node.name)!;
             const token = hostFile(`${name}-${node.name}-token`, host, {
-                file: tokenFile(), content: this.token, secret: true,
+                file: tokenFile(), content: joinToken, secret: true,
             }, { parent: this, dependsOn: [booted, ...after] });
             const config = hostFile(`${name}-${node.name}-config`, host, {
-                file: configFile(node.role), content: configText,
+                file: configFile(node.name, node.role), content: configText,
             }, { parent: this, dependsOn: [booted, ...after] });
             const install = hostStep(`${name}-${node.name}-install`, host, {
-                create: installCommand({ role: node.role, ...plan.k3s }),
+                create: installCommand(node.name, { role: node.role, ...plan.k3s }),
                 delete: uninstallCommand(node.role),
             }, { parent: this, dependsOn: [token, config] });
             const member = node.name === first.name ? undefined : hostStep(`${name}-${node.name}-member`, firstHost, {
@@ -134,32 +153,57 @@ export class K3sCluster extends pulumi.ComponentResource {
         };
 
         const allBooted = [...prepared.values()].map((p) => p.booted);
-        const firstSteps = join(first, allBooted);
+        const firstSteps = join(first, allBooted, this.token);
+        // The full token, read once: its command line never changes and it has no triggers,
+        // so a no-op `up` runs nothing and every join's token file stays as it is.
+        this.joinTokenRead = hostStep(`${name}-join-token`, firstHost, {
+            create: readJoinTokenCommand(first.name), secretStdout: true,
+        }, { parent: this, dependsOn: [firstSteps.install] });
+        this.joinToken = pulumi.secret(pulumi.all([this.joinTokenRead.stdout, this.token])
+            .apply(([printed, token]) => fullJoinToken(printed, token)));
         // Each step's dependents wait for it; the first server's install outlives every
         // other node's commands, so on destroy the first server goes last.
         let previous: pulumi.Resource = firstSteps.install;
         for (const node of serverNodes.slice(1)) {
-            previous = join(node, [previous, firstSteps.install]).member!;
+            previous = join(node, [previous, firstSteps.install], this.joinToken).member!;
         }
         const lastServer = previous;
         for (const node of plan.nodes.filter((n) => n.role === "agent")) {
-            join(node, [lastServer, firstSteps.install]);
+            join(node, [lastServer, firstSteps.install], this.joinToken);
         }
         this.nodes = nodes;
 
-        // Phase 5: the kubeconfig, once every node is Ready.
-        const server = args.kubeconfigServer === "vip" ? vipApiUrl(plan) : apiNameUrl(plan);
+        // Phase 5: the kubeconfig, once every node is Ready; re-read after an upgrade (whose
+        // restart may renew the certificate). Its certificate anchors the renewal dates.
         this.kubeconfigRead = hostStep(`${name}-kubeconfig`, firstHost, {
             create: readKubeconfigCommand(),
             secretStdout: true,
-            triggers: [plan.k3s.version, server],
+            triggers: [plan.k3s.version],
         }, {
             parent: this,
             dependsOn: Object.values(nodes).map((n) => n.member ?? n.install),
         });
-        this.kubeconfig = pulumi.secret(this.kubeconfigRead.stdout.apply((k) => rewriteKubeconfig(k, server)));
+        // Renewals due by now: an unchanged count is an unchanged command line, nothing runs.
+        const now = args.now ?? new Date();
+        this.kubeconfigRenew = hostStep(`${name}-kubeconfig-renew`, firstHost, {
+            create: this.kubeconfigRead.stdout.apply((k) =>
+                renewKubeconfigCommand(first.name, renewalsDue(clientCertificateValidity(k), now, plan.k3s.kubeconfigRenewDays))),
+            secretStdout: true,
+        }, { parent: this, dependsOn: [this.kubeconfigRead] });
+        const current = pulumi.all([this.kubeconfigRead.stdout, this.kubeconfigRenew.stdout])
+            .apply(([read, renewed]) => newestKubeconfig(read, renewed));
+
+        this.clusterName = args.clusterName ?? `${pulumi.getProject()}-${pulumi.getStack()}`;
+        const clusterName = this.clusterName;
+        const server = plan.k3s.kubeconfigServer === "vip" ? vipApiUrl(plan) : apiNameUrl(plan);
+        this.kubeconfig = pulumi.secret(current.apply((k) => renderKubeconfig(k, server, clusterName)));
+        this.providerKubeconfig = pulumi.secret(current.apply((k) => renderKubeconfig(k, vipApiUrl(plan), clusterName)));
+        this.kubeconfigExpires = pulumi.unsecret(current.apply((k) => clientCertificateValidity(k).validTo.toISOString()));
         this.apiEndpoint = this.kubeconfigRead.id.apply(() => server);
 
-        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, token: this.token });
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig, kubeconfigExpires: this.kubeconfigExpires, apiEndpoint: this.apiEndpoint,
+            token: this.token, joinToken: this.joinToken,
+        });
     }
 }

@@ -1,12 +1,15 @@
 // K3s' config.yaml per node, and the addresses nodes and clients use. Pure: no Pulumi
 // import; text in, text out. The token never appears here: it reaches the host through
-// stdin (hostFile, secret) and K3s reads it from `token-file`.
+// stdin (hostFile, secret) and K3s reads it from `token-file`. The VIP is in every server's
+// tls-san, so the API can be reached by address before any resolver knows its name.
 import * as YAML from "yaml";
 import { AddressPlan, apiFqdn, NodeRole, NodeSpec, servers } from "../config/plan";
 import { K3S_SERVER_PORT } from "../config/ports";
 
 export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
 export const K3S_TOKEN_PATH = "/etc/rancher/k3s/token";
+/** Where a server writes K3s' full token (`K10<CA hash>::server:<token>`) at every start. */
+export const K3S_SERVER_TOKEN_PATH = "/var/lib/rancher/k3s/server/token";
 export const K3S_KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
 /** The API address in the kubeconfig K3s writes; never handed out as is. */
 export const K3S_LOCAL_API = "https://127.0.0.1:6443";
@@ -90,6 +93,26 @@ export function k3sConfigFor(plan: AddressPlan, node: NodeSpec): K3sConfigArgs {
     return node.name === firstServer(plan).name
         ? { kind: "init-server", ...id, tlsSan }
         : { kind: "join-server", ...id, server: firstServerUrl(plan), tlsSan };
+}
+
+const FULL_TOKEN = /^K10[0-9a-f]{64}::server:(.+)$/;
+
+/**
+ * K3s' full join token as the first server printed it, checked: `K10`, the SHA-256 of the
+ * cluster CA (what a joining node compares the CA it is served against), `::server:` and the
+ * cluster token itself. Never puts the token into an error message.
+ */
+export function fullJoinToken(printed: string, clusterToken: string): string {
+    const token = printed.trim();
+    const m = FULL_TOKEN.exec(token);
+    if (!m) {
+        throw new Error(`${K3S_SERVER_TOKEN_PATH} on the first server is not a full K3s token (K10<64 hex digits>::server:<token>)`);
+    }
+    if (m[1] !== clusterToken) {
+        throw new Error(`${K3S_SERVER_TOKEN_PATH} on the first server holds another cluster token than this stack's; ` +
+            "the first server was initialised with a different token");
+    }
+    return token;
 }
 
 /** The systemd unit the install script creates for a role. */

@@ -21,11 +21,13 @@ export interface InstallArgs {
 
 export const prepareCommand = (): string => toolkitCommand(NODE_SCRIPT, ["prepare"]);
 export const unprepareCommand = (): string => toolkitCommand(NODE_SCRIPT, ["unprepare"]);
-export const waitForRebootCommand = (): string => toolkitCommand(NODE_SCRIPT, ["wait-reboot"]);
+/** Fails until the node rebooted; then checks its kernel has the cgroup controllers K3s needs. */
+export const waitForRebootCommand = (node: string): string => toolkitCommand(NODE_SCRIPT, ["wait-reboot"], { HC_NODE: node });
 
-export function installCommand(a: InstallArgs): string {
+/** Installs or upgrades K3s on `node`; a timeout names the node. */
+export function installCommand(node: string, a: InstallArgs): string {
     return toolkitCommand(NODE_SCRIPT, ["install"], {
-        HC_ROLE: a.role, HC_VERSION: a.version, HC_INSTALL: a.install,
+        HC_NODE: node, HC_ROLE: a.role, HC_VERSION: a.version, HC_INSTALL: a.install,
         ...a.install === "airgap" ? { HC_AIRGAP_DIR: a.airgapDir } : {},
     });
 }
@@ -43,12 +45,31 @@ export const memberRemoveCommand = (node: string): string => toolkitCommand(NODE
 /** On the first server: prints the admin kubeconfig (kept secret by the step). */
 export const readKubeconfigCommand = (): string => toolkitCommand(NODE_SCRIPT, ["read-kubeconfig"]);
 
-/** The token file: read by K3s (`token-file`), root only. A token change is not applied to a running cluster. */
+/**
+ * On the first server: renewal `renewal` of the admin client certificate (rotate it, restart
+ * k3s), then prints the kubeconfig; renewal 0 only prints it. The number is in the command
+ * line, so a new one re-runs the step in place and an unchanged one runs nothing.
+ */
+export function renewKubeconfigCommand(node: string, renewal: number): string {
+    if (!Number.isInteger(renewal) || renewal < 0) {
+        throw new RangeError(`renewal ${renewal} must be a whole number from 0`);
+    }
+    return toolkitCommand(NODE_SCRIPT, ["read-kubeconfig"], { HC_NODE: node, HC_RENEWAL: String(renewal) });
+}
+
+/** On the first server: prints K3s' full join token, `K10<CA hash>::server:<secret>` (kept secret by the step). */
+export const readJoinTokenCommand = (node: string): string => toolkitCommand(NODE_SCRIPT, ["read-token"], { HC_NODE: node });
+
+/**
+ * The token file: read by K3s (`token-file`), root only. The first server gets the cluster
+ * token; every other node K3s' full token read from it, which pins the cluster CA. A token
+ * change is not applied to a running cluster.
+ */
 export function tokenFile(): HostFileSpec {
     return { path: K3S_TOKEN_PATH, mode: "0600" };
 }
 
-/** config.yaml: a change restarts the node's K3s (k3s-config.sh), one node at a time in phase order. */
-export function configFile(role: NodeRole): HostFileSpec {
-    return { path: K3S_CONFIG_PATH, mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: k3sService(role) } };
+/** config.yaml: a change restarts the node's K3s (k3s-config.sh, bounded), one node at a time in phase order. */
+export function configFile(node: string, role: NodeRole): HostFileSpec {
+    return { path: K3S_CONFIG_PATH, mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: k3sService(role), HC_NODE: node } };
 }

@@ -42,6 +42,10 @@ export interface K3sSettings {
     readonly install: "script" | "airgap";
     /** Air-gapped install: directory on each host holding `k3s` and the images tarball. */
     readonly airgapDir: string;
+    /** Server of the exported kubeconfig: the VIP's address, or the API name. */
+    readonly kubeconfigServer: "vip" | "name";
+    /** Days before the admin client certificate expires that `pulumi up` renews it. */
+    readonly kubeconfigRenewDays: number;
 }
 
 export interface AddressPlan {

@@ -153,6 +153,14 @@ export const CONFIG_SCHEMA = {
         type: "string", default: "/opt/k3s-airgap", example: "`/opt/k3s-airgap`",
         description: "Directory on each host holding the air-gap K3s binary, images and install script.",
     },
+    kubeconfigServer: {
+        type: "string", default: "vip", example: "`vip`",
+        description: "Server of the exported kubeconfig: vip (https://<vip>:<apiPort>, works from the first up without DNS) or name (https://<apiName>.<domain>:<apiPort>, once your resolver answers for the domain).",
+    },
+    kubeconfigRenewDays: {
+        type: "integer", default: 30, example: "`30`",
+        description: "Days before the exported kubeconfig's client certificate expires that pulumi up renews it, 1 to 90; run pulumi up at least this often.",
+    },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

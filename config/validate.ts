@@ -90,7 +90,17 @@ function checkCluster(c: Checker, raw: RawConfig) {
         version: c.pattern("k3sVersion", raw.k3sVersion, K3S_VERSION, "is not a K3s release; pin one such as v1.31.4+k3s1"),
         install: raw.k3sInstall,
         airgapDir: c.pattern("k3sAirgapDir", raw.k3sAirgapDir, ABS_PATH, "is not an absolute path; e.g. /opt/k3s-airgap"),
+        kubeconfigServer: raw.kubeconfigServer,
+        kubeconfigRenewDays: raw.kubeconfigRenewDays,
     };
+    if (k3s.kubeconfigServer !== "vip" && k3s.kubeconfigServer !== "name") {
+        c.fail("kubeconfigServer", `${JSON.stringify(k3s.kubeconfigServer)} must be "vip" (https://<vip>:<apiPort>, needs no DNS) ` +
+            `or "name" (https://<apiName>.<domain>:<apiPort>, needs a resolver that answers for the domain)`);
+    }
+    const d = k3s.kubeconfigRenewDays;
+    if (typeof d !== "number" || !Number.isInteger(d) || d < 1 || d > 90) {
+        c.fail("kubeconfigRenewDays", `${JSON.stringify(d)} is out of range; use whole days from 1 to 90 (the admin certificate lasts a year)`);
+    }
     if (typeof k3s.enabled !== "boolean") {
         c.fail("k3sEnabled", `${JSON.stringify(k3s.enabled)} must be true or false`);
     }

@@ -95,8 +95,11 @@ export function hostFile(name: string, host: Host, args: HostFileArgs, opts: pul
 }
 
 export interface HostStepArgs {
-    /** Command line run on create and whenever it or stdin changes (a toolkit command). */
-    readonly create: string;
+    /**
+     * Command line run on create and whenever it or stdin changes (a toolkit command); may
+     * come from another step's output (e.g. a count computed from what it read).
+     */
+    readonly create: pulumi.Input<string>;
     /** Command line run on delete; undoes `create`. */
     readonly delete?: string;
     /** Data for the step (read from stdin), never spliced into its command line. */

@@ -8,13 +8,14 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
 import { scriptsIn } from "../../host/toolkit";
 import {
-    installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, uninstallCommand, unprepareCommand,
-    waitForRebootCommand,
+    installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
+    unprepareCommand, waitForRebootCommand,
 } from "../../cluster/k3sSteps";
 import { clusterRawPlan } from "../fixtures/k3s";
 
@@ -45,7 +46,7 @@ describe("K3s scripts as files", () => {
     it("says how to use it, and refuses an unknown install mode", () => {
         const usage = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "nonsense"], { encoding: "utf8" });
         assert.strictEqual(usage.status, 2);
-        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-kubeconfig\n$/);
+        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\n$/);
         const missing = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "member-remove"], { encoding: "utf8", env: { PATH: process.env.PATH } });
         assert.notStrictEqual(missing.status, 0);
         assert.match(missing.stderr, /HC_NODE: parameter null or not set/);
@@ -64,7 +65,7 @@ const STUBS = `${ROOT}/stubs`;
 const LOG = `${ROOT}/log`;
 const STATE = `${ROOT}/state`;
 const AIRGAP = `${ROOT}/airgap`;
-const PROC_CMDLINE = `${ROOT}/proc-cmdline`;
+const CGROUP = `${ROOT}/sys-fs-cgroup`;
 const CMDLINE = `${BOOT}/firmware/cmdline.txt`;
 const ORIGINAL_CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait";
 
@@ -74,6 +75,8 @@ const ORIGINAL_CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234
  */
 const K3S_STUB = `#!/bin/sh
 echo "k3s $*" >> ${LOG}
+# A K3s that never becomes ready: every API call hangs.
+if [ -f ${STATE}/hang ] && [ "$1" = kubectl ]; then exec sleep 1000; fi
 if [ "$1" = --version ]; then
   echo "k3s version $(cat ${STATE}/version) (0123abcd)"
   echo "go version go1.23.6"
@@ -90,6 +93,7 @@ exit 0
 /** install.sh stand-in: logs what it was asked; "installs" the version and starts the unit. */
 const INSTALL_SH_STUB = `#!/bin/sh
 echo "install.sh VERSION=$INSTALL_K3S_VERSION EXEC=$INSTALL_K3S_EXEC SKIP_DOWNLOAD=\${INSTALL_K3S_SKIP_DOWNLOAD:-} FORCE_RESTART=$INSTALL_K3S_FORCE_RESTART" >> ${LOG}
+if [ -f ${STATE}/hang-install ]; then exec sleep 1000; fi
 if [ "\${INSTALL_K3S_SKIP_DOWNLOAD:-}" != true ]; then
   cp ${STUBS}/k3s-binary /usr/local/bin/k3s
   echo "$INSTALL_K3S_VERSION" > ${STATE}/version
@@ -101,6 +105,8 @@ const STUB_FILES: Record<string, string> = {
     "k3s-binary": K3S_STUB,
     systemctl: `#!/bin/sh
 echo "systemctl $*" >> ${LOG}
+# A restart of a K3s that cannot start: queued, and the unit never becomes active again.
+if [ "$1" = restart ] && [ -f ${STATE}/never-starts ]; then rm -f ${STATE}/active; fi
 [ "$1" = is-active ] || exit 0
 [ -f ${STATE}/active ]
 `,
@@ -119,10 +125,10 @@ echo "shutdown $*" >> ${LOG}
 
 /**
  * Runs a command line as a node would, in a mount namespace where /boot, /var/lib,
- * /usr/local/bin and /proc/cmdline are scratch and /usr/local/lib/homecloud is the
- * repository, with the stand-ins first on PATH.
+ * /usr/local/bin and /sys/fs/cgroup are scratch and /usr/local/lib/homecloud is the
+ * repository, with the stand-ins first on PATH and `env` added to the environment.
  */
-function runOnHost(commandLine: string): Run {
+function runOnHost(commandLine: string, env: Record<string, string> = {}): Run {
     fs.mkdirSync(USRLOCALLIB, { recursive: true });
     if (!fs.existsSync(`${USRLOCALLIB}/homecloud`)) {
         fs.symlinkSync(REPO, `${USRLOCALLIB}/homecloud`);
@@ -131,11 +137,11 @@ function runOnHost(commandLine: string): Run {
 mount --bind ${VARLIB} /var/lib || exit 99
 mount --bind ${BIN} /usr/local/bin || exit 99
 mount --bind ${USRLOCALLIB} /usr/local/lib || exit 99
-mount --bind ${PROC_CMDLINE} /proc/cmdline || exit 99
+mount --bind ${CGROUP} /sys/fs/cgroup || exit 99
 sudo() { [ "$1" = -n ] || exit 98; shift; "$@"; }
 eval "$1"`;
     const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", commandLine],
-        { encoding: "utf8", env: { ...process.env, PATH: `${STUBS}:${process.env.PATH}` } });
+        { encoding: "utf8", env: { ...process.env, ...env, PATH: `${STUBS}:${process.env.PATH}` } });
     if (r.error) {
         throw r.error;
     }
@@ -162,13 +168,14 @@ function failed(r: Run, stderr: RegExp): void {
 describe("K3s host scripts on a real shell", () => {
     beforeEach(() => {
         fs.rmSync(ROOT, { recursive: true, force: true });
-        for (const d of [`${BOOT}/firmware`, VARLIB, BIN, STUBS, STATE, AIRGAP]) {
+        for (const d of [`${BOOT}/firmware`, VARLIB, BIN, STUBS, STATE, AIRGAP, CGROUP]) {
             fs.mkdirSync(d, { recursive: true });
         }
         for (const [name, text] of Object.entries(STUB_FILES)) {
             fs.writeFileSync(`${STUBS}/${name}`, text, { mode: 0o755 });
         }
-        fs.writeFileSync(PROC_CMDLINE, `${ORIGINAL_CMDLINE}\n`);
+        // A Pi booted with memory cgroups (cgroup v2), as K3s needs.
+        fs.writeFileSync(`${CGROUP}/cgroup.controllers`, "cpuset cpu io memory pids\n");
     });
 
     after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
@@ -206,18 +213,38 @@ describe("K3s host scripts on a real shell", () => {
             assert.deepStrictEqual(log(), []);
         });
 
-        it("the wait step fails on the old boot, and passes once the kernel runs with the flags", () => {
+        it("the wait step fails on the old boot, then checks the running kernel's cgroup controllers, not cmdline.txt", () => {
             ok(runOnHost(prepareCommand()));
-            failed(runOnHost(waitForRebootCommand()), /this host has not rebooted yet since its cmdline\.txt changed/);
+            failed(runOnHost(waitForRebootCommand("pi1")), /this host has not rebooted yet since its cmdline\.txt changed/);
 
-            // "Reboot": another boot id, but the kernel came up with the old command line.
+            // "Reboot": another boot id, the flags in cmdline.txt, but no memory controller.
             fs.writeFileSync(`${VARLIB}/homecloud/k3s/reboot-from`, "00000000-0000-0000-0000-000000000000\n");
-            failed(runOnHost(waitForRebootCommand()), /the kernel booted without cgroup_memory=1; check \/boot\/firmware\/cmdline\.txt/);
+            fs.writeFileSync(`${CGROUP}/cgroup.controllers`, "cpuset cpu io pids\n");
+            const r = runOnHost(waitForRebootCommand("pi1"));
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: pi1: K3s needs the cpu, cpuset and memory cgroup controllers; the running kernel lacks: memory " +
+                "(/sys/fs/cgroup/cgroup.controllers lists: cpuset cpu io pids); make sure the one line of /boot/firmware/cmdline.txt has " +
+                "cgroup_memory=1 cgroup_enable=memory and no cgroup_disable=memory, reboot pi1, then run pulumi up again\n");
 
-            fs.writeFileSync(`${VARLIB}/homecloud/k3s/reboot-from`, "00000000-0000-0000-0000-000000000000\n");
-            fs.writeFileSync(PROC_CMDLINE, read(CMDLINE));
-            ok(runOnHost(waitForRebootCommand()));
+            // cpuset counts too (K3s' own check wants cpu, cpuset and memory).
+            fs.writeFileSync(`${CGROUP}/cgroup.controllers`, "cpu io memory pids\n");
+            failed(runOnHost(waitForRebootCommand("pi1")), /the running kernel lacks: cpuset \(/);
+
+            fs.writeFileSync(`${CGROUP}/cgroup.controllers`, "cpuset cpu io memory pids\n");
+            ok(runOnHost(waitForRebootCommand("pi1")), `homecloud: host is up (boot ${bootId().trim()})\n`);
             assert.ok(!fs.existsSync(`${VARLIB}/homecloud/k3s/reboot-from`));
+        });
+
+        it("a host that is not a Pi gets the same check and a fix that fits it", () => {
+            fs.rmSync(CMDLINE);
+            fs.writeFileSync(`${CGROUP}/cgroup.controllers`, "\n");
+            const r = runOnHost(waitForRebootCommand("pi4"));
+            assert.strictEqual(r.stderr, "homecloud: pi4: K3s needs the cpu, cpuset and memory cgroup controllers; the running kernel lacks: " +
+                "cpu cpuset memory (/sys/fs/cgroup/cgroup.controllers lists: nothing); enable them on the kernel command line " +
+                "(e.g. cgroup_memory=1 cgroup_enable=memory), reboot pi4, then run pulumi up again\n");
+            // cgroup v1 (no cgroup.controllers): the memory hierarchy this test host has.
+            fs.rmSync(`${CGROUP}/cgroup.controllers`);
+            ok(runOnHost(waitForRebootCommand("pi4")));
         });
 
         it("delete takes out exactly the flags it added", () => {
@@ -233,7 +260,7 @@ describe("K3s host scripts on a real shell", () => {
 
     describe("install and upgrade", () => {
         const plan = clusterPlan();
-        const server = (version: string) => installCommand({ role: "server", version, install: "script", airgapDir: AIRGAP });
+        const server = (version: string) => installCommand("pi1", { role: "server", version, install: "script", airgapDir: AIRGAP });
 
         it("installs with the official script at the pinned version, then does nothing while it runs", () => {
             ok(runOnHost(server(plan.k3s.version)));
@@ -270,7 +297,7 @@ describe("K3s host scripts on a real shell", () => {
         });
 
         it("an agent upgrade takes no snapshot", () => {
-            const agent = (version: string) => installCommand({ role: "agent", version, install: "script", airgapDir: AIRGAP });
+            const agent = (version: string) => installCommand("pi4", { role: "agent", version, install: "script", airgapDir: AIRGAP });
             ok(runOnHost(agent("v1.31.4+k3s1")));
             ok(runOnHost(agent("v1.32.2+k3s1")));
             assert.ok(!log().some((l) => l.includes("etcd-snapshot")));
@@ -278,7 +305,7 @@ describe("K3s host scripts on a real shell", () => {
         });
 
         describe("air-gapped", () => {
-            const airgap = installCommand({ role: "agent", version: "v1.32.2+k3s1", install: "airgap", airgapDir: AIRGAP });
+            const airgap = installCommand("pi4", { role: "agent", version: "v1.32.2+k3s1", install: "airgap", airgapDir: AIRGAP });
 
             function stage(version: string, images = true): void {
                 fs.writeFileSync(`${AIRGAP}/k3s`, K3S_STUB);
@@ -350,6 +377,96 @@ describe("K3s host scripts on a real shell", () => {
             ok(runOnHost(uninstallCommand("agent")), "homecloud: k3s uninstalled\n");
             ok(runOnHost(uninstallCommand("server")), "homecloud: k3s is not installed; nothing to uninstall\n");
             assert.deepStrictEqual(log(), ["k3s-agent-uninstall"]);
+        });
+    });
+    describe("bounded waits: a K3s that never becomes ready", () => {
+        const FAST = { HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1", HC_PROBE_SECONDS: "1", HC_INSTALL_SECONDS: "2" };
+
+        /** Runs, and asserts it returned within the wait plus a probe and a poll (and a second of slack). */
+        function bounded(commandLine: string, env: Record<string, string> = {}): Run {
+            const start = Date.now();
+            const r = runOnHost(commandLine, { ...FAST, ...env });
+            const took = (Date.now() - start) / 1000;
+            assert.ok(took < 2 + 1 + 1 + 1.5, `returned after ${took} s`);
+            return r;
+        }
+
+        it("the API wait after an install times out naming the node, what it waited for and the log", () => {
+            fs.copyFileSync(`${STUBS}/k3s-binary`, `${BIN}/k3s`);
+            fs.writeFileSync(`${STATE}/version`, "v1.32.2+k3s1\n");
+            fs.writeFileSync(`${STATE}/active`, "");
+            fs.writeFileSync(`${STATE}/hang`, "");
+            const r = bounded(installCommand("pi1", { role: "server", version: "v1.32.2+k3s1", install: "script", airgapDir: AIRGAP }));
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: pi1: timed out after 2 s waiting for the K3s API on this server to be ready (/readyz); " +
+                "see journalctl -u k3s on pi1\n");
+        });
+
+        it("an agent that never becomes active times out the same way", () => {
+            fs.copyFileSync(`${STUBS}/k3s-binary`, `${BIN}/k3s`);
+            fs.writeFileSync(`${STATE}/version`, "v1.32.2+k3s1\n");
+            fs.writeFileSync(`${STUBS}/install.sh.fetched`, "#!/bin/sh\nexit 0\n");
+            const r = bounded(installCommand("pi4", { role: "agent", version: "v1.32.2+k3s1", install: "script", airgapDir: AIRGAP }));
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: pi4: timed out after 2 s waiting for k3s-agent to be active; see journalctl -u k3s-agent on pi4\n");
+        });
+
+        it("an install script whose restart never returns is cut off", () => {
+            fs.writeFileSync(`${STATE}/hang-install`, "");
+            const r = bounded(installCommand("pi2", { role: "server", version: "v1.32.2+k3s1", install: "script", airgapDir: AIRGAP }));
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: pi2: timed out after 2 s waiting for the K3s install script (download and restart of k3s); " +
+                "see journalctl -u k3s on pi2\n");
+        });
+
+        it("member-ready gives up on a node that never registers, naming it and where its log is", () => {
+            fs.copyFileSync(`${STUBS}/k3s-binary`, `${BIN}/k3s`);
+            const r = bounded(memberReadyCommand("pi3", "v1.32.2+k3s1", "0".repeat(64)));
+            assert.strictEqual(r.status, 1);
+            // Run on the first server (here: this test host) about pi3.
+            assert.strictEqual(r.stderr, `homecloud: ${os.hostname()}: timed out after 2 s waiting for pi3 to register with the cluster running v1.32.2+k3s1; ` +
+                "see journalctl -u k3s (a server) or journalctl -u k3s-agent (an agent) on pi3\n");
+        });
+
+        it("a config.yaml change restarts K3s without blocking, and gives up on a unit that never comes back", () => {
+            fs.writeFileSync(`${STATE}/active`, "");
+            fs.writeFileSync(`${STATE}/never-starts`, "");
+            const hook = "/bin/bash -c '. /usr/local/lib/homecloud/cluster/k3s-config.sh; activate'";
+            const r = bounded(hook, { HC_UNIT: "k3s-agent", HC_NODE: "pi5" });
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: pi5: timed out after 2 s waiting for k3s-agent to be active again after its config.yaml changed; " +
+                "see journalctl -u k3s-agent on pi5\n");
+            assert.deepStrictEqual(log().slice(0, 2), ["systemctl is-active --quiet k3s-agent", "systemctl restart --no-block k3s-agent"]);
+
+            fs.rmSync(`${STATE}/never-starts`);
+            fs.writeFileSync(`${STATE}/active`, "");
+            fs.rmSync(LOG);
+            ok(bounded(hook, { HC_UNIT: "k3s", HC_NODE: "pi1" }), "");
+            assert.deepStrictEqual(log(), ["systemctl is-active --quiet k3s", "systemctl restart --no-block k3s", "systemctl is-active --quiet k3s"]);
+        });
+    });
+
+    describe("the full join token (run on the first server)", () => {
+        const hash = "0123456789abcdef".repeat(4);
+        const tokenPath = `${VARLIB}/rancher/k3s/server/token`;
+
+        it("prints K3s' full token from /var/lib/rancher/k3s/server/token, and nothing else", () => {
+            fs.mkdirSync(path.dirname(tokenPath), { recursive: true });
+            fs.writeFileSync(tokenPath, `K10${hash}::server:s3cret\n`);
+            ok(runOnHost(readJoinTokenCommand("pi1")), `K10${hash}::server:s3cret\n`);
+        });
+
+        it("refuses a short token without printing it, and waits a bounded time for one to appear", () => {
+            fs.mkdirSync(path.dirname(tokenPath), { recursive: true });
+            fs.writeFileSync(tokenPath, "s3cret\n");
+            const r = runOnHost(readJoinTokenCommand("pi1"));
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stdout, "");
+            assert.strictEqual(r.stderr, "homecloud: pi1: /var/lib/rancher/k3s/server/token does not hold a full K3s token (K10<CA hash>::server:<secret>)\n");
+            fs.rmSync(tokenPath);
+            const t = runOnHost(readJoinTokenCommand("pi1"), { HC_WAIT_SECONDS: "1", HC_POLL_SECONDS: "1" });
+            assert.strictEqual(t.stderr, "homecloud: pi1: timed out after 1 s waiting for K3s to write /var/lib/rancher/k3s/server/token; " +
+                "see journalctl -u k3s on pi1\n");
         });
     });
 });

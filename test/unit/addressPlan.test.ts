@@ -204,6 +204,13 @@ describe("address plan", () => {
             ["homecloud:ddnsSuffix: \"example.net\" is outside homecloud:domain lab.home.arpa; BIND here serves only that zone: use lab.home.arpa or a name under it, e.g. dhcp.lab.home.arpa"]],
         ["DDNS switch not a boolean", (c) => { c.ddnsEnabled = "yes"; },
             ["homecloud:ddnsEnabled: \"yes\" must be true or false"]],
+        ["unknown kubeconfig server", (c) => { c.kubeconfigServer = "api.home.arpa"; },
+            ["homecloud:kubeconfigServer: \"api.home.arpa\" must be \"vip\" (https://<vip>:<apiPort>, needs no DNS) " +
+                "or \"name\" (https://<apiName>.<domain>:<apiPort>, needs a resolver that answers for the domain)"]],
+        ["renewal window out of range", (c) => { c.kubeconfigRenewDays = 120; },
+            ["homecloud:kubeconfigRenewDays: 120 is out of range; use whole days from 1 to 90 (the admin certificate lasts a year)"]],
+        ["renewal window not whole days", (c) => { c.kubeconfigRenewDays = "30d"; },
+            ["homecloud:kubeconfigRenewDays: \"30d\" is out of range; use whole days from 1 to 90 (the admin certificate lasts a year)"]],
         ["shell-unsafe user name", (c) => { c.sshUser = "pi;id"; },
             ["homecloud:sshUser: \"pi;id\" is not a valid user name; use a lower-case Unix login such as pi"]],
         ["API named like the gateway", (c) => { c.apiName = "gw"; },

@@ -13,11 +13,12 @@ import { fileCommand } from "../../host/hostFile";
 import { TOOLKIT_INSTALL, TOOLKIT_REMOVE, toolkitInstaller } from "../../host/toolkit";
 import { k3sConfigFor, renderK3sConfig } from "../../cluster/k3sConfig";
 import {
-    configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readKubeconfigCommand,
-    tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
+    configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand,
+    readKubeconfigCommand, renewKubeconfigCommand, tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
 } from "../../cluster/k3sSteps";
+import { renderKubeconfig } from "../../cluster/kubeconfig";
 import { parseAddressPlan } from "../../config/validate";
-import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
+import { ADMIN_CERT_2025, ADMIN_CERT_2026, clusterRawPlan, k3sKubeconfig, k3sStdout, MOCK_FULL_TOKEN } from "../fixtures/k3s";
 
 const COMMAND = "command:remote:Command";
 
@@ -86,7 +87,7 @@ describe("cluster components (mocks)", () => {
 
     before(async () => {
         m = await import("../../cluster/k3sCluster");
-        stdoutHooks.push((r) => r.name === "hc-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
+        stdoutHooks.push(k3sStdout("hc"));
     });
 
     describe("K3sCluster", () => {
@@ -96,9 +97,9 @@ describe("cluster components (mocks)", () => {
             reset();
             const gateway = new random.RandomId("gw-stand-in", { byteLength: 4 });
             cluster = new m.K3sCluster("hc", {
-                plan, sshPrivateKey: KEY, sshHosts: { pi5: "192.168.1.55" }, waitFor: [gateway],
+                plan, sshPrivateKey: KEY, sshHosts: { pi5: "192.168.1.55" }, waitFor: [gateway], now: new Date("2025-06-01T00:00:00Z"),
             });
-            await Promise.all([resolve(cluster.kubeconfig), resolve(cluster.apiEndpoint)]);
+            await Promise.all([resolve(cluster.kubeconfig), resolve(cluster.apiEndpoint), resolve(cluster.joinToken)]);
             await settle();
         });
 
@@ -110,6 +111,8 @@ describe("cluster components (mocks)", () => {
                 "homecloud:k8s:K3sCluster hc",
                 "random:index/randomPassword:RandomPassword hc-token",
                 `${COMMAND} hc-kubeconfig`,
+                `${COMMAND} hc-kubeconfig-renew`,
+                `${COMMAND} hc-join-token`,
                 ...NODES.flatMap((n) => STEPS.map((s) => `${COMMAND} hc-${n}-${s}`)),
                 ...["pi2", "pi3", "pi4", "pi5"].map((n) => `${COMMAND} hc-${n}-member`),
             ].sort();
@@ -121,7 +124,8 @@ describe("cluster components (mocks)", () => {
 
         /** What a command depends on besides its host's toolkit (which every command waits for). */
         const deps = (name: string): string[] => {
-            const host = name === "hc-kubeconfig" || name.endsWith("-member") ? "pi1" : name.split("-")[1];
+            const host = ["hc-kubeconfig", "hc-kubeconfig-renew", "hc-join-token"].includes(name) || name.endsWith("-member")
+                ? "pi1" : name.split("-")[1];
             const d = dependsOn(cmd(name));
             assert.ok(d.includes(`hc-${host}-toolkit`), `${name} waits for hc-${host}-toolkit: ${d.join(", ")}`);
             return d.filter((x) => x !== `hc-${host}-toolkit`);
@@ -149,11 +153,12 @@ describe("cluster components (mocks)", () => {
             assert.deepStrictEqual(deps("hc-pi1-token"), [...booted, "hc-token"].sort());
             assert.deepStrictEqual(deps("hc-pi1-config"), booted);
             assert.deepStrictEqual(deps("hc-pi1-install"), ["hc-pi1-config", "hc-pi1-token"]);
+            assert.deepStrictEqual(deps("hc-join-token"), ["hc-pi1-install"], "the full token is read once the first server is up");
         });
 
         it("phase 3: the other servers join one at a time, each after the previous one is Ready", () => {
             assert.deepStrictEqual(deps("hc-pi2-config"), ["hc-pi1-install", "hc-pi2-booted"]);
-            assert.deepStrictEqual(deps("hc-pi2-token"), ["hc-pi1-install", "hc-pi2-booted", "hc-token"]);
+            assert.deepStrictEqual(deps("hc-pi2-token"), ["hc-join-token", "hc-pi1-install", "hc-pi2-booted", "hc-token"]);
             assert.deepStrictEqual(deps("hc-pi2-install"), ["hc-pi2-config", "hc-pi2-token"]);
             assert.deepStrictEqual(deps("hc-pi2-member"), ["hc-pi1-install", "hc-pi2-install"]);
             assert.deepStrictEqual(deps("hc-pi3-config"), ["hc-pi1-install", "hc-pi2-member", "hc-pi3-booted"]);
@@ -175,6 +180,7 @@ describe("cluster components (mocks)", () => {
         it("phase 5: the kubeconfig is read once every node is Ready", () => {
             assert.deepStrictEqual(deps("hc-kubeconfig"),
                 ["hc-pi1-install", "hc-pi2-member", "hc-pi3-member", "hc-pi4-member", "hc-pi5-member"]);
+            assert.deepStrictEqual(deps("hc-kubeconfig-renew"), ["hc-kubeconfig"]);
         });
 
         it("runs k3s-node.sh from the toolkit with its data in HC_* variables, on the right hosts", () => {
@@ -190,12 +196,13 @@ describe("cluster components (mocks)", () => {
                     host, port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5,
                 });
                 const booted = inputs(`hc-${n.name}-booted`);
-                assert.strictEqual(booted.create, waitForRebootCommand());
+                assert.strictEqual(booted.create, waitForRebootCommand(n.name));
+                assert.strictEqual(booted.create, `sudo -n /usr/bin/env HC_NODE=${n.name} /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh wait-reboot`);
                 assert.strictEqual(booted.connection.dialErrorLimit, 120, "keeps dialling through a reboot");
                 assert.strictEqual(booted.connection.host, host);
                 const install = inputs(`hc-${n.name}-install`);
-                assert.strictEqual(install.create, installCommand({ role: n.role, ...plan.k3s }));
-                assert.strictEqual(install.create, `sudo -n /usr/bin/env HC_ROLE=${n.role} HC_VERSION=v1.32.2+k3s1 HC_INSTALL=script ` +
+                assert.strictEqual(install.create, installCommand(n.name, { role: n.role, ...plan.k3s }));
+                assert.strictEqual(install.create, `sudo -n /usr/bin/env HC_NODE=${n.name} HC_ROLE=${n.role} HC_VERSION=v1.32.2+k3s1 HC_INSTALL=script ` +
                     "/bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh install");
                 assert.strictEqual(install.update, install.create, "a version change re-runs the install in place");
                 assert.strictEqual(install.delete, uninstallCommand(n.role));
@@ -203,8 +210,8 @@ describe("cluster components (mocks)", () => {
             }
             assert.strictEqual(inputs("hc-kubeconfig").connection.host, "10.0.0.11");
             assert.strictEqual(cmd("hc-kubeconfig").inputs.create, readKubeconfigCommand());
-            assert.strictEqual(installCommand({ role: "agent", version: "v1.32.2+k3s1", install: "airgap", airgapDir: "/opt/k3s-airgap" }),
-                "sudo -n /usr/bin/env HC_ROLE=agent HC_VERSION=v1.32.2+k3s1 HC_INSTALL=airgap HC_AIRGAP_DIR=/opt/k3s-airgap " +
+            assert.strictEqual(installCommand("pi4", { role: "agent", version: "v1.32.2+k3s1", install: "airgap", airgapDir: "/opt/k3s-airgap" }),
+                "sudo -n /usr/bin/env HC_NODE=pi4 HC_ROLE=agent HC_VERSION=v1.32.2+k3s1 HC_INSTALL=airgap HC_AIRGAP_DIR=/opt/k3s-airgap " +
                 "/bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh install");
         });
 
@@ -213,11 +220,12 @@ describe("cluster components (mocks)", () => {
                 const text = renderK3sConfig(k3sConfigFor(plan, n));
                 const config = cmd(`hc-${n.name}-config`).inputs;
                 const unit = n.role === "server" ? "k3s" : "k3s-agent";
-                assert.deepStrictEqual(configFile(n.role),
-                    { path: "/etc/rancher/k3s/config.yaml", mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: unit } });
+                assert.deepStrictEqual(configFile(n.name, n.role), {
+                    path: "/etc/rancher/k3s/config.yaml", mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: unit, HC_NODE: n.name },
+                });
                 assert.strictEqual(config.stdin, text);
-                assert.strictEqual(config.create, fileCommand("install", configFile(n.role), `hc-${n.name}-config`));
-                assert.strictEqual(config.delete, fileCommand("remove", configFile(n.role), `hc-${n.name}-config`));
+                assert.strictEqual(config.create, fileCommand("install", configFile(n.name, n.role), `hc-${n.name}-config`));
+                assert.strictEqual(config.delete, fileCommand("remove", configFile(n.name, n.role), `hc-${n.name}-config`));
                 assert.strictEqual(config.triggers, undefined, "a content change is an update, never a replacement");
             }
             assert.match(cmd("hc-pi1-config").inputs.stdin, /^cluster-init: true$/m);
@@ -244,37 +252,70 @@ describe("cluster components (mocks)", () => {
             assert.strictEqual(cmd("hc-pi2-install").inputs.delete, "sudo -n /usr/bin/env HC_ROLE=server /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh uninstall");
         });
 
-        it("the token is a secret, reaches the nodes only through stdin, and is never logged", async () => {
+        it("the first server gets the cluster token; every other node K3s' full token; secret, stdin only, never logged", async () => {
             assert.ok(await isSecret(cluster.token));
             assert.strictEqual(await resolve(cluster.token), "mock-random-password");
+            assert.ok(await isSecret(cluster.joinToken));
+            assert.strictEqual(await resolve(cluster.joinToken), MOCK_FULL_TOKEN);
             const password = one("random:index/randomPassword:RandomPassword", "hc-token").inputs;
             assert.strictEqual(password.length, 48);
             assert.strictEqual(password.special, false);
+            assert.deepStrictEqual(tokenFile(), { path: "/etc/rancher/k3s/token", mode: "0600" });
             for (const n of NODES) {
                 assert.ok(isSecretInput(cmd(`hc-${n}-token`).inputs.stdin), "stdin is secret");
                 const token = inputs(`hc-${n}-token`);
-                assert.strictEqual(token.stdin, "mock-random-password");
+                assert.strictEqual(token.stdin, n === "pi1" ? "mock-random-password" : MOCK_FULL_TOKEN, n);
                 assert.strictEqual(token.logging, "none");
                 assert.strictEqual(token.create, fileCommand("install", tokenFile(), `hc-${n}-token`));
-                assert.deepStrictEqual(tokenFile(), { path: "/etc/rancher/k3s/token", mode: "0600" });
-                for (const r of recorded.filter((x) => x.type === COMMAND)) {
-                    assert.doesNotMatch(`${r.inputs.create}${r.inputs.delete}`, /mock-random-password/, r.name);
-                }
+            }
+            for (const r of recorded.filter((x) => x.type === COMMAND)) {
+                const line = JSON.stringify([plain(r.inputs.create), plain(r.inputs.update), plain(r.inputs.delete), plain(r.inputs.triggers)]);
+                assert.doesNotMatch(line, /mock-random-password|K10[0-9a-f]{64}/, r.name);
             }
         });
 
-        it("the kubeconfig is read without logging, kept secret, and points at the API name", async () => {
+        it("the full token is read on the first server once, secret, and nothing on a no-op up can re-run it", () => {
+            const read = cmd("hc-join-token");
+            assert.strictEqual(read.inputs.create, readJoinTokenCommand("pi1"));
+            assert.strictEqual(read.inputs.create, "sudo -n /usr/bin/env HC_NODE=pi1 /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh read-token");
+            assert.strictEqual(read.inputs.update, read.inputs.create);
+            assert.strictEqual(read.inputs.delete, undefined);
+            assert.strictEqual(read.inputs.triggers, undefined, "no trigger: it runs on create only");
+            assert.strictEqual(read.inputs.stdin, undefined);
+            assert.strictEqual(read.inputs.logging, "none");
+            assert.ok(read.additionalSecretOutputs.includes("stdout"), "stdout is a secret output");
+            assert.strictEqual(inputs("hc-join-token").connection.host, "10.0.0.11");
+        });
+
+        it("the kubeconfig is read without logging, kept secret, on the VIP by default, named after project and stack", async () => {
             const read = cmd("hc-kubeconfig");
             assert.strictEqual(read.inputs.logging, "none");
             assert.ok(read.additionalSecretOutputs.includes("stdout"), "stdout is a secret output");
-            assert.ok(!cmd("hc-pi1-install").additionalSecretOutputs.includes("stdout"), "only the kubeconfig read hides stdout");
+            assert.ok(!cmd("hc-pi1-install").additionalSecretOutputs.includes("stdout"), "only the reads hide stdout");
             assert.strictEqual(cmd("hc-pi1-install").inputs.logging, "stdoutAndStderr");
-            assert.deepStrictEqual(read.inputs.triggers, ["v1.32.2+k3s1", "https://api.home.arpa:8443"]);
+            assert.strictEqual(read.inputs.create, readKubeconfigCommand());
+            assert.deepStrictEqual(read.inputs.triggers, ["v1.32.2+k3s1"]);
+            assert.strictEqual(cluster.clusterName, "homecloud-test");
             assert.ok(await isSecret(cluster.kubeconfig));
-            const kubeconfig = await resolve(cluster.kubeconfig);
-            assert.match(kubeconfig, /^ {6}server: https:\/\/api\.home\.arpa:8443$/m);
-            assert.doesNotMatch(kubeconfig, /127\.0\.0\.1/);
-            assert.strictEqual(await resolve(cluster.apiEndpoint), "https://api.home.arpa:8443");
+            assert.strictEqual(await resolve(cluster.kubeconfig),
+                renderKubeconfig(k3sKubeconfig(ADMIN_CERT_2025), "https://192.168.1.10:8443", "homecloud-test"));
+            assert.ok(await isSecret(cluster.providerKubeconfig));
+            assert.strictEqual(await resolve(cluster.providerKubeconfig),
+                renderKubeconfig(k3sKubeconfig(ADMIN_CERT_2025), "https://192.168.1.10:8443", "homecloud-test"));
+            assert.strictEqual(await resolve(cluster.apiEndpoint), "https://192.168.1.10:8443");
+        });
+
+        it("exports the client certificate's expiry (not secret); no renewal is due, so the renew step only reads", async () => {
+            assert.strictEqual(await resolve(cluster.kubeconfigExpires), "2026-03-01T00:00:00.000Z");
+            assert.strictEqual(await isSecret(cluster.kubeconfigExpires), false);
+            const renew = cmd("hc-kubeconfig-renew");
+            assert.strictEqual(renew.inputs.create, renewKubeconfigCommand("pi1", 0));
+            assert.strictEqual(renew.inputs.create,
+                "sudo -n /usr/bin/env HC_NODE=pi1 HC_RENEWAL=0 /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh read-kubeconfig");
+            assert.strictEqual(renew.inputs.delete, undefined);
+            assert.strictEqual(renew.inputs.triggers, undefined, "a due renewal changes the command line: an update");
+            assert.strictEqual(renew.inputs.logging, "none");
+            assert.ok(renew.additionalSecretOutputs.includes("stdout"));
         });
 
         it("rejects sshHosts for nodes that do not exist", () => {
@@ -283,17 +324,22 @@ describe("cluster components (mocks)", () => {
         });
     });
 
-    describe("K3sCluster with the kubeconfig on the VIP", () => {
-        it("points the kubeconfig at https://<vip>:<apiPort>", async () => {
+    describe("K3sCluster with kubeconfigServer name, in a certificate's renewal window", () => {
+        it("renews once (HC_RENEWAL=1), exports the renewed kubeconfig on the API name and its new expiry", async () => {
             reset();
-            stdoutHooks.push((r) => r.name === "vip-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
-            const c = new m.K3sCluster("vip", { plan, sshPrivateKey: KEY, kubeconfigServer: "vip" });
-            assert.match(await resolve(c.kubeconfig), /^ {6}server: https:\/\/192\.168\.1\.10:8443$/m);
-            assert.strictEqual(await resolve(c.apiEndpoint), "https://192.168.1.10:8443");
+            const renewed = k3sKubeconfig(ADMIN_CERT_2026);
+            stdoutHooks.unshift(k3sStdout("nm", renewed));
+            const named = parseAddressPlan({ ...clusterRawPlan(), kubeconfigServer: "name", kubeconfigRenewDays: 30 }).plan;
+            const c = new m.K3sCluster("nm", { plan: named, sshPrivateKey: KEY, now: new Date("2026-02-05T00:00:00Z"), clusterName: "homecloud-prod" });
+            assert.strictEqual(await resolve(c.kubeconfig), renderKubeconfig(renewed, "https://api.home.arpa:8443", "homecloud-prod"));
+            assert.strictEqual(await resolve(c.providerKubeconfig), renderKubeconfig(renewed, "https://192.168.1.10:8443", "homecloud-prod"));
+            assert.strictEqual(await resolve(c.kubeconfigExpires), "2027-02-10T00:00:00.000Z");
+            assert.strictEqual(await resolve(c.apiEndpoint), "https://api.home.arpa:8443");
             await settle();
+            assert.strictEqual(cmd("nm-kubeconfig-renew").inputs.create, renewKubeconfigCommand("pi1", 1));
             // No waitFor: the toolkit and the prepare steps wait for nothing else.
-            assert.deepStrictEqual(dependsOn(cmd("vip-pi1-toolkit")), []);
-            assert.deepStrictEqual(dependsOn(cmd("vip-pi1-prepare")), ["vip-pi1-toolkit"]);
+            assert.deepStrictEqual(dependsOn(cmd("nm-pi1-toolkit")), []);
+            assert.deepStrictEqual(dependsOn(cmd("nm-pi1-prepare")), ["nm-pi1-toolkit"]);
         });
     });
 

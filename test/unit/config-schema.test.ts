@@ -58,6 +58,7 @@ describe("configuration schema", () => {
             apiHealthCheck: "https", healthCheckIntervalMs: 1000, healthCheckFall: 2, healthCheckRise: 2,
             ddnsEnabled: true, ddnsSuffix: "",
             k3sEnabled: true, k3sVersion: "v1.31.4+k3s1", k3sInstall: "script", k3sAirgapDir: "/opt/k3s-airgap",
+            kubeconfigServer: "vip", kubeconfigRenewDays: 30,
         });
         assert.deepStrictEqual(withDefaults({ apiPort: 8443 }).apiPort, 8443, "a set value wins");
     });
@@ -97,7 +98,7 @@ describe("configuration schema", () => {
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
                 "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'ddnsEnabled', 'ddnsSuffix', 'gatewaySshHost', " +
                 "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'httpPort', " +
-                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion' and 'sshPort'"]);
+                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer' and 'sshPort'"]);
         });
 
         it("values must have the declared type; secrets must be encrypted", () => {

@@ -4,12 +4,15 @@ import { parse } from "yaml";
 import { find, isSecret, recorded, resolve, stdoutHooks } from "../mocks";
 import { runProgram, stackFile } from "../program";
 import type { StackOutputs } from "../../outputs";
-import { SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
+import { k3sStdout } from "../fixtures/k3s";
+
+/** The mark the SDK puts on a secret input value. */
+const SECRET_SIG = { key: "4dabf18193072939515e22adb298388d", value: "1b47061264138c4ac30d75fd1eb44270" };
 
 describe("program (index.ts) with Pulumi.dev.yaml", () => {
     let program: StackOutputs;
     before(async () => {
-        stdoutHooks.push((r) => r.name === "k3s-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
+        stdoutHooks.push(k3sStdout("k3s"));
         program = (await runProgram(stackFile("Pulumi.dev.yaml"))).outputs;
     });
 
@@ -31,11 +34,30 @@ describe("program (index.ts) with Pulumi.dev.yaml", () => {
         });
     });
 
-    it("exports the kubeconfig as a secret pointing at the API name", async () => {
+    it("exports the kubeconfig as a secret on the VIP (the default), named after project and stack, and its expiry", async () => {
         assert.ok(program.kubeconfig, "kubeconfig is exported when K3s is on");
         assert.strictEqual(await isSecret(program.kubeconfig!), true);
         const kc = parse(await resolve(program.kubeconfig!));
-        assert.strictEqual(kc.clusters[0].cluster.server, "https://api.home.arpa:6443");
+        assert.strictEqual(kc.clusters[0].cluster.server, "https://192.168.1.240:6443");
+        assert.deepStrictEqual([kc.clusters[0].name, kc.users[0].name, kc.contexts[0].name, kc["current-context"]],
+            ["homecloud-test", "homecloud-test", "homecloud-test", "homecloud-test"]);
+        assert.strictEqual(await resolve(program.kubeconfigExpires!), "2026-03-01T00:00:00.000Z");
+        assert.strictEqual(await isSecret(program.kubeconfigExpires!), false);
+    });
+
+    it("the in-program provider reaches the API by the VIP's address, with a fixed cluster identifier", async () => {
+        const p = find("pulumi:providers:kubernetes")[0];
+        assert.strictEqual(p.inputs.clusterIdentifier, "homecloud-test");
+        assert.strictEqual(p.inputs.kubeconfig[SECRET_SIG.key], SECRET_SIG.value, "the provider's kubeconfig is secret");
+        const kc = parse(p.inputs.kubeconfig.value);
+        assert.strictEqual(kc.clusters[0].cluster.server, "https://192.168.1.240:6443");
+    });
+
+    it("kubeconfigServer: name points the exported kubeconfig at the API name; the provider stays on the VIP", async () => {
+        const { outputs, resources } = await runProgram({ ...stackFile("Pulumi.dev.yaml"), kubeconfigServer: "name" });
+        assert.strictEqual(parse(await resolve(outputs.kubeconfig!)).clusters[0].cluster.server, "https://api.home.arpa:6443");
+        const p = resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        assert.strictEqual(parse(p.inputs.kubeconfig.value).clusters[0].cluster.server, "https://192.168.1.240:6443");
     });
 
     it("wires one gateway, one cluster, MetalLB and Traefik, with the k8s provider built from the kubeconfig", async () => {
@@ -68,6 +90,7 @@ describe("program (index.ts) with Pulumi.lab.yaml (K3s off)", () => {
         const { outputs, resources } = await runProgram(stackFile("Pulumi.lab.yaml"));
         assert.deepStrictEqual(Object.keys(outputs).sort(),
             ["apiEndpoint", "domain", "gateway", "ingressIp", "loadBalancer", "metallbPool", "nodes", "vip"]);
+        assert.ok(!("kubeconfigExpires" in outputs));
         assert.deepStrictEqual(resources.filter((r) => !r.type.startsWith("homecloud:network:") && r.type !== "command:remote:Command"), []);
         assert.strictEqual(outputs.apiEndpoint, "https://api.lab.home.arpa:6443");
     });

@@ -1,18 +1,19 @@
-// The cluster half's pure renderers: K3s config.yaml per node kind, the kubeconfig rewrite,
+// The cluster half's pure renderers: K3s config.yaml per node kind, the exported kubeconfig,
+// the admin certificate's renewal dates, the full join token,
 // Helm values and MetalLB objects, by exact expectation. (The scripts are checked and run
 // in the checker tier: test/checkers/k3s-scripts.test.ts.)
 import * as assert from "assert";
 import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
 import {
-    apiNameUrl, firstServerUrl, k3sConfigFor, k3sService, renderK3sConfig, vipApiUrl,
+    apiNameUrl, firstServerUrl, fullJoinToken, k3sConfigFor, k3sService, renderK3sConfig, vipApiUrl,
 } from "../../cluster/k3sConfig";
-import { rewriteKubeconfig } from "../../cluster/kubeconfig";
+import { clientCertificateValidity, newestKubeconfig, renderKubeconfig, renewalsDue } from "../../cluster/kubeconfig";
 import {
     deepMerge, ipAddressPool, l2Advertisement, METALLB_CHART, metallbValues, privilegedNamespaceLabels,
     TRAEFIK_CHART, traefikValues,
 } from "../../cluster/helm";
-import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
+import { ADMIN_CERT_2025, ADMIN_CERT_2026, clusterRawPlan, k3sKubeconfig, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
 
 function clusterPlan(): AddressPlan {
     return parseAddressPlan(clusterRawPlan()).plan;
@@ -87,40 +88,111 @@ token-file: /etc/rancher/k3s/token
         });
     });
 
-    describe("kubeconfig rewrite", () => {
-        it("points the cluster at the given URL and changes nothing else", () => {
-            assert.strictEqual(rewriteKubeconfig(SAMPLE_K3S_KUBECONFIG, "https://api.home.arpa:8443"), `apiVersion: v1
-clusters:
-  - cluster:
-      certificate-authority-data: LS0tLS1CRUdJTiBDRVJU
-      server: https://api.home.arpa:8443
-    name: default
-contexts:
-  - context:
-      cluster: default
-      user: default
-    name: default
-current-context: default
+    describe("exported kubeconfig", () => {
+        it("points the cluster at the given URL and names cluster, user and context after the stack", () => {
+            assert.strictEqual(renderKubeconfig(SAMPLE_K3S_KUBECONFIG, "https://192.168.1.10:8443", "homecloud-dev"), `apiVersion: v1
 kind: Config
-preferences: {}
+clusters:
+  - name: homecloud-dev
+    cluster:
+      certificate-authority-data: LS0tLS1CRUdJTiBDRVJU
+      server: https://192.168.1.10:8443
 users:
-  - name: default
+  - name: homecloud-dev
     user:
       client-certificate-data: Q0xJRU5UIENFUlQ=
       client-key-data: Q0xJRU5UIEtFWQ==
+contexts:
+  - name: homecloud-dev
+    context:
+      cluster: homecloud-dev
+      user: homecloud-dev
+current-context: homecloud-dev
+preferences: {}
 `);
+            assert.doesNotMatch(renderKubeconfig(SAMPLE_K3S_KUBECONFIG, "https://api.home.arpa:8443", "homecloud-lab"), /default/);
+            assert.match(renderKubeconfig(SAMPLE_K3S_KUBECONFIG, "https://api.home.arpa:8443", "homecloud-lab"),
+                /^ {6}server: https:\/\/api\.home\.arpa:8443$/m);
         });
 
-        it("refuses a kubeconfig without a 127.0.0.1 cluster, a non-kubeconfig and a bad URL", () => {
+        it("refuses a kubeconfig without exactly one 127.0.0.1 cluster, a non-kubeconfig, a bad URL and a bad name", () => {
             const elsewhere = SAMPLE_K3S_KUBECONFIG.replace("https://127.0.0.1:6443", "https://10.0.0.11:6443");
-            assert.throws(() => rewriteKubeconfig(elsewhere, "https://api.home.arpa:8443"), {
-                message: "/etc/rancher/k3s/k3s.yaml has no cluster at https://127.0.0.1:6443; refusing to guess which server to rewrite",
+            assert.throws(() => renderKubeconfig(elsewhere, "https://api.home.arpa:8443", "homecloud-dev"), {
+                message: "/etc/rancher/k3s/k3s.yaml does not have exactly one cluster, at https://127.0.0.1:6443; refusing to guess which server to rewrite",
             });
-            assert.throws(() => rewriteKubeconfig("", "https://api.home.arpa:8443"), {
-                message: "/etc/rancher/k3s/k3s.yaml is not a kubeconfig: it has no clusters list",
+            assert.throws(() => renderKubeconfig("", "https://api.home.arpa:8443", "homecloud-dev"), {
+                message: "/etc/rancher/k3s/k3s.yaml is not a kubeconfig: it has no clusters or users list",
             });
-            assert.throws(() => rewriteKubeconfig(SAMPLE_K3S_KUBECONFIG, "api.home.arpa"), {
+            assert.throws(() => renderKubeconfig(SAMPLE_K3S_KUBECONFIG.replace(/ {4}client-key-data: .*\n/, ""), "https://api.home.arpa:8443", "x"), {
+                message: "/etc/rancher/k3s/k3s.yaml lacks the CA, the client certificate or the client key (one user with *-data entries expected)",
+            });
+            assert.throws(() => renderKubeconfig(SAMPLE_K3S_KUBECONFIG, "api.home.arpa", "homecloud-dev"), {
                 name: "RangeError", message: 'kubeconfig server "api.home.arpa" must look like https://<host>:<port>',
+            });
+            assert.throws(() => renderKubeconfig(SAMPLE_K3S_KUBECONFIG, "https://api.home.arpa:8443", "home cloud"), {
+                name: "RangeError", message: 'kubeconfig name "home cloud" must be letters, digits, ".", "_" or "-"',
+            });
+        });
+    });
+
+    describe("admin certificate expiry and renewal", () => {
+        const y2025 = k3sKubeconfig(ADMIN_CERT_2025);
+        const y2026 = k3sKubeconfig(ADMIN_CERT_2026);
+        const at = (iso: string) => new Date(iso);
+
+        it("reads the client certificate's validity (X509Certificate), and refuses what is not a certificate", () => {
+            const v = clientCertificateValidity(y2025);
+            assert.strictEqual(v.validFrom.toISOString(), "2025-03-01T00:00:00.000Z");
+            assert.strictEqual(v.validTo.toISOString(), "2026-03-01T00:00:00.000Z");
+            assert.throws(() => clientCertificateValidity(SAMPLE_K3S_KUBECONFIG),
+                /^Error: \/etc\/rancher\/k3s\/k3s\.yaml: client-certificate-data is not a PEM certificate/);
+        });
+
+        it("no renewal until 30 days before expiry, then one more every lifetime minus 30 days", () => {
+            const v = clientCertificateValidity(y2025); // 365 days: first due 2026-01-30, then every 335 days
+            assert.strictEqual(renewalsDue(v, at("2025-03-01T00:00:00Z"), 30), 0);
+            assert.strictEqual(renewalsDue(v, at("2026-01-29T23:59:59Z"), 30), 0);
+            assert.strictEqual(renewalsDue(v, at("2026-01-30T00:00:00Z"), 30), 1);
+            assert.strictEqual(renewalsDue(v, at("2026-12-30T23:59:59Z"), 30), 1);
+            assert.strictEqual(renewalsDue(v, at("2026-12-31T00:00:00Z"), 30), 2);
+            assert.strictEqual(renewalsDue(v, at("2025-11-30T23:59:59Z"), 90), 0);
+            assert.strictEqual(renewalsDue(v, at("2025-12-01T00:00:00Z"), 91), 1);
+        });
+
+        it("a renewal run on its due date leaves the certificate the whole window at the next one", () => {
+            const v = clientCertificateValidity(y2025);
+            const period = 335 * 86400000;
+            for (let g = 1; g <= 5; g++) {
+                const due = v.validTo.getTime() - 30 * 86400000 + (g - 1) * period;
+                const renewedUntil = due + 365 * 86400000;
+                const nextDue = due + period;
+                assert.strictEqual(renewalsDue(v, new Date(nextDue - 1), 30), g);
+                assert.strictEqual(renewalsDue(v, new Date(nextDue), 30), g + 1);
+                assert.strictEqual(renewedUntil - nextDue, 30 * 86400000);
+            }
+        });
+
+        it("of two kubeconfigs, the one whose certificate expires later", () => {
+            assert.strictEqual(newestKubeconfig(y2025, y2026), y2026);
+            assert.strictEqual(newestKubeconfig(y2026, y2025), y2026);
+            assert.strictEqual(newestKubeconfig(y2025, y2025), y2025);
+        });
+    });
+
+    describe("full join token", () => {
+        const hash = "0123456789abcdef".repeat(4);
+        it("accepts K10<sha256 of the CA>::server:<this cluster's token>, trimmed", () => {
+            assert.strictEqual(fullJoinToken(`K10${hash}::server:s3cret\n`, "s3cret"), `K10${hash}::server:s3cret`);
+        });
+        it("refuses a short token, a bad hash and another cluster's token, never quoting it", () => {
+            for (const printed of ["s3cret", `K10${hash.slice(1)}::server:s3cret`, `K10${hash}::node:s3cret`, ""]) {
+                assert.throws(() => fullJoinToken(printed, "s3cret"), {
+                    message: "/var/lib/rancher/k3s/server/token on the first server is not a full K3s token (K10<64 hex digits>::server:<token>)",
+                });
+            }
+            assert.throws(() => fullJoinToken(`K10${hash}::server:other`, "s3cret"), {
+                message: "/var/lib/rancher/k3s/server/token on the first server holds another cluster token than this stack's; " +
+                    "the first server was initialised with a different token",
             });
         });
     });

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { planCommand, printInputs } from "../../lab/engine/commandSemantics";
 import { fileCommand } from "../../host/hostFile";
-import { clusterRawPlan, SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
+import { clusterRawPlan, k3sStdout } from "../fixtures/k3s";
 import { RecordedResource, recorded, resolve, stdoutHooks } from "../mocks";
 import { runProgram, StackConfig, stackFile } from "../program";
 
@@ -60,7 +60,7 @@ const extraReservation = { name: "camera", mac: "02:77:00:00:00:61", ip: "10.0.0
 describe("replacement safety: no ordinary change replaces a command whose delete reverts the host", function () {
     this.timeout(120_000);
     before(() => {
-        stdoutHooks.push((r) => r.name === "k3s-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
+        stdoutHooks.push(k3sStdout("k3s"));
     });
 
     it("no command with a delete has triggers, in any stack", async () => {
@@ -73,6 +73,18 @@ describe("replacement safety: no ordinary change replaces a command whose delete
                     assert.strictEqual(r.inputs.triggers, undefined, `${name} has a delete and triggers`);
                 }
             }
+        }
+    });
+
+    it("a no-op up with K3s on runs no command: the full-token read, the joins' token files and the kubeconfig steps stay", async () => {
+        const before = await commandsOf(largeStack());
+        const after = await commandsOf(largeStack());
+        for (const n of ["k3s-join-token", "k3s-pi2-token", "k3s-pi4-token", "k3s-kubeconfig", "k3s-kubeconfig-renew"]) {
+            assert.ok(after.has(n), n);
+        }
+        for (const [name, r] of after) {
+            const p = planCommand(printInputs(before.get(name)!.inputs), printInputs(r.inputs), r.replaceOnChanges);
+            assert.strictEqual(p.action, "same", `${name}: ${p.action} (${p.changed.join(", ")})`);
         }
     });
 

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { find, isSecret, referencedStacks, resolve, stdoutHooks } from "../mocks";
 import { runProgram, stackFile } from "../program";
 import { homecloudOutputs, HomecloudOutputs, referenceHomecloud, StackOutputValues } from "../../outputs";
-import { SAMPLE_K3S_KUBECONFIG } from "../fixtures/k3s";
+import { k3sStdout } from "../fixtures/k3s";
 
 /** What the engine stores for a stack: every export resolved to its plain value. */
 async function stackState(stack: string): Promise<Record<string, unknown>> {
@@ -34,7 +34,7 @@ async function failure(o: pulumi.Output<unknown>): Promise<string> {
 describe("typed stack outputs for consumers (outputs.ts)", () => {
     let devState: Record<string, unknown>;
     before(async () => {
-        stdoutHooks.push((r) => r.name === "k3s-kubeconfig" ? SAMPLE_K3S_KUBECONFIG : undefined);
+        stdoutHooks.push(k3sStdout("k3s"));
         devState = await stackState("Pulumi.dev.yaml");
         referencedStacks.set("organization/homecloud/dev", { outputs: devState, secretOutputNames: ["kubeconfig"] });
     });
@@ -43,7 +43,7 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
         const home = referenceHomecloud("organization/homecloud/dev");
         const got = await values(home);
         assert.deepStrictEqual(Object.keys(got).sort(),
-            ["apiEndpoint", "domain", "gateway", "ingressIp", "kubeconfig", "loadBalancer", "metallbPool", "nodes", "vip"]);
+            ["apiEndpoint", "domain", "gateway", "ingressIp", "kubeconfig", "kubeconfigExpires", "loadBalancer", "metallbPool", "nodes", "vip"]);
         assert.deepStrictEqual(got, devState);
         const expected: Omit<StackOutputValues, "kubeconfig"> = {
             apiEndpoint: "https://api.home.arpa:6443",
@@ -59,9 +59,10 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
             },
             gateway: { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240" },
             loadBalancer: { statsSocket: "/run/haproxy/admin.sock", statsUrl: "http://127.0.0.1:8404/", apiHealthCheck: "https" },
+            kubeconfigExpires: "2026-03-01T00:00:00.000Z",
         };
         assert.deepStrictEqual({ ...got, kubeconfig: undefined }, { ...expected, kubeconfig: undefined });
-        assert.match(got.kubeconfig as string, /server: https:\/\/api\.home\.arpa:6443\n/);
+        assert.match(got.kubeconfig as string, /server: https:\/\/192\.168\.1\.240:6443\n/);
         const refs = find("pulumi:pulumi:StackReference", "organization/homecloud/dev");
         assert.strictEqual(refs.length, 1);
         assert.strictEqual(refs[0].inputs.name, "organization/homecloud/dev");
@@ -71,7 +72,7 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
         const home = referenceHomecloud("organization/homecloud/dev");
         assert.strictEqual(home.kubeconfig, home.kubeconfig, "one Output per output, read once");
         assert.strictEqual(await isSecret(home.kubeconfig), true);
-        for (const key of ["apiEndpoint", "vip", "ingressIp", "metallbPool", "domain", "nodes", "gateway", "loadBalancer"] as const) {
+        for (const key of ["apiEndpoint", "vip", "ingressIp", "metallbPool", "domain", "nodes", "gateway", "loadBalancer", "kubeconfigExpires"] as const) {
             assert.strictEqual(await isSecret(home[key]), false, key);
         }
     });
