@@ -18,8 +18,9 @@ export interface PkiContext {
     readonly lanCidr?: [ipaddr.IPv4, number];
     readonly lan: string;
     readonly gatewayHostname?: string;
-    /** The nodes' names. */
+    /** The nodes' names, servers first; the first one holds the cluster issuer's key. */
     readonly nodes: readonly string[];
+    readonly k3sEnabled: boolean;
 }
 
 /** A name inside `domain` (the domain itself, or below it, `*.` allowed as the first label). */
@@ -55,7 +56,28 @@ function checkSan(c: Checker, key: string, v: unknown, ctx: PkiContext): string 
     return `DNS:${value}`;
 }
 
-function checkCertificates(c: Checker, raw: RawConfig, ctx: PkiContext): ServiceCertificate[] {
+function checkExcluded(c: Checker, raw: RawConfig, ctx: PkiContext): string[] | undefined {
+    const v = raw.certificateExclude;
+    if (!Array.isArray(v)) {
+        return c.fail("certificateExclude", "must be a list of node names (an empty list means every node)");
+    }
+    const out: string[] = [];
+    v.forEach((name, i) => {
+        const k = `certificateExclude[${i}]`;
+        if (name === ctx.gatewayHostname) {
+            c.fail(k, `"${name}" is the gateway, which holds the CA; only nodes can be left out`);
+        } else if (typeof name !== "string" || !ctx.nodes.includes(name)) {
+            c.fail(k, `${JSON.stringify(name)} is not a node; use a name from homecloud:nodes (${ctx.nodes.join(", ")})`);
+        } else if (ctx.k3sEnabled && name === ctx.nodes[0]) {
+            c.fail(k, `"${name}" is the first server, which holds the cluster issuer's key while K3s is on; it cannot be left out`);
+        } else {
+            out.push(name);
+        }
+    });
+    return out.length === v.length ? out : undefined;
+}
+
+function checkCertificates(c: Checker, raw: RawConfig, ctx: PkiContext, excluded: readonly string[]): ServiceCertificate[] {
     const v = raw.certificates;
     if (!Array.isArray(v)) {
         c.fail("certificates", "must be a list of { name, host, sans } (an empty list means host certificates only)");
@@ -86,6 +108,8 @@ function checkCertificates(c: Checker, raw: RawConfig, ctx: PkiContext): Service
         let host = c.string(`${k}.host`, o.host);
         if (host !== undefined && !hosts.includes(host)) {
             host = c.fail(`${k}.host`, `"${host}" is not a host the program manages; use the gateway's host name or a node's name (${hosts.join(", ")})`);
+        } else if (host !== undefined && excluded.includes(host)) {
+            host = c.fail(`${k}.host`, `"${host}" is in homecloud:certificateExclude; serve it from another host or take it off that list`);
         }
         let sans: string[] | undefined = [];
         if (o.sans !== undefined && !Array.isArray(o.sans)) {
@@ -112,5 +136,6 @@ export function checkPki(c: Checker, raw: RawConfig, ctx: PkiContext): Partial<P
         : c.fail("certificateRenewal", `${JSON.stringify(r)} must be a whole number from 0; raise it by one to re-sign every certificate`);
     const caDestroy = typeof raw.caDestroy === "boolean" ? raw.caDestroy
         : c.fail("caDestroy", `${JSON.stringify(raw.caDestroy)} must be true or false`);
-    return { lifetimeDays, renewal, caDestroy, certificates: checkCertificates(c, raw, ctx) };
+    const excluded = checkExcluded(c, raw, ctx);
+    return { lifetimeDays, renewal, caDestroy, excluded, certificates: checkCertificates(c, raw, ctx, excluded ?? []) };
 }

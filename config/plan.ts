@@ -101,6 +101,8 @@ export interface PkiSettings {
     /** Raised by the operator to re-sign every certificate at the next `up`. */
     readonly renewal: number;
     readonly certificates: readonly ServiceCertificate[];
+    /** Nodes left out: no key, certificate or trust. */
+    readonly excluded: readonly string[];
     /** When true, deleting the CA's step removes the CA from the gateway. */
     readonly caDestroy: boolean;
 }

@@ -121,6 +121,10 @@ export const CONFIG_SCHEMA = {
         type: "array", items: "object", default: [], example: "list",
         description: "Extra service certificates from the gateway's CA, the key made on the host that serves it: { name, host, sans }; name.<domain> is always a SAN, sans adds names inside the domain or LAN addresses.",
     },
+    certificateExclude: {
+        type: "array", items: "string", default: [], example: "`[pi-new]`",
+        description: "Nodes that get no key, certificate or CA trust from the program, e.g. one listed before it is plugged in; never the gateway, nor the first server when K3s is on.",
+    },
     caDestroy: {
         type: "boolean", default: false, example: "`false`",
         description: "Let `destroy` remove the gateway's CA (key and certificate). Off, destroy keeps it so a new deployment can reuse it; set it, run up, then destroy.",

@@ -267,7 +267,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     checkPlan(c, raw, n, a, h);
     const pki = checkPki(c, raw, {
         domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
-        nodes: h.nodes.map((x) => x.name),
+        nodes: h.nodes.map((x) => x.name), k3sEnabled: raw.k3sEnabled === true,
     });
     if (c.problems.length > 0) {
         throw new ConfigError(c.problems);

@@ -38,12 +38,12 @@ export const recordName = (r: { host: string; label: string }): string => `${r.h
 
 /**
  * Every certificate the plan asks for: each host's own (its FQDN and LAN address), the
- * gateway first, then the service certificates in config order.
+ * gateway first, then the service certificates in config order. Excluded nodes get none.
  */
 export function certificateRequests(plan: AddressPlan): CertificateRequest[] {
     const hosts = [
         { name: plan.gateway.hostname, ip: plan.gateway.lanAddress },
-        ...plan.nodes.map((n) => ({ name: n.name, ip: n.ip })),
+        ...plan.nodes.filter((n) => !plan.pki.excluded.includes(n.name)).map((n) => ({ name: n.name, ip: n.ip })),
     ];
     return [
         ...hosts.map((h) => ({

@@ -72,7 +72,7 @@ export class PrivateCa extends pulumi.ComponentResource {
             hostToolkit(`${name}-${hostName}-toolkit`, connection(address), scripts, { parent: this, dependsOn: args.waitFor }, PKI_TOOLKIT_DIR);
         this.gateway = toolkit(plan.gateway.hostname, plan.gateway.sshHost);
         const hosts = new Map<string, Host>([[plan.gateway.hostname, this.gateway]]);
-        plan.nodes.forEach((n: NodeSpec) => hosts.set(n.name, toolkit(n.name, n.ip)));
+        plan.nodes.filter((n: NodeSpec) => !plan.pki.excluded.includes(n.name)).forEach((n) => hosts.set(n.name, toolkit(n.name, n.ip)));
         this.hosts = hosts;
 
         this.ca = hostStep(`${name}-ca`, this.gateway, {

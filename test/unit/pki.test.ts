@@ -4,7 +4,6 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { dependsOn, find, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks } from "../mocks";
-import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { AddressPlan, ConfigError } from "../../config/plan";
 import { RawConfig } from "../../config/schema";
@@ -46,7 +45,7 @@ function problems(extra: RawConfig): readonly string[] {
 
 describe("PKI configuration", () => {
     it("defaults: 90-day certificates, no forced renewal, no service certificates, the CA kept on destroy", () => {
-        assert.deepStrictEqual(labPlan().pki, { lifetimeDays: 90, renewal: 0, certificates: [], caDestroy: false });
+        assert.deepStrictEqual(labPlan().pki, { lifetimeDays: 90, renewal: 0, certificates: [], excluded: [], caDestroy: false });
     });
 
     it("reads service certificates, with SANs written plain or typed, each once", () => {
@@ -93,6 +92,15 @@ describe("PKI configuration", () => {
             'homecloud:certificates[5].name: "web" is already homecloud:certificates[4].name; every certificate needs its own name',
             "homecloud:certificates[5].sans: must be a list of names inside the domain or LAN addresses, e.g. [registry.home.arpa, IP:10.0.0.11]",
         ]);
+        assert.deepStrictEqual(problems({ certificateExclude: ["gw", "nas", "node2"], certificates: [{ name: "web", host: "node2" }] }), [
+            'homecloud:certificateExclude[0]: "gw" is the gateway, which holds the CA; only nodes can be left out',
+            'homecloud:certificateExclude[1]: "nas" is not a node; use a name from homecloud:nodes (node1, node2, node3)',
+        ]);
+        assert.deepStrictEqual(problems({ certificateExclude: ["node3"], certificates: [{ name: "web", host: "node3" }] }),
+            ['homecloud:certificates[0].host: "node3" is in homecloud:certificateExclude; serve it from another host or take it off that list']);
+        assert.deepStrictEqual(problems({ k3sEnabled: true, certificateExclude: ["node1"] }),
+            ['homecloud:certificateExclude[0]: "node1" is the first server, which holds the cluster issuer\'s key while K3s is on; it cannot be left out']);
+        assert.deepStrictEqual(labPlan({ certificateExclude: ["node1"] }).pki.excluded, ["node1"], "K3s off: the first server may be left out");
         assert.deepStrictEqual(problems({ certificates: { name: "x" } }),
             ["homecloud:certificates: must be a list of { name, host, sans } (an empty list means host certificates only)"]);
     });
@@ -119,6 +127,7 @@ describe("PKI schedule and expiry (pure)", () => {
             { host: "node2", label: "registry", commonName: "registry.lab.home.arpa", sans: ["DNS:registry.lab.home.arpa", "IP:10.77.0.12"] },
         ]);
         assert.strictEqual(permittedNames(plan), "permitted;DNS:lab.home.arpa,permitted;IP:10.77.0.0/255.255.255.0");
+        assert.deepStrictEqual(certificateRequests(labPlan({ certificateExclude: ["node3"] })).map((r) => r.host), ["gw", "node1", "node2"]);
     });
 
     it("reports the nearest expiry, and warns only when a certificate is in its last third or the CA in its last year", () => {
@@ -287,7 +296,8 @@ describe("ClusterIssuer (mocks): cert-manager rooted in the gateway's CA", () =>
         const m: typeof ClusterIssuerModule = await import("../../pki/clusterIssuer");
         const provider = new k8s.Provider("k3s", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
         const ca = new caModule.PrivateCa("pki", { plan, sshPrivateKey: KEY, now: NOW });
-        const ready = new pulumi.CustomResource("test:index:Ready", "k3s-kubeconfig", {});
+        // Stands in for the cluster's kubeconfig read (any resource the Secret step must wait for).
+        const ready = new k8s.core.v1.ConfigMap("k3s-kubeconfig", {}, { provider });
         const traefikNs = new k8s.core.v1.Namespace("traefik-namespace", { metadata: { name: "traefik" } }, { provider });
         const traefikRelease = new k8s.helm.v3.Release("traefik-release", { chart: "traefik" }, { provider });
         const issuer = new m.ClusterIssuer("cert-manager", {
