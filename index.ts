@@ -1,4 +1,5 @@
-// homecloud: config → gateway (NAT, DHCP, DNS, VIP balanced by HAProxy) → K3s → MetalLB → Traefik → outputs.
+// homecloud: config → gateway (NAT, DHCP, DNS, VIP balanced by HAProxy) → private CA (gateway) with a
+// certificate per host → K3s → MetalLB → Traefik → cert-manager under the CA → outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { apiFqdn } from "./config/plan";
@@ -7,6 +8,8 @@ import { Gateway } from "./network/gateway";
 import { K3sCluster } from "./cluster/k3sCluster";
 import { MetalLB } from "./cluster/metallb";
 import { Traefik } from "./cluster/traefik";
+import { PrivateCa } from "./pki/privateCa";
+import { ClusterIssuer } from "./pki/clusterIssuer";
 import { StackOutputs } from "./outputs";
 
 const { plan, sshPrivateKey } = loadConfig();
@@ -16,6 +19,9 @@ const gatewayHost = new Gateway("gateway", {
     connection: { host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey },
 });
 
+// The CA lives on the gateway; every host (gateway and nodes) gets its own key and certificate.
+const ca = new PrivateCa("pki", { plan, sshPrivateKey, waitFor: [gatewayHost] });
+
 // The cluster half; off in the lab, where no K3s can be downloaded.
 function deployCluster(): Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> {
     const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost] });
@@ -24,7 +30,8 @@ function deployCluster(): Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires">
     // everything it manages.
     const provider = new k8s.Provider("k3s", { kubeconfig: cluster.providerKubeconfig, clusterIdentifier: cluster.clusterName });
     const metallb = new MetalLB("metallb", { pool: plan.metallbPool }, { providers: { kubernetes: provider } });
-    new Traefik("traefik", { loadBalancerIp: plan.ingressIp, waitFor: metallb.ready }, { providers: { kubernetes: provider } });
+    const traefik = new Traefik("traefik", { loadBalancerIp: plan.ingressIp, waitFor: metallb.ready }, { providers: { kubernetes: provider } });
+    new ClusterIssuer("cert-manager", { plan, ca, clusterReady: [cluster.kubeconfigRead], traefik }, { providers: { kubernetes: provider } });
     return { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires };
 }
 
@@ -39,5 +46,7 @@ const outputs: StackOutputs = {
     nodes: Object.fromEntries(plan.nodes.map((n) => [n.name, { ip: n.ip, role: n.role }])),
     gateway: { hostname: plan.gateway.hostname, lanAddress: plan.gateway.lanAddress, vip: plan.wan.vip },
     loadBalancer: gatewayHost.loadBalancerStatus,
+    caCertificate: ca.caCertificate,
+    certificates: ca.status,
 };
 export = outputs;

@@ -25,6 +25,21 @@ export interface StackOutputs {
     readonly gateway: { readonly hostname: string; readonly lanAddress: string; readonly vip: string };
     /** The VIP's balancer (HAProxy on the gateway): where to look at it, on the gateway only. */
     readonly loadBalancer: pulumi.Output<{ readonly statsSocket: string; readonly statsUrl: string; readonly apiHealthCheck: string }>;
+    /** The gateway CA's certificate (public, PEM): trust it to reach the home cloud's TLS services. */
+    readonly caCertificate: pulumi.Output<string>;
+    /** The certificate that expires first, when, and from when the next `up` re-signs them all. */
+    readonly certificates: pulumi.Output<CertificateStatusOutput>;
+}
+
+/** The `certificates` output (pki/pkiSteps.ts `certificateStatus`). */
+export interface CertificateStatusOutput {
+    /** The certificate that expires first (`<host>-<label>`, or `ca`), null before any is signed. */
+    readonly nearest: string | null;
+    /** Its notAfter, ISO 8601, null before any is signed. */
+    readonly nearestExpiry: string | null;
+    /** From then on the next `up` re-signs every certificate. */
+    readonly renewsFrom: string;
+    readonly lifetimeDays: number;
 }
 
 /** One stack output's plain value, as the referenced stack holds it. */
@@ -92,6 +107,13 @@ const readers: { readonly [K in keyof StackOutputValues]: Reader<StackOutputValu
     nodes,
     gateway: record(["hostname", "lanAddress", "vip"]),
     loadBalancer: record(["statsSocket", "statsUrl", "apiHealthCheck"]),
+    caCertificate: text,
+    certificates: (v, where) => {
+        const o = (typeof v === "object" && v !== null && !Array.isArray(v) ? v : fail(where, "an object { nearest, nearestExpiry, renewsFrom, lifetimeDays }", v)) as Record<string, unknown>;
+        const textOrNull = (f: string): string | null => o[f] === null ? null : text(o[f], `${where}.${f}`);
+        const days = typeof o.lifetimeDays === "number" ? o.lifetimeDays : fail(`${where}.lifetimeDays`, "a number", o.lifetimeDays);
+        return { nearest: textOrNull("nearest"), nearestExpiry: textOrNull("nearestExpiry"), renewsFrom: text(o.renewsFrom, `${where}.renewsFrom`), lifetimeDays: days };
+    },
 };
 
 /**

@@ -90,6 +90,30 @@ export interface AddressPlan {
     readonly reservations: readonly ReservationSpec[];
     readonly k3s: K3sSettings;
     readonly loadBalancer: LoadBalancerSettings;
+    readonly pki: PkiSettings;
+}
+
+/** A certificate for a service, signed by the gateway's CA, its key made on `host`. */
+export interface ServiceCertificate {
+    /** DNS label: the certificate's first name is `<name>.<domain>`; also its files' name on the host. */
+    readonly name: string;
+    /** The host that serves it: the gateway's host name or a node's name. */
+    readonly host: string;
+    /** Further subject alternative names: `DNS:<name inside the domain>` or `IP:<LAN address>`. */
+    readonly sans: readonly string[];
+}
+
+/** The private CA on the gateway and the certificates it signs. */
+export interface PkiSettings {
+    /** Lifetime of every signed certificate, in days. */
+    readonly lifetimeDays: number;
+    /** Raised by the operator to re-sign every certificate at the next `up`. */
+    readonly renewal: number;
+    readonly certificates: readonly ServiceCertificate[];
+    /** Nodes left out: no key, certificate or trust. */
+    readonly excluded: readonly string[];
+    /** When true, deleting the CA's step removes the CA from the gateway. */
+    readonly caDestroy: boolean;
 }
 
 /** The gateway's HAProxy in front of the servers' API and the ingress. */

@@ -117,6 +117,26 @@ export const CONFIG_SCHEMA = {
         type: "integer", default: 2, example: "`2`",
         description: "Passed checks in a row that put a backend back in rotation, 1 to 10.",
     },
+    certificateLifetimeDays: {
+        type: "integer", default: 90, example: "`90`",
+        description: "Lifetime of every certificate the gateway's CA signs (hosts, services, the cluster's intermediate), 7 to 397 days; `up` re-signs each one, same key, once a third of it is left.",
+    },
+    certificateRenewal: {
+        type: "integer", default: 0, example: "`0`",
+        description: "Raise it by one to have the next `up` re-sign every certificate now, keeping every key (e.g. after a host's clock was wrong).",
+    },
+    certificates: {
+        type: "array", items: "object", default: [], example: "list",
+        description: "Extra service certificates from the gateway's CA, the key made on the host that serves it: { name, host, sans }; name.<domain> is always a SAN, sans adds names inside the domain or LAN addresses.",
+    },
+    certificateExclude: {
+        type: "array", items: "string", default: [], example: "`[pi-new]`",
+        description: "Nodes that get no key, certificate or CA trust from the program, e.g. one listed before it is plugged in; never the gateway, nor the first server when K3s is on.",
+    },
+    caDestroy: {
+        type: "boolean", default: false, example: "`false`",
+        description: "Let `destroy` remove the gateway's CA (key and certificate). Off, destroy keeps it so a new deployment can reuse it; set it, run up, then destroy.",
+    },
     sshUser: {
         type: "string", default: "pi", example: "`pi`",
         description: "Login on every host, with passwordless sudo (the program runs sudo -n).",

@@ -4,7 +4,8 @@
 import * as ipaddr from "ipaddr.js";
 import { ABS_PATH, Checker, HOSTNAME, IFNAME, inCidr, inRange, K3S_VERSION, rangesOverlap, SSH_USER } from "./checker";
 import { checkHosts, Hosts } from "./hosts";
-import { AddressPlan, ConfigError, K3sSettings, LoadBalancerSettings, ParsedPlan, Ports } from "./plan";
+import { checkPki } from "./pki";
+import { AddressPlan, ConfigError, K3sSettings, LoadBalancerSettings, ParsedPlan, PkiSettings, Ports } from "./plan";
 import { RawConfig, withDefaults } from "./schema";
 
 function checkDomain(c: Checker, key: string, v: unknown): string | undefined {
@@ -292,6 +293,10 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const ddns = checkDdns(c, raw, n.domain);
     const h = checkHosts(c, raw);
     checkPlan(c, raw, n, a, h);
+    const pki = checkPki(c, raw, {
+        domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
+        nodes: h.nodes.map((x) => x.name), k3sEnabled: raw.k3sEnabled === true,
+    });
     if (c.problems.length > 0) {
         throw new ConfigError(c.problems);
     }
@@ -312,6 +317,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         reservations: h.reservations,
         k3s: k3s as K3sSettings,
         loadBalancer: loadBalancer as LoadBalancerSettings,
+        pki: pki as PkiSettings,
     };
     return { plan: deepFreeze(plan), warnings: c.warnings };
 }

@@ -1,7 +1,7 @@
 // One declaration per file the program owns on a host: where it goes, its mode, and the
 // hooks file (beside its component) that checks, activates and reverts it, with the data
 // those hooks need. The toolkit's host-file.sh does the rest. Pure: no Pulumi import.
-import { toolkitCommand } from "./toolkit";
+import { TOOLKIT_DIR, toolkitCommand } from "./toolkit";
 
 export interface HostFileSpec {
     /** Absolute destination path. */
@@ -53,8 +53,9 @@ function checkSpec(spec: HostFileSpec): void {
  * The command line that installs (content on stdin) or removes the file. `resource` (the
  * command's name) is recorded on install as the file's owner; a remove by another
  * resource leaves the file alone, so a renamed resource's delete never undoes its successor.
+ * `toolkitDir` is the toolkit whose host-file.sh runs (and where `hooks` are found).
  */
-export function fileCommand(op: "install" | "remove", spec: HostFileSpec, resource?: string): string {
+export function fileCommand(op: "install" | "remove", spec: HostFileSpec, resource?: string, toolkitDir: string = TOOLKIT_DIR): string {
     checkSpec(spec);
     return toolkitCommand(HOST_FILE_SCRIPT, [op], {
         HC_DEST: spec.path,
@@ -64,5 +65,5 @@ export function fileCommand(op: "install" | "remove", spec: HostFileSpec, resour
         ...spec.hooks ? { HC_HOOKS: spec.hooks } : {},
         ...spec.zoneSerial ? { HC_ZONE_SERIAL: "1" } : {},
         ...spec.env,
-    });
+    }, toolkitDir);
 }

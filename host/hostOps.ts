@@ -11,7 +11,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { fileCommand, HostFileSpec } from "./hostFile";
-import { TOOLKIT_INSTALL, TOOLKIT_REMOVE, toolkitInstaller } from "./toolkit";
+import { TOOLKIT_DIR, TOOLKIT_INSTALL, toolkitInstaller, toolkitRemove } from "./toolkit";
 
 /** How to reach a host over SSH as a sudo-capable user. */
 export interface HostConnection {
@@ -45,21 +45,26 @@ export interface Host {
     readonly connection: HostConnection;
     /** The toolkit's command: every other command on the host depends on it. */
     readonly toolkit: command.remote.Command;
+    /** Where that toolkit lives on the host (default TOOLKIT_DIR). */
+    readonly toolkitDir?: string;
 }
 
-/** Installs the toolkit (the host layer's scripts plus `scripts`) on a host; removes it on delete. */
+/**
+ * Installs the toolkit (the host layer's scripts plus `scripts`) on a host, in `dir`
+ * (default TOOLKIT_DIR); removes it on delete.
+ */
 export function hostToolkit(name: string, connection: HostConnection, scripts: readonly string[],
-    opts: pulumi.CustomResourceOptions): Host {
+    opts: pulumi.CustomResourceOptions, dir: string = TOOLKIT_DIR): Host {
     const toolkit = new command.remote.Command(name, {
         connection: connectionArgs(connection),
         create: TOOLKIT_INSTALL,
         update: TOOLKIT_INSTALL,
-        delete: TOOLKIT_REMOVE,
-        stdin: toolkitInstaller(scripts),
+        delete: toolkitRemove(dir),
+        stdin: toolkitInstaller(scripts, dir),
         logging: "stdoutAndStderr",
         addPreviousOutputInEnv: false,
     }, opts);
-    return { connection, toolkit };
+    return { connection, toolkit, toolkitDir: dir };
 }
 
 function onHost(host: Host, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
@@ -82,12 +87,12 @@ export interface HostFileArgs {
  * atomically, activated; on delete the host's original file comes back.
  */
 export function hostFile(name: string, host: Host, args: HostFileArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const install = fileCommand("install", args.file, name);
+    const install = fileCommand("install", args.file, name, host.toolkitDir);
     return new command.remote.Command(name, {
         connection: connectionArgs(host.connection),
         create: install,
         update: install,
-        delete: fileCommand("remove", args.file, name),
+        delete: fileCommand("remove", args.file, name, host.toolkitDir),
         stdin: args.secret ? pulumi.secret(args.content) : args.content,
         logging: args.secret ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,

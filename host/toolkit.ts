@@ -10,6 +10,21 @@ import { sh } from "./quote";
 /** Where the toolkit lives on a host; removed again when the toolkit's command is deleted. */
 export const TOOLKIT_DIR = "/usr/local/lib/homecloud";
 
+/**
+ * The private CA's toolkit, beside the main one: each installer swaps its whole directory,
+ * so a layer that runs on hosts whether K3s is on or not (the gateway's and nodes' PKI)
+ * keeps its scripts in a directory of its own.
+ */
+export const PKI_TOOLKIT_DIR = "/usr/local/lib/homecloud-pki";
+
+const TOOLKIT_DIRS: readonly string[] = [TOOLKIT_DIR, PKI_TOOLKIT_DIR];
+
+function checkDir(dir: string): void {
+    if (!TOOLKIT_DIRS.includes(dir)) {
+        throw new RangeError(`toolkit directory ${JSON.stringify(dir)} is not one of ${TOOLKIT_DIRS.join(", ")}`);
+    }
+}
+
 /** The repository's root: toolkit paths are relative to it (e.g. `network/kea-config.sh`). */
 const REPO = path.resolve(__dirname, "..");
 
@@ -37,7 +52,8 @@ export function scriptsIn(dir: string): string[] {
  * then swaps it in for the old toolkit in one rename. The delimiter is checked absent from
  * every script, so a heredoc can never end early.
  */
-export function toolkitInstaller(scripts: readonly string[]): string {
+export function toolkitInstaller(scripts: readonly string[], dir: string = TOOLKIT_DIR): string {
+    checkDir(dir);
     const files = [...new Set([...HOST_SCRIPTS, ...scripts])].sort();
     const parts = files.map((rel) => {
         const text = scriptText(rel);
@@ -51,7 +67,7 @@ HOMECLOUD_TOOLKIT_EOF
 chmod 0755 "$new/${rel}"`;
     });
     return `set -eu
-dir=${TOOLKIT_DIR}
+dir=${dir}
 new=$(mktemp -d "$dir.new.XXXXXX")
 trap 'rm -rf "$new" "$dir.old"' EXIT
 ${parts.join("\n")}
@@ -67,12 +83,20 @@ export const TOOLKIT_INSTALL = "sudo -n /bin/bash -s";
 /** Removes the toolkit and whatever empty bookkeeping the program left. */
 export const TOOLKIT_REMOVE = `sudo -n /bin/rm -rf ${TOOLKIT_DIR}`;
 
+/** Removes the toolkit in `dir`. */
+export function toolkitRemove(dir: string): string {
+    checkDir(dir);
+    return `sudo -n /bin/rm -rf ${dir}`;
+}
+
 /**
- * The command line that runs toolkit script `rel` as root with `args`, its data in HC_*
+ * The command line that runs toolkit script `rel` (of the toolkit in `dir`) as root with `args`, its data in HC_*
  * environment variables (quoted), e.g.
  * `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp4.conf /bin/bash /usr/local/lib/homecloud/host/scripts/host-file.sh install`.
  */
-export function toolkitCommand(rel: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): string {
+export function toolkitCommand(rel: string, args: readonly string[], env: Readonly<Record<string, string>> = {},
+    dir: string = TOOLKIT_DIR): string {
+    checkDir(dir);
     if (!SCRIPT_PATH.test(rel)) {
         throw new RangeError(`toolkit script ${JSON.stringify(rel)} must be a relative path to a .sh file`);
     }
@@ -81,5 +105,5 @@ export function toolkitCommand(rel: string, args: readonly string[], env: Readon
         throw new RangeError(`toolkit environment names must look like HC_NAME; got ${bad.join(", ")}`);
     }
     const vars = Object.entries(env).map(([k, v]) => `${k}=${sh(v)}`);
-    return ["sudo", "-n", "/usr/bin/env", ...vars, "/bin/bash", `${TOOLKIT_DIR}/${rel}`, ...args.map(sh)].join(" ");
+    return ["sudo", "-n", "/usr/bin/env", ...vars, "/bin/bash", `${dir}/${rel}`, ...args.map(sh)].join(" ");
 }

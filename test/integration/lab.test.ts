@@ -398,7 +398,9 @@ function stackWithMoreServers(): string {
     assert.ok(y.includes(node3), "Pulumi.lab.yaml's node3 line changed; update this test");
     fs.writeFileSync(f, y.replace(node3, [node3,
         `    - { name: node4, mac: "02:77:00:00:00:14", ip: 10.77.0.14, role: server }`,
-        `    - { name: node5, mac: "02:77:00:00:00:15", ip: 10.77.0.15, role: server }`].join("\n")));
+        `    - { name: node5, mac: "02:77:00:00:00:15", ip: 10.77.0.15, role: server }`].join("\n"))
+        // No host answers for them: no key, certificate or trust to put there.
+        .replace(/\s*$/, "\n  homecloud:certificateExclude: [node4, node5]\n"));
     return f;
 }
 
@@ -425,6 +427,8 @@ const WATCHED_FILES = "/etc/kea/kea-dhcp4.conf /etc/bind/named.conf.options /etc
     "/var/lib/homecloud/zones/* /etc/homecloud/nat.nft /etc/systemd/system/homecloud-nat.service /etc/sysctl.d/90-homecloud*.conf " +
     "/etc/haproxy/haproxy.cfg /etc/kea/kea-dhcp-ddns.conf /etc/bind/homecloud-keys/*";
 const UNITS = ["kea-dhcp4-server", "kea-dhcp-ddns-server", "named", "homecloud-nat", "haproxy"];
+/** Hosts whose trust store lab/snapshot.sh records (trust-<host>.txt): the PKI puts the CA in each. */
+const TRUST_HOSTS = ["gw", "node1", "node2", "node3"];
 
 function fingerprint(): { files: string; started: string } {
     const files = bash("gw", `sha256sum ${WATCHED_FILES}`);
@@ -732,6 +736,8 @@ describe("homecloud on the lab (SSH engine)", function () {
                 "updated gateway-dns-local",
                 "updated gateway-dns-options",
                 "updated gateway-nat-ruleset",
+                // The CA's line names the LAN (its constraints); the step keeps the CA as it is.
+                "updated pki-ca",
             ]);
             // The old name's delete ran after the new name took the same file over: left alone.
             assert.match(fs.readFileSync(path.join(RUN_DIR, "slash23-up.log"), "utf8"),
@@ -760,6 +766,8 @@ describe("homecloud on the lab (SSH engine)", function () {
                 "updated gateway-dns-local",
                 "updated gateway-dns-options",
                 "updated gateway-nat-ruleset",
+                // The CA's line names the LAN (its constraints); the step keeps the CA as it is.
+                "updated pki-ca",
             ]);
             execOk("gw", "test", "-s", zoneFile("0.77.10"));
             assert.notStrictEqual(exec("gw", "test", "-e", zoneFile("1.77.10")).code, 0, "the second half's zone file is left");
@@ -771,7 +779,139 @@ describe("homecloud on the lab (SSH engine)", function () {
         after(assertSshFromLan);
     });
 
+    describe("7f: the private CA: a key and certificate per host, trust where it is needed, renewal", () => {
+        const HOSTS = ["gw", ...PLAN.nodes.map((n) => n.name)];
+        const NODE1 = PLAN.nodes[0];
+        const stateFile = path.join(RUN_DIR, "ssh-engine-state.json");
+        /** The base64 body lines of a PEM file on a host (what a copy anywhere would contain). */
+        const pemBody = (host: string, file: string): string[] =>
+            execOk(host, "cat", file).split("\n").filter((l) => l && !l.startsWith("-----"));
+        /** Every file on `host` holding `line` (searched in every place a copy could land). */
+        const holders = (host: string, line: string): string[] => bash(host,
+            `grep -rlF -- '${line}' /etc /root /home /tmp /var /usr/local /opt /srv 2>/dev/null | sort || true`).stdout.split("\n").filter(Boolean);
+        const keySha = (): Record<string, string> => Object.fromEntries(HOSTS.map((h) =>
+            [h, execOk(h, "sha256sum", "/etc/homecloud/pki/host.key").split(" ")[0]]));
+        const certOf = (host: string): string => execOk(host, "cat", "/etc/homecloud/pki/host.crt");
+        const verifyOnGw = (host: string): string => {
+            const r = run("lab/exec", ["gw", "openssl", "verify", "-purpose", "sslserver", "-CAfile", "/etc/homecloud/ca/ca.crt", "/dev/stdin"],
+                { input: certOf(host) });
+            assert.strictEqual(r.code, 0, `${host}'s certificate does not verify on gw: ${r.stdout}${r.stderr}`);
+            return r.stdout.trim();
+        };
+        const serialOf = (host: string): string => execOk(host, "openssl", "x509", "-noout", "-serial", "-in", "/etc/homecloud/pki/host.crt").trim();
+        let keysAtFirstUp: Record<string, string> = {};
+
+        it("every host's certificate verifies against the CA on gw, for its FQDN and LAN address", () => {
+            for (const host of HOSTS) {
+                assert.strictEqual(verifyOnGw(host), "/dev/stdin: OK");
+                const ip = host === "gw" ? GW_LAN : PLAN.nodes.find((n) => n.name === host)!.ip;
+                assert.match(execOk(host, "openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", "/etc/homecloud/pki/host.crt"),
+                    new RegExp(`DNS:${host}\\.${DOMAIN.replace(/\./g, "\\.")}, IP Address:${ip.replace(/\./g, "\\.")}\\n`));
+                assert.strictEqual(execOk(host, "stat", "-c", "%a %U", "/etc/homecloud/pki/host.key").trim(), "600 root");
+                // The host's own trust store vouches for it too.
+                assert.strictEqual(execOk(host, "openssl", "verify", "-CApath", "/etc/ssl/certs", "/etc/homecloud/pki/host.crt").trim(),
+                    "/etc/homecloud/pki/host.crt: OK");
+            }
+            keysAtFirstUp = keySha();
+        });
+
+        it("each host's key is only on its host, the CA key only on gw (searched on every host), none in the engine's state or logs", () => {
+            const state = fs.readFileSync(stateFile, "utf8");
+            const logs = run("bash", ["-c", `cat ${RUN_DIR}/*.log`]).stdout;
+            const secrets: [string, string][] = [["gw", "/etc/homecloud/ca/ca.key"], ...HOSTS.map((h): [string, string] => [h, "/etc/homecloud/pki/host.key"])];
+            for (const [owner, file] of secrets) {
+                const body = pemBody(owner, file);
+                assert.ok(body.length > 0, `${owner}:${file} is empty`);
+                for (const host of HOSTS) {
+                    assert.deepStrictEqual(holders(host, body[0]), host === owner ? [file] : [], `${owner}:${file} searched on ${host}`);
+                }
+                for (const line of body) {
+                    assert.ok(!state.includes(line), `a line of ${owner}:${file} is in the engine's state`);
+                    assert.ok(!logs.includes(line), `a line of ${owner}:${file} is in the engine's logs`);
+                }
+            }
+            assert.strictEqual(execOk("gw", "stat", "-c", "%a %U", "/etc/homecloud/ca/ca.key").trim(), "600 root");
+        });
+
+        it("curl https://node1.<domain>:8443/ from the client: refused without the CA, verified with the system store once it trusts the stack's CA", () => {
+            const responder = [
+                "import http.server, ssl",
+                "class H(http.server.BaseHTTPRequestHandler):",
+                "    def do_GET(self):",
+                "        b = b'tls@node1\\n'; self.send_response(200); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)",
+                "    def log_message(self, *a): pass",
+                "s = http.server.HTTPServer(('0.0.0.0', 8443), H)",
+                "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain('/etc/homecloud/pki/host.crt', '/etc/homecloud/pki/host.key')",
+                "s.socket = c.wrap_socket(s.socket, server_side=True); s.serve_forever()",
+            ].join("\n");
+            const url = `https://${NODE1.name}.${DOMAIN}:8443/`;
+            const caPem = JSON.parse(fs.readFileSync(path.join(RUN_DIR, "first-up.log"), "utf8").split("\noutputs: ")[1]).caCertificate as string;
+            assert.match(caPem, /^-----BEGIN CERTIFICATE-----\n/);
+            assert.strictEqual(caPem, execOk("gw", "cat", "/etc/homecloud/ca/ca.crt"), "the stack output is the CA on gw");
+            execOk(NODE1.name, "systemd-run", "--unit=hc-tls-responder", "--collect", "python3", "-c", responder);
+            try {
+                assert.strictEqual(bash(NODE1.name, "for i in $(seq 50); do curl -sk https://127.0.0.1:8443/ && exit 0; sleep 0.1; done; exit 1").code, 0);
+                const without = bash("client", `curl -sS --max-time 5 ${url}`);
+                assert.strictEqual(without.code, 60, `without the CA: ${without.stdout}${without.stderr}`);
+                assert.match(without.stderr, /unable to get local issuer certificate/);
+                // The owner of the client trusts the CA the way a laptop would: the stack's output into its store.
+                run("lab/exec", ["client", "bash", "-c", "cat > /usr/local/share/ca-certificates/homecloud-ca.crt && update-ca-certificates >/dev/null"],
+                    { input: caPem });
+                try {
+                    assert.strictEqual(execOk("client", "curl", "-sS", "--max-time", "5", url), "tls@node1\n");
+                } finally {
+                    execOk("client", "bash", "-c", "rm -f /usr/local/share/ca-certificates/homecloud-ca.crt && update-ca-certificates --fresh >/dev/null");
+                }
+                assert.strictEqual(bash("client", `curl -sS --max-time 5 ${url}`).code, 60, "the client without the CA again");
+                // node2 trusts it through the program, and so does the gateway.
+                assert.strictEqual(execOk("node2", "curl", "-sS", "--max-time", "5", url), "tls@node1\n");
+                assert.strictEqual(execOk("gw", "curl", "-sS", "--max-time", "5", "--resolve", `${NODE1.name}.${DOMAIN}:8443:${NODE1.ip}`, url), "tls@node1\n");
+            } finally {
+                exec(NODE1.name, "systemctl", "stop", "hc-tls-responder");
+            }
+        });
+
+        it("a second up runs 0 commands", () => {
+            const s = summaryOf(engine("up", "pki-noop-up"));
+            assert.deepStrictEqual({ updated: s.updated, created: s.created, deleted: s.deleted, remote: s["remote-commands"] },
+                { updated: 0, created: 0, deleted: 0, remote: 0 });
+        });
+
+        it("a forced renewal (certificateRenewal: 1) re-signs every certificate with the same keys; the next up runs 0 commands", () => {
+            const f = path.join(RUN_DIR, "stack-renewal.yaml");
+            const y = fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8");
+            fs.writeFileSync(f, `${y.trimEnd()}\n  homecloud:certificateRenewal: 1\n`);
+            const serials = Object.fromEntries(HOSTS.map((h) => [h, serialOf(h)]));
+            const out = engine("up", "pki-renewal-up", { SSH_ENGINE_STACK_FILE: f });
+            const changed = out.split("\n").filter((l) => /^(created|updated|replaced|deleted) /.test(l)).map((l) => l.replace(/ \[diff: .*\]$/, "")).sort();
+            assert.deepStrictEqual(changed, HOSTS.flatMap((h) => [`updated pki-${h}-host-cert`, `updated pki-${h}-host-sign`]).sort());
+            assert.deepStrictEqual(keySha(), keysAtFirstUp, "a host key changed");
+            for (const h of HOSTS) {
+                assert.notStrictEqual(serialOf(h), serials[h], `${h} was not re-signed`);
+                assert.strictEqual(verifyOnGw(h), "/dev/stdin: OK");
+            }
+            const s = summaryOf(engine("up", "pki-renewal-noop", { SSH_ENGINE_STACK_FILE: f }));
+            assert.strictEqual(s["remote-commands"], 0);
+            // Back to the stack as committed: one more re-signing, keys still the same.
+            engine("up", "pki-renewal-back");
+            assert.deepStrictEqual(keySha(), keysAtFirstUp);
+        });
+        after(assertSshFromLan);
+    });
+
     describe("8: destroy", () => {
+        /** A line of the CA certificate, to look for in every trust store after destroy. */
+        let caLine = "";
+        it("with caDestroy set, an up changes only what the CA's delete will do", () => {
+            caLine = execOk("gw", "sed", "-n", "2p", "/etc/homecloud/ca/ca.crt").trim();
+            assert.match(caLine, /^[A-Za-z0-9+/=]{20,}$/);
+            const f = path.join(RUN_DIR, "stack-ca-destroy.yaml");
+            const y = fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8");
+            fs.writeFileSync(f, `${y.trimEnd()}\n  homecloud:caDestroy: true\n`);
+            const out = engine("up", "ca-destroy-up", { SSH_ENGINE_STACK_FILE: f });
+            assert.deepStrictEqual(out.split("\n").filter((l) => /^(created|updated|replaced|deleted) /.test(l)), ["updated pki-ca [diff: ~delete]"]);
+        });
+
         it("gives back the gateway exactly as before the first up", () => {
             const out = engine("destroy", "destroy");
             const s = summaryOf(out);
@@ -783,13 +923,25 @@ describe("homecloud on the lab (SSH engine)", function () {
             fs.rmSync(after, { recursive: true, force: true });
             const r = run("bash", ["lab/snapshot.sh", after]);
             assert.strictEqual(r.code, 0, r.stderr);
-            for (const f of ["etc.sha256", "nft.txt", "enabled.txt", "ip_forward.txt", "addr.txt"]) {
+            for (const f of ["etc.sha256", "nft.txt", "enabled.txt", "ip_forward.txt", "addr.txt", ...TRUST_HOSTS.map((h) => `trust-${h}.txt`)]) {
                 const d = run("diff", ["-u", path.join(RUN_DIR, "before", f), path.join(after, f)]);
                 assert.strictEqual(d.code, 0, `gw ${f} differs after destroy:\n${d.stdout}`);
             }
             const leftovers = run("lab/exec", ["gw", "sh", "-c", "ls -A /var/lib/homecloud 2>&1; echo rc=$?"]);
             assert.strictEqual(leftovers.stdout.trim().split("\n").pop(), "rc=2", `bookkeeping left on gw: ${leftovers.stdout}`);
             assert.notStrictEqual(exec("gw", "test", "-e", "/usr/local/lib/homecloud").code, 0, "the toolkit is left on gw");
+        });
+
+        it("the CA is out of every trust store; no host keeps a key, certificate, CA or PKI toolkit", () => {
+            assert.ok(caLine, "the caDestroy step ran first");
+            for (const host of TRUST_HOSTS) {
+                for (const p of ["/etc/homecloud", "/usr/local/share/ca-certificates/homecloud-ca.crt", "/usr/local/lib/homecloud-pki", "/var/lib/homecloud"]) {
+                    assert.notStrictEqual(exec(host, "test", "-e", p).code, 0, `${host}: ${p} is left`);
+                }
+                assert.strictEqual(bash(host, "ls -l /etc/ssl/certs | grep -c homecloud || true").stdout.trim(), "0", `${host}: a link to the CA is left`);
+                assert.strictEqual(bash(host, `grep -cF -- '${caLine}' /etc/ssl/certs/ca-certificates.crt || true`).stdout.trim(), "0",
+                    `${host}: the CA is in the bundle`);
+            }
         });
         after(assertSshFromLan);
     });

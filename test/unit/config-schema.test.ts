@@ -57,6 +57,7 @@ describe("configuration schema", () => {
             apiName: "api", apiPort: 6443, httpPort: 80, httpsPort: 443, sshUser: "pi", sshPort: 22, reservations: [],
             apiHealthCheck: "https", healthCheckIntervalMs: 1000, healthCheckFall: 2, healthCheckRise: 2,
             ddnsEnabled: true, ddnsSuffix: "",
+            certificateLifetimeDays: 90, certificateRenewal: 0, certificates: [], certificateExclude: [], caDestroy: false,
             k3sEnabled: true, k3sVersion: "v1.31.4+k3s1", k3sInstall: "script", k3sAirgapDir: "/opt/k3s-airgap",
             kubeconfigServer: "vip", kubeconfigRenewDays: 30,
         });
@@ -96,7 +97,8 @@ describe("configuration schema", () => {
             const noDefaults = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, { ...v, default: undefined }]));
             // In the words the real CLI v3.250.0 used on the lab stack then (the list has grown with the schema).
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
-                "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'ddnsEnabled', 'ddnsSuffix', 'gatewaySshHost', " +
+                "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'caDestroy', 'certificateExclude', " +
+                "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'ddnsEnabled', 'ddnsSuffix', 'gatewaySshHost', " +
                 "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'httpPort', " +
                 "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer' and 'sshPort'"]);
         });

@@ -68,8 +68,10 @@ describe("program (index.ts) with Pulumi.dev.yaml", () => {
         assert.deepStrictEqual(types("homecloud:k8s:MetalLB"), ["metallb"]);
         assert.deepStrictEqual(types("homecloud:k8s:Traefik"), ["traefik"]);
         assert.deepStrictEqual(types("pulumi:providers:kubernetes"), ["k3s"]);
+        assert.deepStrictEqual(types("homecloud:pki:PrivateCa"), ["pki"]);
+        assert.deepStrictEqual(types("homecloud:pki:ClusterIssuer"), ["cert-manager"]);
         const releases = find("kubernetes:helm.sh/v3:Release");
-        assert.strictEqual(releases.length, 2);
+        assert.deepStrictEqual(releases.map((r) => r.inputs.name).sort(), ["cert-manager", "metallb", "traefik"]);
         for (const r of releases) {
             assert.match(r.provider ?? "", /^urn:pulumi:.*::pulumi:providers:kubernetes::k3s::/);
         }
@@ -86,12 +88,13 @@ describe("program (index.ts) with Pulumi.dev.yaml", () => {
 });
 
 describe("program (index.ts) with Pulumi.lab.yaml (K3s off)", () => {
-    it("exports no kubeconfig at all (an undefined export is a warning on every run) and registers no cluster", async () => {
+    it("exports no kubeconfig at all (an undefined export is a warning on every run) and registers no cluster, only the CA", async () => {
         const { outputs, resources } = await runProgram(stackFile("Pulumi.lab.yaml"));
         assert.deepStrictEqual(Object.keys(outputs).sort(),
-            ["apiEndpoint", "domain", "gateway", "ingressIp", "loadBalancer", "metallbPool", "nodes", "vip"]);
+            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "ingressIp", "loadBalancer", "metallbPool", "nodes", "vip"]);
         assert.ok(!("kubeconfigExpires" in outputs));
-        assert.deepStrictEqual(resources.filter((r) => !r.type.startsWith("homecloud:network:") && r.type !== "command:remote:Command"), []);
+        assert.deepStrictEqual(resources.filter((r) => !r.type.startsWith("homecloud:network:") && r.type !== "command:remote:Command")
+            .map((r) => `${r.type} ${r.name}`), ["homecloud:pki:PrivateCa pki"]);
         assert.strictEqual(outputs.apiEndpoint, "https://api.lab.home.arpa:6443");
     });
 });

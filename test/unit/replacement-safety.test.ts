@@ -95,6 +95,13 @@ describe("replacement safety: no ordinary change replaces a command whose delete
             // update policy gains the new name (kea-dhcp-ddns may not take it).
             ["gateway-dhcp-config", "gateway-dns-dynamic-forward-zone", "gateway-dns-dynamic-reverse-zone", "gateway-dns-local"]],
         ["lab: a longer lease", () => stackFile("Pulumi.lab.yaml"), (s) => ({ ...s, leaseSeconds: 900 }), ["gateway-dhcp-config"]],
+        // Under the mocks no command prints, so the new certificates' installs do not show here.
+        ["lab: a forced renewal re-signs every certificate, keys untouched", () => stackFile("Pulumi.lab.yaml"),
+            (s) => ({ ...s, certificateRenewal: 1 }), ["gw", "node1", "node2", "node3"].map((h) => `pki-${h}-host-sign`)],
+        ["lab: caDestroy changes only what the CA's delete will do", () => stackFile("Pulumi.lab.yaml"),
+            (s) => ({ ...s, caDestroy: true }), ["pki-ca"]],
+        ["lab: a service certificate is three new commands and changes nothing else", () => stackFile("Pulumi.lab.yaml"),
+            (s) => ({ ...s, certificates: [{ name: "registry", host: "node1" }] }), []],
         ["dev: one more DHCP reservation", () => stackFile("Pulumi.dev.yaml"),
             (s) => ({ ...s, reservations: [...s.reservations as object[], extraReservation] }),
             ["gateway-dhcp-config", "gateway-dns-dynamic-forward-zone", "gateway-dns-dynamic-reverse-zone", "gateway-dns-local"]],
@@ -117,7 +124,11 @@ describe("replacement safety: no ordinary change replaces a command whose delete
             const after = await commandsOf(change(base()));
             assert.deepStrictEqual(replacementHazards(before, after), []);
             const u = updated(before, after);
-            if (expectUpdated.length > 0) {
+            if (title.startsWith("lab: a service certificate")) {
+                assert.deepStrictEqual(u, []);
+                assert.deepStrictEqual([...after.keys()].filter((n) => !before.has(n)).sort(),
+                    ["pki-node1-registry-cert", "pki-node1-registry-key", "pki-node1-registry-sign"]);
+            } else if (expectUpdated.length > 0) {
                 assert.deepStrictEqual(u, expectUpdated);
             } else {
                 assert.strictEqual(u.length, after.size, "a new SSH port updates every command");

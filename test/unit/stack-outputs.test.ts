@@ -43,9 +43,10 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
         const home = referenceHomecloud("organization/homecloud/dev");
         const got = await values(home);
         assert.deepStrictEqual(Object.keys(got).sort(),
-            ["apiEndpoint", "domain", "gateway", "ingressIp", "kubeconfig", "kubeconfigExpires", "loadBalancer", "metallbPool", "nodes", "vip"]);
+            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "ingressIp", "kubeconfig", "kubeconfigExpires",
+                "loadBalancer", "metallbPool", "nodes", "vip"]);
         assert.deepStrictEqual(got, devState);
-        const expected: Omit<StackOutputValues, "kubeconfig"> = {
+        const expected: Omit<StackOutputValues, "kubeconfig" | "caCertificate" | "certificates"> = {
             apiEndpoint: "https://api.home.arpa:6443",
             vip: "192.168.1.240",
             ingressIp: "10.0.0.200",
@@ -61,7 +62,10 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
             loadBalancer: { statsSocket: "/run/haproxy/admin.sock", statsUrl: "http://127.0.0.1:8404/", apiHealthCheck: "https" },
             kubeconfigExpires: "2026-03-01T00:00:00.000Z",
         };
-        assert.deepStrictEqual({ ...got, kubeconfig: undefined }, { ...expected, kubeconfig: undefined });
+        assert.deepStrictEqual({ ...got, kubeconfig: undefined, caCertificate: undefined, certificates: undefined },
+            { ...expected, kubeconfig: undefined, caCertificate: undefined, certificates: undefined });
+        assert.strictEqual(typeof got.caCertificate, "string");
+        assert.deepStrictEqual(Object.keys(got.certificates as object).sort(), ["lifetimeDays", "nearest", "nearestExpiry", "renewsFrom"]);
         assert.match(got.kubeconfig as string, /server: https:\/\/192\.168\.1\.240:6443\n/);
         const refs = find("pulumi:pulumi:StackReference", "organization/homecloud/dev");
         assert.strictEqual(refs.length, 1);
