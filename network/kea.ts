@@ -22,8 +22,10 @@ export const TSIG_SECRET_TOKEN = "@TSIG_SECRET@";
  * and its PTR, removed again when the lease is released or expires. The client's own wish
  * (FQDN option flags) is overridden: the server always updates both records. A missing
  * host name gets one made from the address (`dhcp-10-0-0-100`); characters outside a DNS
- * label's set are dropped (a name left empty counts as none). Conflict resolution (RFC 4703, DHCID records) keeps a
- * client from taking a name another client or the program holds.
+ * label's set are dropped (Kea 2.2 then asks for the bare domain for a name left empty,
+ * which BIND's update policy refuses: such a client gets no name). Conflict resolution
+ * (RFC 4703, DHCID records) keeps a client from taking a name another client or the
+ * program holds.
  */
 function ddnsParameters(suffix: string): Record<string, unknown> {
     return {
