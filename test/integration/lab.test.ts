@@ -788,11 +788,16 @@ describe("homecloud on the lab (SSH engine)", function () {
         const NODE1 = PLAN.nodes[0];
         const stateFile = path.join(RUN_DIR, "ssh-engine-state.json");
         /**
-         * The base64 body lines of a PEM file on a host (what a copy anywhere would contain);
-         * a short last line ("Ow==") could turn up in any base64 by chance, so only full ones.
+         * The base64 lines of a key file on a host that hold private bytes (what a copy
+         * anywhere would contain). The keys are P-256 in PKCS#8 (138 bytes: lines of 64, 64
+         * and 56 characters); the last line is only the public point, which the CSR and the
+         * certificate carry too, so it is left out.
          */
-        const pemBody = (host: string, file: string): string[] =>
-            execOk(host, "cat", file).split("\n").filter((l) => l.length >= 32 && !l.startsWith("-----"));
+        const pemBody = (host: string, file: string): string[] => {
+            const lines = execOk(host, "cat", file).split("\n").filter((l) => l && !l.startsWith("-----"));
+            assert.deepStrictEqual(lines.map((l) => l.length), [64, 64, 56], `${host}:${file} is not a P-256 PKCS#8 key`);
+            return lines.slice(0, 2);
+        };
         /** Every file on `host` holding `line` (searched in every place a copy could land). */
         const holders = (host: string, line: string): string[] => bash(host,
             `grep -rlF -- '${line}' /etc /root /home /tmp /var /usr/local /opt /srv 2>/dev/null | sort || true`).stdout.split("\n").filter(Boolean);
