@@ -79,6 +79,8 @@ export interface AddressPlan {
         readonly vip: string;
     };
     readonly dnsForwarders: readonly string[];
+    /** TTL of the program's own records and of negative answers, in seconds. */
+    readonly dnsTtlSeconds: number;
     readonly metallbPool: IpRange;
     /** Fixed LoadBalancer address for Traefik, inside the MetalLB pool. */
     readonly ingressIp: string;

@@ -65,6 +65,10 @@ export const CONFIG_SCHEMA = {
         type: "string", default: "", example: "`home.arpa`",
         description: "Domain pool clients' names go in: the domain or a name under it; empty (the default) means the domain.",
     },
+    dnsTtlSeconds: {
+        type: "integer", default: 300, example: "`300`",
+        description: "TTL of the program's own DNS records (and of negative answers), 30 to 86400 seconds; short, so a changed address reaches clients quickly. Pool clients' records get Kea's TTL.",
+    },
     wanCidr: {
         type: "string", example: "`192.168.1.0/24`",
         description: "The home network the WAN interface is on.",

@@ -291,6 +291,9 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const k3s = checkCluster(c, raw);
     const loadBalancer = checkLoadBalancer(c, raw);
     const ddns = checkDdns(c, raw, n.domain);
+    const t = raw.dnsTtlSeconds;
+    const dnsTtlSeconds = typeof t === "number" && Number.isInteger(t) && t >= 30 && t <= 86400 ? t
+        : c.fail("dnsTtlSeconds", `${JSON.stringify(t)} is out of range; use whole seconds from 30 to 86400`);
     const h = checkHosts(c, raw);
     checkPlan(c, raw, n, a, h);
     const pki = checkPki(c, raw, {
@@ -308,6 +311,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         ...ddns ? { ddns } : {},
         wan: { cidr: String(raw.wanCidr), vip: a.vip! },
         dnsForwarders: a.forwarders,
+        dnsTtlSeconds: dnsTtlSeconds!,
         metallbPool: a.metallb!,
         ingressIp: a.ingressIp!,
         apiName: n.apiName!,

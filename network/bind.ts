@@ -35,8 +35,6 @@ export function zoneDirOf(plan: AddressPlan): string {
 /** Name of the ACL of clients allowed to query and recurse. */
 export const CLIENT_ACL = "homecloud-clients";
 
-/** Default TTL of every record: short, so a changed address reaches clients within minutes. */
-const TTL = 300;
 
 /** Forward zone: the cluster domain itself. */
 export function forwardZoneName(plan: AddressPlan): string {
@@ -177,14 +175,14 @@ function zoneHeader(plan: AddressPlan, origin: string): string[] {
     const ns = fqdn(plan, plan.gateway.hostname);
     return [
         `; Managed by homecloud (Pulumi): zone ${origin}. Replaced on every update.`,
-        `$TTL ${TTL}`,
+        `$TTL ${plan.dnsTtlSeconds}`,
         `$ORIGIN ${origin}.`,
         `@ IN SOA ${ns} hostmaster.${plan.domain}. (`,
         `        ${SERIAL_TOKEN} ; serial`,
         "        3600 ; refresh",
         "        600 ; retry",
         "        604800 ; expire",
-        `        ${TTL} ) ; negative caching TTL`,
+        `        ${plan.dnsTtlSeconds} ) ; negative caching TTL`,
         `@ IN NS ${ns}`,
     ];
 }

@@ -202,6 +202,8 @@ describe("address plan", () => {
         ]],
         ["DDNS suffix outside the domain", (c) => { c.ddnsSuffix = "example.net"; },
             ["homecloud:ddnsSuffix: \"example.net\" is outside homecloud:domain lab.home.arpa; BIND here serves only that zone: use lab.home.arpa or a name under it, e.g. dhcp.lab.home.arpa"]],
+        ["DNS TTL too short", (c) => { c.dnsTtlSeconds = 5; },
+            ["homecloud:dnsTtlSeconds: 5 is out of range; use whole seconds from 30 to 86400"]],
         ["DDNS switch not a boolean", (c) => { c.ddnsEnabled = "yes"; },
             ["homecloud:ddnsEnabled: \"yes\" must be true or false"]],
         ["unknown kubeconfig server", (c) => { c.kubeconfigServer = "api.home.arpa"; },

@@ -56,7 +56,7 @@ describe("configuration schema", () => {
             domain: "home.arpa", gatewayHostname: "gateway", gatewaySshHost: "", leaseSeconds: 3600, dnsForwarders: [],
             apiName: "api", apiPort: 6443, httpPort: 80, httpsPort: 443, sshUser: "pi", sshPort: 22, reservations: [],
             apiHealthCheck: "https", healthCheckIntervalMs: 1000, healthCheckFall: 2, healthCheckRise: 2,
-            ddnsEnabled: true, ddnsSuffix: "",
+            ddnsEnabled: true, ddnsSuffix: "", dnsTtlSeconds: 300,
             certificateLifetimeDays: 90, certificateRenewal: 0, certificates: [], certificateExclude: [], caDestroy: false,
             k3sEnabled: true, k3sVersion: "v1.31.4+k3s1", k3sInstall: "script", k3sAirgapDir: "/opt/k3s-airgap",
             kubeconfigServer: "vip", kubeconfigRenewDays: 30,
@@ -98,7 +98,7 @@ describe("configuration schema", () => {
             // In the words the real CLI v3.250.0 used on the lab stack then (the list has grown with the schema).
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
                 "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'caDestroy', 'certificateExclude', " +
-                "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'ddnsEnabled', 'ddnsSuffix', 'gatewaySshHost', " +
+                "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'ddnsEnabled', 'ddnsSuffix', 'dnsTtlSeconds', 'gatewaySshHost', " +
                 "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'httpPort', " +
                 "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer' and 'sshPort'"]);
         });

@@ -135,6 +135,13 @@ describe("network renderers", () => {
             assert.ok(renderReverseZone(plan, "3.20.172.in-addr.arpa").endsWith("@ IN NS router.cluster.home.arpa.\n"));
         });
 
+        it("gives the program's records and negative answers the configured TTL", () => {
+            const zone = renderForwardZone(loadPlan("large")).split("\n");
+            assert.ok(zone.includes("$TTL 600"), zone.join("\n"));
+            assert.ok(zone.includes("        600 ) ; negative caching TTL"));
+            assert.ok(renderForwardZone(loadPlan("small")).split("\n").includes("$TTL 300"), "the default");
+        });
+
         it("points the API name at the VIP and the wildcard at the ingress", () => {
             const zone = renderForwardZone(loadPlan("large"));
             assert.match(zone, /\nk8s +IN A +192\.168\.50\.10\n/);
