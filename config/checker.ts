@@ -101,6 +101,12 @@ export class Checker {
         return normal;
     }
 
+    /** A whole number from `min` to `max`; `use` says what to write instead, e.g. "whole seconds from 60 to 600". */
+    wholeNumber(key: string, v: unknown, min: number, max: number, use: string): number | undefined {
+        return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v
+            : this.fail(key, `${JSON.stringify(v)} is out of range; use ${use}`);
+    }
+
     port(key: string, v: unknown): number | undefined {
         const n = v;
         if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {

@@ -127,10 +127,8 @@ function checkCertificates(c: Checker, raw: RawConfig, ctx: PkiContext, excluded
 
 /** The PKI settings, checked; undefined fields where a value was invalid (reported). */
 export function checkPki(c: Checker, raw: RawConfig, ctx: PkiContext): Partial<PkiSettings> {
-    const l = raw.certificateLifetimeDays;
-    const lifetimeDays = typeof l === "number" && Number.isInteger(l) && l >= LIFETIME_DAYS.min && l <= LIFETIME_DAYS.max ? l
-        : c.fail("certificateLifetimeDays", `${JSON.stringify(l)} is out of range; use whole days from ${LIFETIME_DAYS.min} to ${LIFETIME_DAYS.max} ` +
-            "(clients refuse server certificates valid for longer than 398 days)");
+    const lifetimeDays = c.wholeNumber("certificateLifetimeDays", raw.certificateLifetimeDays, LIFETIME_DAYS.min, LIFETIME_DAYS.max,
+        `whole days from ${LIFETIME_DAYS.min} to ${LIFETIME_DAYS.max} (clients refuse server certificates valid for longer than 398 days)`);
     const r = raw.certificateRenewal;
     const renewal = typeof r === "number" && Number.isInteger(r) && r >= 0 ? r
         : c.fail("certificateRenewal", `${JSON.stringify(r)} must be a whole number from 0; raise it by one to re-sign every certificate`);

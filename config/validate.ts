@@ -50,16 +50,15 @@ function checkAddresses(c: Checker, raw: RawConfig) {
     const vip = c.ip("vip", raw.vip);
     const metallb = c.range("metallbPool", raw.metallbPool);
     const ingressIp = c.ip("ingressIp", raw.ingressIp);
-    const l = raw.leaseSeconds;
-    const leaseSeconds = typeof l === "number" && Number.isInteger(l) && l >= 60 && l <= 604800 ? l
-        : c.fail("leaseSeconds", `${JSON.stringify(l)} is out of range; use whole seconds from 60 to 604800`);
+    const leaseSeconds = c.wholeNumber("leaseSeconds", raw.leaseSeconds, 60, 604800, "whole seconds from 60 to 604800");
+    const dnsTtlSeconds = c.wholeNumber("dnsTtlSeconds", raw.dnsTtlSeconds, 30, 86400, "whole seconds from 30 to 86400");
     let forwarders: string[] = [];
     if (!Array.isArray(raw.dnsForwarders)) {
         c.fail("dnsForwarders", "must be a list of IPv4 addresses (an empty list means no forwarding)");
     } else {
         forwarders = raw.dnsForwarders.filter((f, i) => c.ip(`dnsForwarders[${i}]`, f) !== undefined) as string[];
     }
-    return { lanCidr, wanCidr, gwLan, sshHost, pool, vip, metallb, ingressIp, leaseSeconds, forwarders };
+    return { lanCidr, wanCidr, gwLan, sshHost, pool, vip, metallb, ingressIp, leaseSeconds, dnsTtlSeconds, forwarders };
 }
 
 /** The VIP's forwarded ports (each different) and the SSH port. */
@@ -98,10 +97,7 @@ function checkCluster(c: Checker, raw: RawConfig) {
         c.fail("kubeconfigServer", `${JSON.stringify(k3s.kubeconfigServer)} must be "vip" (https://<vip>:<apiPort>, needs no DNS) ` +
             `or "name" (https://<apiName>.<domain>:<apiPort>, needs a resolver that answers for the domain)`);
     }
-    const d = k3s.kubeconfigRenewDays;
-    if (typeof d !== "number" || !Number.isInteger(d) || d < 1 || d > 90) {
-        c.fail("kubeconfigRenewDays", `${JSON.stringify(d)} is out of range; use whole days from 1 to 90 (the admin certificate lasts a year)`);
-    }
+    c.wholeNumber("kubeconfigRenewDays", k3s.kubeconfigRenewDays, 1, 90, "whole days from 1 to 90 (the admin certificate lasts a year)");
     if (typeof k3s.enabled !== "boolean") {
         c.fail("k3sEnabled", `${JSON.stringify(k3s.enabled)} must be true or false`);
     }
@@ -135,8 +131,7 @@ function checkLoadBalancer(c: Checker, raw: RawConfig): Partial<LoadBalancerSett
         c.fail("apiHealthCheck", `${JSON.stringify(apiCheck)} must be "https" (TLS and /readyz) or "tcp" (connect only)`);
     }
     const whole = (key: string, v: unknown, min: number, max: number, unit: string): number | undefined =>
-        typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v
-            : c.fail(key, `${JSON.stringify(v)} is out of range; use a whole number of ${unit} from ${min} to ${max}`);
+        c.wholeNumber(key, v, min, max, `a whole number of ${unit} from ${min} to ${max}`);
     return {
         apiCheck: apiCheck as LoadBalancerSettings["apiCheck"],
         intervalMs: whole("healthCheckIntervalMs", raw.healthCheckIntervalMs, 200, 60000, "milliseconds"),
@@ -291,9 +286,6 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const k3s = checkCluster(c, raw);
     const loadBalancer = checkLoadBalancer(c, raw);
     const ddns = checkDdns(c, raw, n.domain);
-    const t = raw.dnsTtlSeconds;
-    const dnsTtlSeconds = typeof t === "number" && Number.isInteger(t) && t >= 30 && t <= 86400 ? t
-        : c.fail("dnsTtlSeconds", `${JSON.stringify(t)} is out of range; use whole seconds from 30 to 86400`);
     const h = checkHosts(c, raw);
     checkPlan(c, raw, n, a, h);
     const pki = checkPki(c, raw, {
@@ -311,7 +303,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         ...ddns ? { ddns } : {},
         wan: { cidr: String(raw.wanCidr), vip: a.vip! },
         dnsForwarders: a.forwarders,
-        dnsTtlSeconds: dnsTtlSeconds!,
+        dnsTtlSeconds: a.dnsTtlSeconds!,
         metallbPool: a.metallb!,
         ingressIp: a.ingressIp!,
         apiName: n.apiName!,
