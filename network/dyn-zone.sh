@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 zone=${HC_ZONE:?HC_ZONE is not set}
 dest=${HC_DEST:?HC_DEST is not set}
 applied="$HC_STATE/zones/$zone.applied"
-owner_file="$HC_STATE/owner$dest"
+resource=${HC_RESOURCE:-dyn-zone}
 
 # canonical FILE: one "name ttl class type data" line per record, SOA left out, sorted.
 canonical() {
@@ -29,10 +29,7 @@ canonical() {
     named-compilezone -q -s full -i none -o - "$zone" /dev/stdin | awk '$4 != "SOA"' | LC_ALL=C sort
 }
 
-claim() {
-  install -d -m 0755 "$(dirname "$owner_file")"
-  printf '%s\n' "${HC_RESOURCE:-dyn-zone}" >"$owner_file"
-}
+claim() { owner_claim "$dest" "$resource"; }
 
 apply_zone() {
   local out deletes adds
@@ -92,11 +89,13 @@ apply_zone() {
 }
 
 remove_zone() {
-  if [ -f "$owner_file" ] && [ "$(cat "$owner_file")" != "${HC_RESOURCE:-dyn-zone}" ]; then
-    echo "homecloud: zone $zone belongs to $(cat "$owner_file") now; left as it is"
+  local owner
+  if owner=$(owner_other "$dest" "$resource"); then
+    echo "homecloud: zone $zone belongs to $owner now; left as it is"
     return 0
   fi
-  rm -f "$dest" "$dest.jnl" "$applied" "$owner_file"
+  owner_forget "$dest"
+  rm -f "$dest" "$dest.jnl" "$applied"
   rmdir --ignore-fail-on-non-empty "$(dirname "$dest")" 2>/dev/null || true
   find "$HC_STATE" -depth -type d -empty -delete 2>/dev/null || true
   echo "homecloud: zone $zone removed"

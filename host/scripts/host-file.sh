@@ -32,14 +32,9 @@ case "$dest" in
   *) echo "homecloud: HC_DEST must be an absolute path, not '$dest'" >&2; exit 2 ;;
 esac
 saved="$HC_STATE/original$dest"
-owner_file="$HC_STATE/owner$dest"
 
 # claim: this resource owns the file now.
-claim() {
-  [ -n "${HC_RESOURCE:-}" ] || return 0
-  install -d -m 0755 "$(dirname "$owner_file")"
-  printf '%s\n' "$HC_RESOURCE" >"$owner_file"
-}
+claim() { owner_claim "$dest" "${HC_RESOURCE:-}"; }
 
 # hook NAME: runs the hooks file's function NAME, if it defines one.
 hook() {
@@ -107,11 +102,12 @@ install_file() {
 }
 
 remove_file() {
-  if [ -n "${HC_RESOURCE:-}" ] && [ -f "$owner_file" ] && [ "$(cat "$owner_file")" != "$HC_RESOURCE" ]; then
-    echo "homecloud: $dest belongs to $(cat "$owner_file") now; left as it is"
+  local owner
+  if owner=$(owner_other "$dest" "${HC_RESOURCE:-}"); then
+    echo "homecloud: $dest belongs to $owner now; left as it is"
     return 0
   fi
-  rm -f "$owner_file"
+  owner_forget "$dest"
   if [ -e "$saved" ]; then
     mv -f "$saved" "$dest"
   elif [ -e "$saved.absent" ]; then

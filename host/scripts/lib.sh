@@ -4,6 +4,23 @@
 # Where the program keeps what it needs to undo itself: originals, markers, records.
 HC_STATE=/var/lib/homecloud
 
+# Which resource owns a file the program manages: a renamed resource's delete must never
+# undo what its successor (the same file under a new name) installed.
+# owner_claim DEST RESOURCE: RESOURCE owns DEST now (nothing is recorded without a name).
+owner_claim() {
+  [ -n "$2" ] || return 0
+  install -d -m 0755 "$(dirname "$HC_STATE/owner$1")"
+  printf '%s\n' "$2" >"$HC_STATE/owner$1"
+}
+
+# owner_other DEST RESOURCE: prints DEST's owner and succeeds when that is another resource.
+owner_other() {
+  [ -n "$2" ] && [ -f "$HC_STATE/owner$1" ] && [ "$(cat "$HC_STATE/owner$1")" != "$2" ] && cat "$HC_STATE/owner$1"
+}
+
+# owner_forget DEST: DEST has no owner any more.
+owner_forget() { rm -f "$HC_STATE/owner$1"; }
+
 # service_activate UNIT reload|restart|hup: enable UNIT (remembering whether it was enabled
 # before, so that service_revert leaves it as found) and reload it, or start it if stopped.
 service_activate() {
