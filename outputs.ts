@@ -24,15 +24,25 @@ export interface StackOutputs {
     readonly nodes: Readonly<Record<string, { readonly ip: string; readonly role: NodeRole }>>;
     readonly gateway: { readonly hostname: string; readonly lanAddress: string; readonly vip: string };
     /** The VIP's balancer (HAProxy on the gateway): where to look at it, on the gateway only. */
-    readonly loadBalancer: pulumi.Output<{ readonly statsSocket: string; readonly statsUrl: string; readonly apiHealthCheck: string }>;
+    readonly loadBalancer: pulumi.Output<LoadBalancerStatus>;
     /** The gateway CA's certificate (public, PEM): trust it to reach the home cloud's TLS services. */
     readonly caCertificate: pulumi.Output<string>;
     /** The certificate that expires first, when, and from when the next `up` re-signs them all. */
-    readonly certificates: pulumi.Output<CertificateStatusOutput>;
+    readonly certificates: pulumi.Output<CertificateStatus>;
+}
+
+/** What an operator needs to look at the VIP's balancer, all on the gateway itself. */
+export interface LoadBalancerStatus {
+    /** HAProxy's runtime API socket, e.g. `sudo socat stdio /run/haproxy/admin.sock <<< "show stat"`. */
+    readonly statsSocket: string;
+    /** The status page, bound to the gateway's loopback only. */
+    readonly statsUrl: string;
+    /** How the API backends are checked: `https` or `tcp`. */
+    readonly apiHealthCheck: string;
 }
 
 /** The `certificates` output (pki/pkiSteps.ts `certificateStatus`). */
-export interface CertificateStatusOutput {
+export interface CertificateStatus {
     /** The certificate that expires first (`<host>-<label>`, or `ca`), null before any is signed. */
     readonly nearest: string | null;
     /** Its notAfter, ISO 8601, null before any is signed. */

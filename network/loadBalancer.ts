@@ -4,6 +4,7 @@ import * as command from "@pulumi/command";
 import { AddressPlan } from "../config/plan";
 import { Host, hostFile } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
+import type { LoadBalancerStatus } from "../outputs";
 import { HAPROXY_CONFIG_PATH, HAPROXY_STATS_ADDRESS, HAPROXY_STATS_SOCKET, renderHaproxyConfig } from "./haproxy";
 
 /** HAProxy's configuration: checked by `haproxy -c`, activated by a reload (haproxy-config.sh). */
@@ -11,15 +12,8 @@ export function haproxyConfigFile(): HostFileSpec {
     return { path: HAPROXY_CONFIG_PATH, hooks: "network/haproxy-config.sh" };
 }
 
-/** What an operator needs to look at the balancer, all on the gateway itself. */
-export interface LoadBalancerStatus {
-    /** HAProxy's runtime API socket, e.g. `sudo socat stdio /run/haproxy/admin.sock <<< "show stat"`. */
-    readonly statsSocket: string;
-    /** The status page, bound to the gateway's loopback only. */
-    readonly statsUrl: string;
-    /** How the API backends are checked: `https` or `tcp`. */
-    readonly apiHealthCheck: string;
-}
+// The stack output's type, defined once with the other outputs.
+export type { LoadBalancerStatus } from "../outputs";
 
 export interface LoadBalancerArgs {
     /** The validated address plan: VIP, ports, servers, ingress address, health checks. */

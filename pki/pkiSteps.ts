@@ -7,6 +7,7 @@ import { HOST_CERT_LABEL } from "../config/pki";
 import { AddressPlan } from "../config/plan";
 import { HostFileSpec } from "../host/hostFile";
 import { PKI_TOOLKIT_DIR, toolkitCommand } from "../host/toolkit";
+import type { CertificateStatus } from "../outputs";
 
 /** Every host's keys, CSRs and certificates (pki/lib.sh: PKI_DIR). */
 export const PKI_DIR = "/etc/homecloud/pki";
@@ -176,16 +177,8 @@ export function notAfter(pem: string): Date | undefined {
     }
 }
 
-/** What the stack output says about expiry. */
-export interface CertificateStatus {
-    /** The certificate that expires first (`<host>-<label>`, or `ca`), null before any is signed. */
-    readonly nearest: string | null;
-    /** Its notAfter, ISO 8601, null before any is signed. */
-    readonly nearestExpiry: string | null;
-    /** From then on the next `up` re-signs every certificate. */
-    readonly renewsFrom: string;
-    readonly lifetimeDays: number;
-}
+// What the stack output says about expiry: its type is defined once with the other outputs.
+export type { CertificateStatus } from "../outputs";
 
 /** The nearest expiry among `certs` (name → PEM) and the renewal schedule. */
 export function certificateStatus(certs: Readonly<Record<string, string>>, lifetimeDays: number, now: Date): CertificateStatus {
