@@ -41,6 +41,16 @@ export function renderHaproxyConfig(plan: AddressPlan): string {
             "    http-check expect rstatus ^(200|401)$",
         ]
         : [];
+    // The VIP's `port` passed to the ingress address's `target`, one checked server.
+    const ingress = (name: string, port: number, target: number): string[] => [
+        `frontend ${name}`,
+        `    bind ${vip}:${port}`,
+        `    default_backend ${name}`,
+        "",
+        `backend ${name}`,
+        `    server ingress ${plan.ingressIp}:${target} ${check}`,
+        "",
+    ];
     return [
         "# Managed by homecloud (Pulumi): replaced on every update; checked by `haproxy -c` first.",
         "global",
@@ -74,20 +84,8 @@ export function renderHaproxyConfig(plan: AddressPlan): string {
         `    default-server ${apiServerOptions}`,
         ...servers(plan).map((s) => `    server ${s.name} ${s.ip}:${K3S_SERVER_PORT}`),
         "",
-        "frontend ingress-http",
-        `    bind ${vip}:${plan.ports.http}`,
-        "    default_backend ingress-http",
-        "",
-        "backend ingress-http",
-        `    server ingress ${plan.ingressIp}:${INGRESS_HTTP_PORT} ${check}`,
-        "",
-        "frontend ingress-https",
-        `    bind ${vip}:${plan.ports.https}`,
-        "    default_backend ingress-https",
-        "",
-        "backend ingress-https",
-        `    server ingress ${plan.ingressIp}:${INGRESS_HTTPS_PORT} ${check}`,
-        "",
+        ...ingress("ingress-http", plan.ports.http, INGRESS_HTTP_PORT),
+        ...ingress("ingress-https", plan.ports.https, INGRESS_HTTPS_PORT),
         "# Status page: the gateway's loopback only (ssh -L 8404:127.0.0.1:8404 to look at it).",
         "frontend stats",
         "    mode http",
