@@ -11,7 +11,7 @@ TOOLS := . scripts/toolchain-env.sh &&
 
 help:
 	@echo "make lab           build the emulated lab and deploy the lab stack to it (root)"
-	@echo "make test          type check, then the unit, checker and lab tiers, then the real-engine gates if the Pulumi CLI is installed"
+	@echo "make test          type check, then the unit, checker and lab tiers, then the real-engine gates if the Pulumi CLI is installed; one line per tier at the end"
 	@echo "make test-unit     unit tier: no root, no network, no daemons (seconds)"
 	@echo "make test-checkers checker tier: every rendered file through its daemon's checker, scripts on a real shell (root)"
 	@echo "make test-lab      lab tier: builds the lab, deploys with the SSH engine, checks, tears down (root)"
@@ -64,7 +64,9 @@ e2e-if-present: setup
 	@$(TOOLS) if homecloud_pulumi_ready; then bash test/e2e/run.sh; \
 	else echo "e2e: SKIPPED, no Pulumi CLI on this machine (the lab tier ran the same program with the SSH engine; install Pulumi to run them)"; fi
 
-test: test-unit test-checkers test-lab e2e-if-present
+# Every tier in order, then one line per tier: its count, SKIPPED and why, FAILED, or NOT RUN.
+test: deps
+	$(TOOLS) bash scripts/test-tiers.sh
 
 lab-up: setup
 	$(TOOLS) bash lab/up.sh

@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { fileCommand, HostFileSpec } from "./hostFile";
 import { TOOLKIT_DIR, TOOLKIT_INSTALL, toolkitInstaller, toolkitRemove } from "./toolkit";
+import { childUrn, COMMAND_TYPE, engineUrn } from "./urn";
 
 /** How to reach a host over SSH as a sudo-capable user. */
 export interface HostConnection {
@@ -83,16 +84,33 @@ export interface HostFileArgs {
 }
 
 /**
+ * The URN the engine will give the command `name` registered with `opts`: what host
+ * scripts record as a file's owner, so that the delete of a command the engine sees as
+ * another resource (moved to another parent without an alias) leaves its successor's
+ * file alone.
+ */
+export function commandUrn(name: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+    const parent = opts.parent;
+    if (!parent) {
+        return pulumi.output(engineUrn(pulumi.getStack(), pulumi.getProject(), "", COMMAND_TYPE, name));
+    }
+    // The value only, not the parent as a dependency: depending on a component means
+    // waiting for all its children, this command included (a cycle).
+    return pulumi.output(new Promise<string>((resolve) => parent.urn.apply((u) => { resolve(childUrn(u, COMMAND_TYPE, name)); return u; })));
+}
+
+/**
  * Installs one file on a host: checked by its daemon's checker, moved into place
  * atomically, activated; on delete the host's original file comes back.
  */
 export function hostFile(name: string, host: Host, args: HostFileArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const install = fileCommand("install", args.file, name, host.toolkitDir);
+    const owner = commandUrn(name, opts);
+    const install = owner.apply((u) => fileCommand("install", args.file, u, host.toolkitDir));
     return new command.remote.Command(name, {
         connection: connectionArgs(host.connection),
         create: install,
         update: install,
-        delete: fileCommand("remove", args.file, name, host.toolkitDir),
+        delete: owner.apply((u) => fileCommand("remove", args.file, u, host.toolkitDir)),
         stdin: args.secret ? pulumi.secret(args.content) : args.content,
         logging: args.secret ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,
@@ -106,7 +124,7 @@ export interface HostStepArgs {
      */
     readonly create: pulumi.Input<string>;
     /** Command line run on delete; undoes `create`. */
-    readonly delete?: string;
+    readonly delete?: pulumi.Input<string>;
     /** Data for the step (read from stdin), never spliced into its command line. */
     readonly stdin?: pulumi.Input<string>;
     readonly secretStdin?: boolean;

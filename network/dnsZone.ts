@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AddressPlan } from "../config/plan";
-import { Host, hostFile, hostStep } from "../host/hostOps";
+import { commandUrn, Host, hostFile, hostStep } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
 import { toolkitCommand } from "../host/toolkit";
 import {
@@ -90,8 +90,10 @@ export class DnsZone extends pulumi.ComponentResource {
             const ddnsKeys = hostStep(`${name}-ddns-keys`, host, { create: keys.create, delete: keys.remove }, { parent: this });
             this.ddnsKeys = ddnsKeys;
             const dynamicZone = (resource: string, zone: string, content: string): command.remote.Command => {
-                const c = dynamicZoneCommands(zone, resource);
-                return hostStep(resource, host, { create: c.apply, delete: c.remove, stdin: content }, { parent: this, dependsOn: [ddnsKeys] });
+                // The zone's owner is the command's URN, as for host files.
+                const c = commandUrn(resource, { parent: this }).apply((u) => dynamicZoneCommands(zone, u));
+                return hostStep(resource, host, { create: c.apply((x) => x.apply), delete: c.apply((x) => x.remove), stdin: content },
+                    { parent: this, dependsOn: [ddnsKeys] });
             };
             this.forwardZoneFile = dynamicZone(`${name}-dynamic-forward-zone`, forward, renderForwardZone(plan));
             this.reverseZoneFiles = reverse.map((zone) => dynamicZone(reverseName(`${name}-dynamic`, zone), zone, renderReverseZone(plan, zone)));

@@ -13,7 +13,7 @@
 #           resource owns the zone now.
 #
 # Environment: HC_ZONE (name), HC_DEST (file), HC_KEY_FILE (the program's TSIG key),
-# HC_RESOURCE (the resource that owns the zone).
+# HC_RESOURCE (the URN of the resource that owns the zone).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=host/scripts/lib.sh

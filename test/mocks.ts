@@ -1,22 +1,26 @@
 // Pulumi mocks shared by the component tests: records every resource registration so
 // tests can assert inputs and parentage, and fails on any provider call it does not know.
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { Registration, tapRegistrations } from "../lab/engine/monitorTap";
+import { unwrapSecrets } from "../lab/engine/commandSemantics";
+import { currentRegistration, tapRegistrations } from "../lab/engine/monitorTap";
 
 export interface RecordedResource {
     readonly type: string;
     readonly name: string;
     readonly inputs: Record<string, any>;
+    /** The URN the real engine gives it (the whole parent type chain), as the monitor answers it. */
     readonly urn: string;
     /**
      * What the SDK sent the engine with this registration, which the mock API does not
      * pass on: the parent's URN ("" for none), every direct dependency's URN (explicit
-     * `dependsOn` and resources the inputs came from), and the URN the monitor returned,
-     * which is what children and dependents name.
+     * `dependsOn` and resources the inputs came from), and the URNs its aliases stand for.
      */
     parent: string;
     dependencies: string[];
+    aliasUrns: string[];
+    /** Same as `urn` (kept for the tests that name it so). */
     registeredUrn: string;
     /** Provider reference (`<provider URN>::<id>`) the resource was registered with, "" for the default. */
     provider: string;
@@ -28,11 +32,25 @@ export interface RecordedResource {
 
 /**
  * Stand-ins for what a remote command prints, for components that parse a command's
- * stdout (e.g. a kubeconfig read): the first hook returning a string wins, else "".
+ * stdout (e.g. a kubeconfig read): the first hook returning a string wins, else
+ * `defaultStdout`.
  */
 export const stdoutHooks: ((r: { name: string; inputs: Record<string, any> }) => string | undefined)[] = [];
 
 export const recorded: RecordedResource[] = [];
+
+/**
+ * What a command prints when no hook says otherwise: a line derived from what it runs
+ * (`create`) and what it reads (`stdin`), so that a change upstream travels through stdout
+ * to the commands that read it (key → CSR → signature → certificate), as on a host. No
+ * trailing newline: the provider trims one (pulumi-command v1.2.1
+ * provider/pkg/provider/remote/commandOutputs.go, strings.TrimSuffix(stdout, "\n")).
+ */
+export function defaultStdout(name: string, inputs: Record<string, any>): string {
+    const { create, stdin } = unwrapSecrets(inputs) as { create?: string; stdin?: string };
+    const digest = crypto.createHash("sha256").update(JSON.stringify({ create, stdin })).digest("hex");
+    return `mock stdout of ${name}: ${digest}`;
+}
 
 /**
  * Stacks a `pulumi.StackReference` may read, by stack name: what the engine would give
@@ -43,18 +61,20 @@ export const referencedStacks = new Map<string, { outputs: Record<string, unknow
 
 pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
-        const sent = registrations.get(`${args.type}::${args.name}`);
+        const sent = currentRegistration();
+        assert.ok(sent && sent.type === args.type && sent.name === args.name, `${args.type}::${args.name}: registration seen`);
         recorded.push({
             type: args.type,
             name: args.name,
             inputs: args.inputs,
-            urn: `urn:pulumi:test::homecloud::${args.type}::${args.name}`,
-            parent: sent?.parent ?? "",
-            dependencies: [...sent?.dependencies ?? []],
-            replaceOnChanges: [...sent?.replaceOnChanges ?? []],
-            registeredUrn: "",
+            urn: sent.urn,
+            parent: sent.parent,
+            dependencies: [...sent.dependencies],
+            aliasUrns: [...sent.aliasUrns],
+            replaceOnChanges: [...sent.replaceOnChanges],
+            registeredUrn: sent.urn,
             provider: args.provider ?? "",
-            additionalSecretOutputs: [...sent?.additionalSecretOutputs ?? []],
+            additionalSecretOutputs: [...sent.additionalSecretOutputs],
         });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
@@ -70,7 +90,7 @@ pulumi.runtime.setMocks({
         if (args.type === "command:remote:Command") {
             state.stdout = args.inputs.__mockStdout
                 ?? stdoutHooks.map((h) => h({ name: args.name, inputs: args.inputs })).find((o) => o !== undefined)
-                ?? "";
+                ?? defaultStdout(args.name, args.inputs);
             state.stderr = "";
         }
         return { id: `${args.name}-id`, state };
@@ -80,17 +100,9 @@ pulumi.runtime.setMocks({
     },
 }, "homecloud", "test", false);
 
-// The registration request carries parent, dependencies and options; record them on the
-// way in and the URN the mock monitor assigns on the way out.
-const registrations = new Map<string, Registration>();
-tapRegistrations(
-    (r) => registrations.set(`${r.type}::${r.name}`, r),
-    (r, urn) => {
-        const rec = recorded.find((x) => `${x.type}::${x.name}` === `${r.type}::${r.name}` && x.registeredUrn === "");
-        if (rec) {
-            rec.registeredUrn = urn;
-        }
-    });
+// The registration request carries parent, dependencies and options, which newResource
+// reads through currentRegistration(); the monitor answers the engine's URNs.
+tapRegistrations(() => undefined);
 
 /** Resolves an Output for assertions (mocks run with preview=false, so apply fires). */
 export function resolve<T>(o: pulumi.Input<T> | undefined): Promise<pulumi.Unwrap<T>> {
@@ -114,7 +126,6 @@ export function byUrn(urn: string): RecordedResource | undefined {
 
 export function reset(): void {
     recorded.length = 0;
-    registrations.clear();
 }
 
 /** Name of the resource a registration was parented to. */

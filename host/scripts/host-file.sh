@@ -17,9 +17,9 @@
 #   HC_ZONE_SERIAL 1 for a DNS zone: the content's `@SERIAL@ ; serial` line gets a serial
 #                  greater than the installed one (at least YYYYMMDD00), only when
 #                  something else in the zone changed
-#   HC_RESOURCE    the resource that owns the file. install records it; remove leaves the
-#                  file alone when another resource owns it now, so the delete of a
-#                  renamed resource can never undo its successor's install
+#   HC_RESOURCE    the URN of the resource that owns the file. install records it; remove
+#                  leaves the file alone when another resource owns it now, so the delete
+#                  of a renamed or moved resource can never undo its successor's install
 # Each hook runs in its own bash with `set -eu`: a failing step of a check rejects the file.
 set -eu
 # The toolkit's root: hooks files are named relative to it.

@@ -1,71 +1,119 @@
-// The SSH transport of the lab's engine: one `ssh user@host <command>` per remote command,
-// stdin piped in, the key in a private temporary file, retries only while the host does
-// not answer (what the command provider's dialErrorLimit does).
+// The SSH transport of the lab's engine, following the command provider v1.2.1
+// (provider/pkg/provider/remote/connection.go Dial and dialWithRetry, commandOutputs.go run):
+//   - the DIAL is retried, whatever made it fail (refused, no route, a failed handshake or
+//     login alike), until `dialErrorLimit` attempts have failed: the provider gives up when
+//     dials > limit, so a limit of N makes N + 1 attempts; -1 is unlimited. Between attempts
+//     it waits 100 ms, then 1.5 times longer each time, at most 5 s (pulumi
+//     sdk/go/common/util/retry/until.go defaults);
+//   - the COMMAND runs once on the dialled connection, never again: a connection lost
+//     mid-command is that command's failure, not a reason to run half of it twice.
+// Here the dial is an OpenSSH master connection (ControlMaster) and the command a session
+// over it; the key is in a private temporary file.
 import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-export interface Conn { host: string; port: number; user: string; dialErrorLimit?: number }
+export interface Conn { host: string; port: number; user: string; dialErrorLimit?: number; perDialTimeout?: number }
 export interface RemoteResult { code: number; stdout: string; stderr: string }
 
-/** How many ssh processes ran (the summary's remote-commands). */
-export const sshStats = { runs: 0 };
+/** The provider's default dial limit (connection.go dialErrorDefault) and its "unlimited". */
+export const DIAL_ERROR_DEFAULT = 10;
+export const DIAL_ERROR_UNLIMITED = -1;
 
-let keyDir: string | undefined;
+/** How many commands ran and how many dials were made (the summary's remote-commands, dials). */
+export const sshStats = { runs: 0, dials: 0 };
+
+let workDir: string | undefined;
+function dir(): string {
+    workDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "ssh-engine-"));
+    return workDir;
+}
+
 const keyFiles = new Map<string, string>();
 function keyFileFor(privateKey: string): string {
     const h = crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 16);
     let f = keyFiles.get(h);
     if (!f) {
-        keyDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "ssh-engine-"));
-        f = path.join(keyDir, `key-${h}`);
+        f = path.join(dir(), `key-${h}`);
         fs.writeFileSync(f, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
         keyFiles.set(h, f);
     }
     return f;
 }
 
-const CONNECT_ERROR = /Connection refused|Connection timed out|No route to host|Connection reset|Connection closed|kex_exchange_identification|Network is unreachable/;
-
 export function sleep(ms: number): Promise<void> {
     return new Promise((r) => setTimeout(r, ms));
 }
 
-/** ssh user@host <command>, stdin piped; retries only while the host does not answer. */
+/** Whether the provider gives up after `dials` failed dials (connection.go reachedDialingErrorLimit). */
+export function dialLimitReached(dials: number, limit: number): boolean {
+    return limit > DIAL_ERROR_UNLIMITED && dials > limit;
+}
+
+/** The provider's wait before the next dial, after `failed` failed ones (retry.Until defaults). */
+export function dialDelayMs(failed: number): number {
+    return Math.min(100 * 1.5 ** (failed - 1), 5000);
+}
+
+function spawnSsh(args: string[], stdin: string | undefined): Promise<RemoteResult> {
+    return new Promise<RemoteResult>((resolve, reject) => {
+        const p = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        p.stdout.on("data", (d) => { out += d; });
+        p.stderr.on("data", (d) => { err += d; });
+        p.on("error", reject);
+        p.on("close", (code) => resolve({ code: code ?? 255, stdout: out, stderr: err }));
+        p.stdin.on("error", () => { /* remote closed stdin early; the exit code tells */ });
+        p.stdin.end(stdin ?? "");
+    });
+}
+
+function baseArgs(conn: Conn, key: string, socket: string): string[] {
+    return [
+        "-F", "/dev/null", "-i", keyFileFor(key), "-o", "IdentitiesOnly=yes",
+        "-p", String(conn.port ?? 22), "-S", socket,
+        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", `ConnectTimeout=${conn.perDialTimeout ?? 15}`,
+    ];
+}
+
+let sockets = 0;
+
+/**
+ * Dials (retrying as the provider does), then runs `cmd` once with `stdin`. A dial that
+ * never succeeds returns the provider's message: `after N failed attempts: <last error>`.
+ */
 export async function runRemote(conn: Conn, key: string, cmd: string, stdin: string | undefined): Promise<RemoteResult> {
-    const limit = Math.min(conn.dialErrorLimit ?? 60, 60);
-    for (let attempt = 1; ; attempt++) {
-        sshStats.runs++;
-        const r = await new Promise<RemoteResult>((resolve, reject) => {
-            const p = spawn("ssh", [
-                "-F", "/dev/null", "-i", keyFileFor(key), "-o", "IdentitiesOnly=yes",
-                "-p", String(conn.port ?? 22),
-                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
-                `${conn.user}@${conn.host}`, cmd,
-            ], { stdio: ["pipe", "pipe", "pipe"] });
-            let out = "";
-            let err = "";
-            p.stdout.on("data", (d) => { out += d; });
-            p.stderr.on("data", (d) => { err += d; });
-            p.on("error", reject);
-            p.on("close", (code) => resolve({ code: code ?? 255, stdout: out, stderr: err }));
-            p.stdin.on("error", () => { /* remote closed stdin early; the exit code tells */ });
-            p.stdin.end(stdin ?? "");
-        });
-        if (r.code === 255 && CONNECT_ERROR.test(r.stderr) && attempt < limit) {
-            await sleep(2000);
-            continue;
+    const limit = conn.dialErrorLimit ?? DIAL_ERROR_DEFAULT;
+    const socket = path.join(dir(), `c${++sockets}`);
+    const target = `${conn.user}@${conn.host}`;
+    for (let failed = 0; ;) {
+        sshStats.dials++;
+        const dial = await spawnSsh([...baseArgs(conn, key, socket), "-o", "ControlMaster=yes", "-o", "ControlPersist=60",
+            "-f", "-N", target], undefined);
+        if (dial.code === 0) {
+            break;
         }
-        return r;
+        failed++;
+        if (dialLimitReached(failed, limit)) {
+            return { code: 255, stdout: "", stderr: `after ${failed - 1} failed attempts: ${dial.stderr.trim()}\n` };
+        }
+        await sleep(dialDelayMs(failed));
+    }
+    try {
+        sshStats.runs++;
+        return await spawnSsh([...baseArgs(conn, key, socket), "-o", "ControlMaster=no", target, cmd], stdin);
+    } finally {
+        await spawnSsh([...baseArgs(conn, key, socket), "-O", "exit", target], undefined);
     }
 }
 
-/** Removes the temporary key files. */
+/** Removes the temporary key files and sockets. */
 export function removeKeyFiles(): void {
-    if (keyDir) {
-        fs.rmSync(keyDir, { recursive: true, force: true });
+    if (workDir) {
+        fs.rmSync(workDir, { recursive: true, force: true });
     }
 }

@@ -5,20 +5,24 @@
 // runs `create`; a changed input runs `update` (else `create`) with the new inputs; a
 // changed replaceOnChanges input (`triggers`) REPLACES it: the new one's `create` runs, and
 // after every create and update the OLD one's `delete`, with its old inputs; removed
-// commands run their delete; deletes go in reverse dependency order.
+// commands run their delete; deletes go in reverse dependency order. Resources are known
+// by URN as the engine knows them (parent type chain and name): a command moved under
+// another parent without an alias is a new resource, and the old one is deleted; an alias
+// carries the old one's state over. Stdout loses one trailing newline, as the provider's.
 //
 //   npx ts-node --transpile-only lab/engine/sshEngine.ts up|destroy
 //
 // Env: SSH_ENGINE_STATE (state file), SSH_ENGINE_FORCE=1 (re-run every create),
 // SSH_ENGINE_PROGRAM (module to import instead of ../../index), SSH_ENGINE_STACK_FILE,
 // HOMECLOUD_CACHE (lab key location). Never prints stdin content or the key.
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 
 import { CommandAction, deleteOrder, planCommand, printInputs, scriptFor, unwrapSecrets } from "./commandSemantics";
-import { Registration, tapRegistrations } from "./monitorTap";
+import { currentRegistration, Registration, tapRegistrations } from "./monitorTap";
 import { Conn, removeKeyFiles, runRemote, sleep, sshStats } from "./ssh";
 import { Entry, loadState, saveState } from "./state";
 import { commandsWaitedFor } from "./waits";
@@ -42,9 +46,20 @@ function labKey(): string {
     return fs.readFileSync(KEY_FILE, "utf8");
 }
 
+/**
+ * A delete runs with what the OLD state holds [del]: its connection and its stdin
+ * (commandOutputs.go run reads both from the state). The key must be the one the command
+ * was created with; the state keeps only its hash.
+ */
 async function runDelete(label: string, e: Entry, key: string): Promise<boolean> {
     if (e.delete !== undefined && e.delete !== null) {
-        const r = await runRemote(e.connection, key, e.delete, undefined);
+        if (e.keySha256 !== undefined && e.keySha256 !== sha256(key)) {
+            log(`FAILED delete ${label}: the lab's SSH key is not the one this command was created with`);
+            failures.push(label);
+            counts.failed++;
+            return false;
+        }
+        const r = await runRemote(e.connection, key, e.delete, e.stdin);
         r.stdout.split("\n").filter(Boolean).forEach((l) => log(`  ${l}`));
         if (r.code !== 0) {
             log(`FAILED delete ${label} (exit ${r.code})`);
@@ -57,6 +72,10 @@ async function runDelete(label: string, e: Entry, key: string): Promise<boolean>
     counts.deleted++;
     log(`deleted ${label}`);
     return true;
+}
+
+function sha256(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 /** Deletes, dependents before what they depended on, newest first otherwise [eng]; stops at a failure. */
@@ -76,7 +95,7 @@ function summary(mode: string): void {
     const wall = ((Date.now() - t0) / 1000).toFixed(1);
     log(`summary ${mode}: created=${counts.created} updated=${counts.updated} replaced=${counts.replaced} unchanged=${counts.unchanged} ` +
         `deleted=${counts.deleted} forced=${counts.forced} failed=${counts.failed} ` +
-        `remote-commands=${sshStats.runs} wall=${wall}s`);
+        `remote-commands=${sshStats.runs} dials=${sshStats.dials} wall=${wall}s`);
 }
 
 function cleanup(): void {
@@ -105,7 +124,8 @@ async function up(): Promise<void> {
     let order = state.nextOrder;
     const orderViolations: string[] = [];
     const doneCommands = new Set<string>();
-    const effectiveCommandDeps = (key: string): string[] => commandsWaitedFor(sent, COMMAND_TYPE, key);
+    const effectiveCommandDeps = (urn: string): string[] => commandsWaitedFor(sent, COMMAND_TYPE, urn);
+    const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
 
     pulumi.runtime.setAllConfig(configFromStack(), ["homecloud:sshPrivateKey"]);
     pulumi.runtime.setMocks({
@@ -114,27 +134,38 @@ async function up(): Promise<void> {
             if (args.type !== COMMAND_TYPE) {
                 return { id, state: args.inputs };
             }
+            const reg = currentRegistration();
+            if (!reg || reg.name !== args.name || reg.type !== args.type) {
+                throw new Error(`${args.name}: registration not seen by the engine's tap`);
+            }
+            const urn = reg.urn;
+            // An alias names the URN this command had before it moved: its state comes along.
+            const moved = state.resources[urn] === undefined ? reg.aliasUrns.find((a) => state.resources[a] !== undefined) : undefined;
+            if (moved !== undefined) {
+                state.resources[urn] = state.resources[moved];
+                delete state.resources[moved];
+                log(`  ${args.name}: known before as ${moved} (alias)`);
+            }
             const work = (async () => {
                 const name = args.name;
                 // Ordering check: what this command waits for is its own dependencies plus
                 // those of every ancestor component (a component's dependsOn holds back its
                 // children), expanded through components down to the commands they contain.
-                const effective = effectiveCommandDeps(`${args.type}::${name}`);
+                const effective = effectiveCommandDeps(urn);
                 const notDone = effective.filter((n) => !doneCommands.has(n));
                 if (notDone.length > 0) {
-                    orderViolations.push(`${name} started before ${notDone.join(", ")} finished`);
+                    orderViolations.push(`${name} started before ${notDone.map(nameOf).join(", ")} finished`);
                 }
-                log(`  start ${name}${effective.length ? ` (after ${effective.join(",")})` : ""}`);
-                seen.add(name);
+                log(`  start ${name}${effective.length ? ` (after ${effective.map(nameOf).join(",")})` : ""}`);
+                seen.add(urn);
                 const i = unwrapSecrets(args.inputs);
                 const conn: Conn = {
                     host: i.connection.host, port: i.connection.port ?? 22, user: i.connection.user ?? "root",
-                    dialErrorLimit: i.connection.dialErrorLimit,
+                    dialErrorLimit: i.connection.dialErrorLimit, perDialTimeout: i.connection.perDialTimeout,
                 };
                 const prints = printInputs(args.inputs);
-                const prev = state.resources[name];
-                const reg = sent.get(`${args.type}::${name}`);
-                const plan = planCommand(prev?.prints, prints, reg?.replaceOnChanges ?? []);
+                const prev = state.resources[urn];
+                const plan = planCommand(prev?.prints, prints, reg.replaceOnChanges);
                 const labels: Record<CommandAction, "created" | "updated" | "replaced" | "unchanged"> = {
                     create: "created", update: "updated", replace: "replaced", same: "unchanged",
                 };
@@ -149,7 +180,7 @@ async function up(): Promise<void> {
                 }
                 let stdout = plan.action === "same" ? prev?.stdout ?? "" : "";
                 let stderr = plan.action === "same" ? prev?.stderr ?? "" : "";
-                if (plan.action === "replace" && reg?.deleteBeforeReplace) {
+                if (plan.action === "replace" && reg.deleteBeforeReplace) {
                     if (!await runDelete(`${name} (replaced, delete before replace)`, prev!, labKey())) {
                         failed = true;
                         throw new Error(`${name}: remote command exited (delete before replace)`);
@@ -165,20 +196,23 @@ async function up(): Promise<void> {
                         process.stderr.write(i.logging === "none" ? "(stderr not shown: logging none)\n" : r.stderr);
                         throw new Error(`${name}: remote command exited ${r.code}`);
                     }
-                    stdout = r.stdout;
-                    stderr = r.stderr;
+                    // commandOutputs.go: strings.TrimSuffix(stdout, "\n"), the same for stderr.
+                    stdout = r.stdout.replace(/\n$/, "");
+                    stderr = r.stderr.replace(/\n$/, "");
                 }
-                if (plan.action === "replace" && !reg?.deleteBeforeReplace) {
+                if (plan.action === "replace" && !reg.deleteBeforeReplace) {
                     replaced.push({ name, entry: prev! });
                 }
-                state.resources[name] = {
+                state.resources[urn] = {
                     prints, delete: i.delete ?? undefined, connection: conn,
+                    // What the delete will read [del]; kept only where there is a delete.
+                    stdin: i.delete ? i.stdin ?? undefined : undefined, keySha256: sha256(i.connection.privateKey),
                     dependsOn: effective, order: order++, stdout, stderr,
                 };
                 state.nextOrder = order;
                 saveState(state);
                 counts[action]++;
-                doneCommands.add(name);
+                doneCommands.add(urn);
                 log(`${action} ${name}${plan.changed.length ? ` [diff: ~${plan.changed.join(",")}]` : ""}`);
                 return { id, state: { ...args.inputs, stdout, stderr } };
             })();
@@ -192,7 +226,7 @@ async function up(): Promise<void> {
     }, "homecloud", "lab", false);
 
     // Record what each registration waits on, and which URNs have been answered.
-    tapRegistrations((r) => sent.set(`${r.type}::${r.name}`, r), (_r, urn) => completed.add(urn));
+    tapRegistrations((r) => sent.set(r.urn, r), (_r, urn) => completed.add(urn));
 
     const errors: unknown[] = [];
     process.on("unhandledRejection", (e) => { errors.push(e); });
@@ -230,10 +264,10 @@ async function up(): Promise<void> {
     }
     // After every create and update: the old versions of replaced commands, and the
     // commands the program no longer declares, dependents first [eng].
-    const orphans = Object.keys(state.resources).filter((n) => !seen.has(n));
+    const orphans = Object.keys(state.resources).filter((u) => !seen.has(u));
     const ok = await deleteAll([
         ...replaced.map(({ name, entry }) => ({ name: `${name} (replaced)`, label: `${name} (replaced)`, entry, done: () => undefined })),
-        ...orphans.map((name) => ({ name, label: name, entry: state.resources[name], done: () => { delete state.resources[name]; saveState(state); } })),
+        ...orphans.map((u) => ({ name: u, label: orphanLabel(u), entry: state.resources[u], done: () => { delete state.resources[u]; saveState(state); } })),
     ], labKey());
     saveState(state);
     if (!ok) {
@@ -246,6 +280,15 @@ async function up(): Promise<void> {
     log(`outputs: ${JSON.stringify(await stackOutputs(exported), null, 2)}`);
     cleanup();
     process.exit(counts.failed > 0 ? 1 : 0);
+}
+
+function nameOfUrn(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** A deleted command: its name, and its whole URN (a moved command's old one differs only there). */
+function orphanLabel(urn: string): string {
+    return `${nameOfUrn(urn)} (${urn})`;
 }
 
 /** The program's exports as `pulumi stack output --json` would show them (secrets masked). */
@@ -263,8 +306,8 @@ async function stackOutputs(exported: Record<string, unknown>): Promise<Record<s
 
 async function destroy(): Promise<void> {
     const state = loadState();
-    await deleteAll(Object.keys(state.resources).map((name) => ({
-        name, label: name, entry: state.resources[name], done: () => { delete state.resources[name]; saveState(state); },
+    await deleteAll(Object.keys(state.resources).map((u) => ({
+        name: u, label: nameOfUrn(u), entry: state.resources[u], done: () => { delete state.resources[u]; saveState(state); },
     })), labKey());
     if (Object.keys(state.resources).length === 0) {
         state.nextOrder = 1;

@@ -1,5 +1,7 @@
-// The lab engine's state file: per command, a hash per input (never the values, so no
-// secret), its delete, connection, what it waited for, and its last output.
+// The lab engine's state file: per command (by URN), a hash per input, its delete with the
+// connection and stdin that delete will run with, what it waited for, and its last
+// output. Like Pulumi's state it holds what a delete needs; unlike it, nothing is
+// encrypted: the file is 0600 in the lab's runtime directory and goes with the lab.
 import * as fs from "fs";
 import * as path from "path";
 import { InputPrints } from "./commandSemantics";
@@ -14,12 +16,17 @@ export interface Entry {
     /** The delete script of this version of the command [del]. */
     delete?: string;
     connection: Conn;
+    /** The stdin the delete runs with [del] (the create's: the provider keeps it in state). */
+    stdin?: string;
+    /** SHA-256 of the private key of the connection: a delete must run with that key. */
+    keySha256?: string;
     /** Commands this one waited for: it is deleted before them. */
     dependsOn: string[];
     order: number;
     stdout: string;
     stderr: string;
 }
+/** Commands by URN. */
 export interface State { nextOrder: number; resources: Record<string, Entry> }
 
 

@@ -1,40 +1,34 @@
 // What a command registration must wait for: its own dependencies plus those of every
 // ancestor component (a component's dependsOn holds back its children), expanded through
-// components down to the commands they contain. Names only: "<type>::<name>" keys.
+// components down to the commands they contain. Resources are known by URN, as the
+// engine knows them.
 import { Registration } from "./monitorTap";
 
-/** `urn:pulumi:<stack>::<project>::<parent types $ type>::<name>` → `<type>::<name>`. */
-function keyOfUrn(urn: string): string {
-    const parts = urn.split("::");
-    const types = parts[2].split("$");
-    return `${types[types.length - 1]}::${parts[3]}`;
-}
-
-/** Names of the commands (of `commandType`) the registration `key` waits for, sorted. */
-export function commandsWaitedFor(sent: ReadonlyMap<string, Registration>, commandType: string, key: string): string[] {
+/** URNs of the commands (of `commandType`) the registration `urn` waits for, sorted. */
+export function commandsWaitedFor(sent: ReadonlyMap<string, Registration>, commandType: string, urn: string): string[] {
     const out = new Set<string>();
-    const expand = (k: string, seenKeys: Set<string>): void => {
-        if (seenKeys.has(k)) {
+    const expand = (u: string, seen: Set<string>): void => {
+        if (seen.has(u)) {
             return;
         }
-        seenKeys.add(k);
-        if (k.startsWith(`${commandType}::`)) {
-            out.add(k.slice(commandType.length + 2));
+        seen.add(u);
+        if (sent.get(u)?.type === commandType) {
+            out.add(u);
             return;
         }
-        // A component: every command registered under it.
-        for (const [ck, r] of sent) {
-            if (r.parent && keyOfUrn(r.parent) === k) {
-                expand(ck, seenKeys);
+        // A component: every resource registered under it.
+        for (const r of sent.values()) {
+            if (r.parent === u) {
+                expand(r.urn, seen);
             }
         }
     };
-    for (let k: string | undefined = key; k;) {
-        const r = sent.get(k);
+    for (let u: string | undefined = urn; u;) {
+        const r = sent.get(u);
         for (const d of r?.dependencies ?? []) {
-            expand(keyOfUrn(d), new Set());
+            expand(d, new Set());
         }
-        k = r?.parent ? keyOfUrn(r.parent) : undefined;
+        u = r?.parent || undefined;
     }
     return [...out].sort();
 }

@@ -9,8 +9,12 @@
 #      update policy) and 0 replacements (preview --json),
 #      and after the `up` Kea is active and both zones load after `systemctl restart named`;
 #   4. `stack export` holds no line of the SSH key;
-#   5. `destroy` gives back gw's /etc, ruleset, enabled units, forwarding and addresses;
-#   6. the working tree is as it was (git status).
+#   5. `destroy` gives back gw's /etc, ruleset, enabled units, forwarding, addresses and every
+#      host's trust store, keeping exactly what the design keeps: the CA's certificate (0644)
+#      and key (0600) in /etc/homecloud/ca (0700), as `homecloud:caDestroy` documents;
+#   6. an `up` with caDestroy true, then `destroy`: gw's /etc is back byte for byte, and all
+#      of the above;
+#   7. the working tree is as it was (git status).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/toolchain-env.sh
@@ -27,6 +31,8 @@ tree_before=$(git status --porcelain)
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 fail() { echo "e2e FAILED: $*" >&2; exit 1; }
+gates=0
+passed() { gates=$((gates + 1)); echo "e2e: gate $gates passed: $*"; }
 times=()
 timed() { # timed <label> <command...>: runs it, records its wall time
   local label=$1 t
@@ -47,6 +53,7 @@ bash lab/snapshot.sh "$RUN_DIR/e2e-before"
 
 timed "first up" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-up.log" 2>&1 || { cat "$RUN_DIR/e2e-up.log"; fail "first up"; }
 echo "e2e: first up $(summary_of)"
+passed "first up"
 timed "no-op up" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-noop.log" 2>&1 || { cat "$RUN_DIR/e2e-noop.log"; fail "no-op up"; }
 noop=$(summary_of)
 echo "e2e: no-op up $noop"
@@ -54,6 +61,7 @@ node -e 'const c = JSON.parse(process.argv[1]); const changed = Object.keys(c).f
   if (changed.length) { console.error(`changed: ${JSON.stringify(c)}`); process.exit(1); }' "$noop" || fail "no-op up changed something"
 bash scripts/lab-stack.sh preview --expect-no-changes >"$RUN_DIR/e2e-expect-no-changes.log" 2>&1 ||
   { cat "$RUN_DIR/e2e-expect-no-changes.log"; fail "preview --expect-no-changes"; }
+passed "no-op up and preview --expect-no-changes"
 
 variant=$RUN_DIR/e2e-reservation.yaml
 sed 's|^    - { name: client, mac: "02:77:00:00:00:50", ip: 10.77.0.50 }$|&\n    - { name: printer, mac: "02:77:00:00:00:60", ip: 10.77.0.60 }|' Pulumi.lab.yaml >"$variant"
@@ -86,20 +94,61 @@ answer() { # answer <expected> <dig args...>
 }
 answer 10.77.0.60 printer.lab.home.arpa A || fail "printer A record after the named restart"
 answer printer.lab.home.arpa. -x 10.77.0.60 || fail "printer PTR record after the named restart"
+passed "one reservation: 4 updates, 0 replacements, Kea active, zones load after a restart"
 
 bash scripts/lab-stack.sh pulumi stack export --stack lab >"$RUN_DIR/e2e-export.json"
 while read -r line; do
   case "$line" in -----*|"") continue ;; esac
   if grep -qF -- "$line" "$RUN_DIR/e2e-export.json"; then fail "a line of the SSH key is in the stack export"; fi
 done <"$key"
+passed "no line of the SSH key in the stack export"
+
+# same_as_before <snapshot dir> <what>: every aspect but /etc's files and directories as before.
+same_as_before() {
+  local f
+  for f in nft.txt enabled.txt ip_forward.txt addr.txt trust-gw.txt trust-node1.txt trust-node2.txt trust-node3.txt; do
+    diff -u "$RUN_DIR/e2e-before/$f" "$1/$f" || fail "$2: gw $f differs from before the first up"
+  done
+}
 
 timed "destroy" bash scripts/lab-stack.sh destroy >"$RUN_DIR/e2e-destroy.log" 2>&1 || { cat "$RUN_DIR/e2e-destroy.log"; fail "destroy"; }
-bash lab/snapshot.sh "$RUN_DIR/e2e-after"
-for f in etc.sha256 nft.txt enabled.txt ip_forward.txt addr.txt; do
-  diff -u "$RUN_DIR/e2e-before/$f" "$RUN_DIR/e2e-after/$f" || fail "gw $f differs after destroy"
+after=$RUN_DIR/e2e-after
+bash lab/snapshot.sh "$after"
+same_as_before "$after" "destroy"
+# /etc: every file as before, plus exactly the CA's two files; every directory as before,
+# plus exactly the CA's (and its parent, which the program made for it).
+ca=/etc/homecloud/ca
+diff -u <(grep -v "  $ca/" "$after/etc.sha256") "$RUN_DIR/e2e-before/etc.sha256" || fail "destroy: gw /etc differs from before beyond the CA"
+kept=$(grep "  $ca/" "$after/etc.sha256" | awk '{print $2}' | tr '\n' ' ')
+[ "$kept" = "$ca/ca.crt $ca/ca.key " ] || fail "destroy kept '$kept' in $ca, not exactly ca.crt and ca.key"
+kept_dirs=$(comm -13 "$RUN_DIR/e2e-before/etc-dirs.txt" "$after/etc-dirs.txt" | tr '\n' ';')
+[ "$kept_dirs" = "755 root:root /etc/homecloud;700 root:root $ca;700 root:root $ca/issued;" ] || fail "destroy left directories other than the CA's: $kept_dirs"
+[ -z "$(comm -23 "$RUN_DIR/e2e-before/etc-dirs.txt" "$after/etc-dirs.txt")" ] || fail "destroy removed or changed a directory of /etc"
+modes=$(lab/exec gw stat -c '%a %U:%G %n' "$ca/ca.crt" "$ca/ca.key" | tr '\n' ';')
+[ "$modes" = "644 root:root $ca/ca.crt;600 root:root $ca/ca.key;" ] || fail "the kept CA's files: $modes"
+passed "destroy gives back gw and every trust store, keeping only the CA ($kept_dirs $modes)"
+
+# caDestroy: the documented way to remove the CA too: set it, up, destroy.
+variant_ca=$RUN_DIR/e2e-ca-destroy.yaml
+{ cat Pulumi.lab.yaml; echo "  homecloud:caDestroy: true"; } >"$variant_ca"
+timed "up with caDestroy" env HOMECLOUD_LAB_STACK_FILE="$variant_ca" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-ca-up.log" 2>&1 ||
+  { cat "$RUN_DIR/e2e-ca-up.log"; fail "up with caDestroy"; }
+echo "e2e: up with caDestroy $(summary_of)"
+[ "$(lab/exec gw cat "$ca/ca.crt" | sha256sum)" = "$(grep "  $ca/ca.crt" "$after/etc.sha256" | awk '{print $1"  -"}')" ] ||
+  fail "the up after destroy made a new CA instead of using the one kept"
+timed "destroy with caDestroy" env HOMECLOUD_LAB_STACK_FILE="$variant_ca" bash scripts/lab-stack.sh destroy >"$RUN_DIR/e2e-ca-destroy.log" 2>&1 ||
+  { cat "$RUN_DIR/e2e-ca-destroy.log"; fail "destroy with caDestroy"; }
+grep -q "homecloud: CA removed from $ca" "$RUN_DIR/e2e-ca-destroy.log" || fail "the caDestroy destroy did not say it removed the CA"
+bash lab/snapshot.sh "$RUN_DIR/e2e-after-ca"
+same_as_before "$RUN_DIR/e2e-after-ca" "destroy with caDestroy"
+for f in etc.sha256 etc-dirs.txt; do
+  diff -u "$RUN_DIR/e2e-before/$f" "$RUN_DIR/e2e-after-ca/$f" || fail "destroy with caDestroy: gw $f differs from before the first up"
 done
+passed "up and destroy with caDestroy give back gw's /etc byte for byte"
+
 [ "$(git status --porcelain)" = "$tree_before" ] || { git status --short; fail "the lab run changed the working tree"; }
+passed "the working tree is as it was"
 
 echo "== real engine ($(pulumi version)) =="
 printf '%s\n' "${times[@]}"
-echo "e2e: all gates passed"
+echo "e2e: all $gates gates passed"

@@ -108,7 +108,7 @@ describe("network components (mocks)", () => {
         });
         assert.strictEqual(one("homecloud:network:Gateway", "gw").parent, "", "the gateway is top level");
         assert.strictEqual(one(COMMAND, "gw-dns-local").registeredUrn,
-            "urn:pulumi:test::homecloud::homecloud:network:DnsZone$command:remote:Command::gw-dns-local");
+            "urn:pulumi:test::homecloud::homecloud:network:Gateway$homecloud:network:DnsZone$command:remote:Command::gw-dns-local");
     });
 
     it("orders the steps with dependsOn; every command waits for the toolkit", () => {
@@ -181,27 +181,30 @@ describe("network components (mocks)", () => {
         it("run host-file.sh install on create and update and remove on delete, with the spec's data", () => {
             for (const [name, spec] of files()) {
                 const r = one(COMMAND, name);
-                assert.strictEqual(r.inputs.create, fileCommand("install", spec, name), name);
-                assert.strictEqual(r.inputs.update, fileCommand("install", spec, name), name);
-                assert.strictEqual(r.inputs.delete, fileCommand("remove", spec, name), name);
+                // The owner recorded on the host is the command's URN, as the engine knows it.
+                assert.strictEqual(r.inputs.create, fileCommand("install", spec, r.urn), name);
+                assert.strictEqual(r.inputs.update, fileCommand("install", spec, r.urn), name);
+                assert.strictEqual(r.inputs.delete, fileCommand("remove", spec, r.urn), name);
             }
         });
 
         it("are one short command line each: path, hooks and data, never the content", () => {
             const lines = Object.fromEntries(files().map(([name]) => [name, one(COMMAND, name).inputs.create]));
             const run = "/bin/bash /usr/local/lib/homecloud/host/scripts/host-file.sh install";
+            const urn = (chain: string, name: string): string =>
+                `HC_RESOURCE='urn:pulumi:test::homecloud::homecloud:network:Gateway${chain}$command:remote:Command::${name}'`;
             assert.deepStrictEqual(lines, {
-                "gw-dhcp-config": `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp4.conf HC_RESOURCE=gw-dhcp-config HC_HOOKS=network/kea-config.sh ${run}`,
-                "gw-dhcp-ddns-config": "sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp-ddns.conf HC_RESOURCE=gw-dhcp-ddns-config HC_MODE=0640 HC_OWNER=root:_kea " +
+                "gw-dhcp-config": `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp4.conf ${urn("$homecloud:network:DhcpServer", "gw-dhcp-config")} HC_HOOKS=network/kea-config.sh ${run}`,
+                "gw-dhcp-ddns-config": `sudo -n /usr/bin/env HC_DEST=/etc/kea/kea-dhcp-ddns.conf ${urn("$homecloud:network:DhcpServer", "gw-dhcp-ddns-config")} HC_MODE=0640 HC_OWNER=root:_kea ` +
                     `HC_HOOKS=network/d2-config.sh HC_KEY_FILE=/etc/bind/homecloud-keys/homecloud-ddns.key ${run}`,
-                "gw-dns-options": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.options HC_RESOURCE=gw-dns-options HC_HOOKS=network/named-conf.sh ${run}`,
-                "gw-dns-local": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.local HC_RESOURCE=gw-dns-local HC_HOOKS=network/named-conf.sh ${run}`,
-                "gw-nat-ruleset": "sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft HC_RESOURCE=gw-nat-ruleset HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service " +
+                "gw-dns-options": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.options ${urn("$homecloud:network:DnsZone", "gw-dns-options")} HC_HOOKS=network/named-conf.sh ${run}`,
+                "gw-dns-local": `sudo -n /usr/bin/env HC_DEST=/etc/bind/named.conf.local ${urn("$homecloud:network:DnsZone", "gw-dns-local")} HC_HOOKS=network/named-conf.sh ${run}`,
+                "gw-nat-ruleset": `sudo -n /usr/bin/env HC_DEST=/etc/homecloud/nat.nft ${urn("$homecloud:network:NatRules", "gw-nat-ruleset")} HC_HOOKS=network/nat-ruleset.sh HC_UNIT=homecloud-nat.service ` +
                     `HC_IFACES='lan0 enx00e04c680001' ${run}`,
-                "gw-nat-unit": "sudo -n /usr/bin/env HC_DEST=/etc/systemd/system/homecloud-nat.service HC_RESOURCE=gw-nat-unit HC_HOOKS=network/nat-unit.sh " +
+                "gw-nat-unit": `sudo -n /usr/bin/env HC_DEST=/etc/systemd/system/homecloud-nat.service ${urn("$homecloud:network:NatRules", "gw-nat-unit")} HC_HOOKS=network/nat-unit.sh ` +
                     `HC_NFT_FAMILY=ip HC_NFT_TABLE=homecloud HC_VIP=192.168.50.10 HC_WAN_IF=enx00e04c680001 ${run}`,
-                "gw-forwarding": `sudo -n /usr/bin/env HC_DEST=/etc/sysctl.d/90-homecloud-forwarding.conf HC_RESOURCE=gw-forwarding HC_HOOKS=network/forwarding.sh ${run}`,
-                "gw-lb-config": `sudo -n /usr/bin/env HC_DEST=/etc/haproxy/haproxy.cfg HC_RESOURCE=gw-lb-config HC_HOOKS=network/haproxy-config.sh ${run}`,
+                "gw-forwarding": `sudo -n /usr/bin/env HC_DEST=/etc/sysctl.d/90-homecloud-forwarding.conf ${urn("", "gw-forwarding")} HC_HOOKS=network/forwarding.sh ${run}`,
+                "gw-lb-config": `sudo -n /usr/bin/env HC_DEST=/etc/haproxy/haproxy.cfg ${urn("$homecloud:network:LoadBalancer", "gw-lb-config")} HC_HOOKS=network/haproxy-config.sh ${run}`,
             });
         });
     });
@@ -224,7 +227,7 @@ describe("network components (mocks)", () => {
             for (const [name, zone, content] of zones) {
                 const r = one(COMMAND, name);
                 const env = `HC_ZONE=${zone} HC_DEST=/var/lib/bind/homecloud/db.${zone} ` +
-                    `HC_KEY_FILE=/etc/bind/homecloud-keys/homecloud-static.key HC_RESOURCE=${name}`;
+                    `HC_KEY_FILE=/etc/bind/homecloud-keys/homecloud-static.key HC_RESOURCE='${r.urn}'`;
                 assert.strictEqual(r.inputs.create, `sudo -n /usr/bin/env ${env} /bin/bash /usr/local/lib/homecloud/network/dyn-zone.sh apply`, name);
                 assert.strictEqual(r.inputs.update, r.inputs.create, name);
                 assert.strictEqual(r.inputs.delete, `sudo -n /usr/bin/env ${env} /bin/bash /usr/local/lib/homecloud/network/dyn-zone.sh remove`, name);

@@ -3,6 +3,10 @@
 // the original Kea config, purging packages, draining a node). This walks every command
 // the whole program declares, for the committed stacks and a large plan with K3s on,
 // before and after ordinary changes, and plans each one the way the real engine does.
+// Commands are matched by URN, as the engine matches them: one that moved to another parent
+// is a delete of the old and a create of the new. The mocks' stdout is derived from each
+// command's inputs, so a change that travels through stdout (key → CSR → signature →
+// certificate) shows here as it would on the hosts.
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -27,32 +31,41 @@ function largeStack(): StackConfig {
     };
 }
 
-/** The commands one run of the program declares, by name. */
+/** The commands one run of the program declares, by URN. */
 async function commandsOf(stack: StackConfig): Promise<Map<string, RecordedResource>> {
     const { resources } = await runProgram(stack);
-    return new Map(resources.filter((r) => r.type === COMMAND).map((r) => [r.name, r]));
+    return new Map(resources.filter((r) => r.type === COMMAND).map((r) => [r.urn, r]));
 }
 
-/** Commands with a delete that the change from `before` to `after` would replace. */
+/**
+ * Commands with a delete that the change from `before` to `after` would replace, or delete
+ * outright because their URN is gone (moved without an alias), by name.
+ */
 function replacementHazards(before: Map<string, RecordedResource>, after: Map<string, RecordedResource>): string[] {
     const hazards: string[] = [];
-    for (const [name, next] of after) {
-        const prev = before.get(name);
+    for (const [urn, next] of after) {
+        const prev = before.get(urn);
         if (prev === undefined || prev.inputs.delete === undefined) {
             continue;
         }
         const plan = planCommand(printInputs(prev.inputs), printInputs(next.inputs), next.replaceOnChanges);
         if (plan.action === "replace") {
-            hazards.push(`${name} [${plan.replaceKeys.join(",")}]`);
+            hazards.push(`${next.name} [${plan.replaceKeys.join(",")}]`);
+        }
+    }
+    const aliased = new Set([...after.values()].flatMap((r) => r.aliasUrns));
+    for (const [urn, prev] of before) {
+        if (!after.has(urn) && !aliased.has(urn) && prev.inputs.delete !== undefined && [...after.values()].some((r) => r.name === prev.name)) {
+            hazards.push(`${prev.name} [moved: deleted as ${urn}]`);
         }
     }
     return hazards.sort();
 }
 
 function updated(before: Map<string, RecordedResource>, after: Map<string, RecordedResource>): string[] {
-    return [...after].filter(([n, r]) => before.has(n) &&
-        planCommand(printInputs(before.get(n)!.inputs), printInputs(r.inputs), r.replaceOnChanges).action === "update")
-        .map(([n]) => n).sort();
+    return [...after].filter(([u, r]) => before.has(u) &&
+        planCommand(printInputs(before.get(u)!.inputs), printInputs(r.inputs), r.replaceOnChanges).action === "update")
+        .map(([, r]) => r.name).sort();
 }
 
 const extraReservation = { name: "camera", mac: "02:77:00:00:00:61", ip: "10.0.0.61" };
@@ -67,7 +80,8 @@ describe("replacement safety: no ordinary change replaces a command whose delete
         for (const stack of [stackFile("Pulumi.lab.yaml"), stackFile("Pulumi.dev.yaml"), largeStack()]) {
             const commands = await commandsOf(stack);
             assert.ok(commands.size >= 9);
-            for (const [name, r] of commands) {
+            for (const r of commands.values()) {
+                const name = r.name;
                 assert.deepStrictEqual(r.replaceOnChanges, ["triggers[*]"], `${name}: the SDK marks triggers replace-on-change`);
                 if (r.inputs.delete !== undefined) {
                     assert.strictEqual(r.inputs.triggers, undefined, `${name} has a delete and triggers`);
@@ -79,12 +93,13 @@ describe("replacement safety: no ordinary change replaces a command whose delete
     it("a no-op up with K3s on runs no command: the full-token read, the joins' token files and the kubeconfig steps stay", async () => {
         const before = await commandsOf(largeStack());
         const after = await commandsOf(largeStack());
+        const names = new Set([...after.values()].map((r) => r.name));
         for (const n of ["k3s-join-token", "k3s-pi2-token", "k3s-pi4-token", "k3s-kubeconfig", "k3s-kubeconfig-renew"]) {
-            assert.ok(after.has(n), n);
+            assert.ok(names.has(n), n);
         }
-        for (const [name, r] of after) {
-            const p = planCommand(printInputs(before.get(name)!.inputs), printInputs(r.inputs), r.replaceOnChanges);
-            assert.strictEqual(p.action, "same", `${name}: ${p.action} (${p.changed.join(", ")})`);
+        for (const [urn, r] of after) {
+            const p = planCommand(printInputs(before.get(urn)!.inputs), printInputs(r.inputs), r.replaceOnChanges);
+            assert.strictEqual(p.action, "same", `${r.name}: ${p.action} (${p.changed.join(", ")})`);
         }
     });
 
@@ -126,7 +141,7 @@ describe("replacement safety: no ordinary change replaces a command whose delete
             const u = updated(before, after);
             if (title.startsWith("lab: a service certificate")) {
                 assert.deepStrictEqual(u, []);
-                assert.deepStrictEqual([...after.keys()].filter((n) => !before.has(n)).sort(),
+                assert.deepStrictEqual([...after].filter(([u]) => !before.has(u)).map(([, r]) => r.name).sort(),
                     ["pki-node1-registry-cert", "pki-node1-registry-key", "pki-node1-registry-sign"]);
             } else if (expectUpdated.length > 0) {
                 assert.deepStrictEqual(u, expectUpdated);
@@ -149,10 +164,34 @@ describe("replacement safety: no ordinary change replaces a command whose delete
                 triggers: [crypto.createHash("sha256").update(content).digest("hex")],
             });
             await resolve(c.stdout);
-            return new Map(recorded.filter((r) => r.type === COMMAND).map((r) => [r.name, { ...r }]));
+            return new Map(recorded.filter((r) => r.type === COMMAND).map((r) => [r.urn, { ...r }]));
         };
         const before = await oldShape("{}\n");
         const after = await oldShape('{ "Dhcp4": {} }\n');
         assert.deepStrictEqual(replacementHazards(before, after), ["gateway-dhcp-config [triggers]"]);
+    });
+
+    it("catches a command moved to another parent without an alias: the engine deletes the old URN", async () => {
+        class Box extends pulumi.ComponentResource {
+            constructor(type: string, name: string) {
+                super(type, name, {});
+            }
+        }
+        const under = async (type: string, aliases?: pulumi.Alias[]): Promise<Map<string, RecordedResource>> => {
+            recorded.length = 0;
+            const file = { path: "/etc/kea/kea-dhcp4.conf" };
+            const c = new command.remote.Command("gateway-dhcp-config", {
+                connection: { host: "10.0.0.1", user: "pi", privateKey: pulumi.secret("k") },
+                create: fileCommand("install", file), delete: fileCommand("remove", file), stdin: "{}\n",
+            }, { parent: new Box(type, "gateway-dhcp"), aliases });
+            await resolve(c.stdout);
+            return new Map(recorded.filter((r) => r.type === COMMAND).map((r) => [r.urn, { ...r }]));
+        };
+        const before = await under("homecloud:network:DhcpServer");
+        assert.deepStrictEqual(replacementHazards(before, await under("homecloud:network:Dhcp")), [
+            "gateway-dhcp-config [moved: deleted as urn:pulumi:test::homecloud::homecloud:network:DhcpServer$command:remote:Command::gateway-dhcp-config]",
+        ]);
+        const old = "urn:pulumi:test::homecloud::homecloud:network:DhcpServer$command:remote:Command::gateway-dhcp-config";
+        assert.deepStrictEqual(replacementHazards(before, await under("homecloud:network:Dhcp", [old])), []);
     });
 });

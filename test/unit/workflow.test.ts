@@ -52,7 +52,7 @@ describe("pull-request workflow (.github/workflows/preview.yml)", () => {
         assert.deepStrictEqual(workflow.on.push, { branches: ["main"] });
         assert.deepStrictEqual(workflow.permissions, { contents: "read" });
         const checks = workflow.jobs.checks;
-        assert.strictEqual(checks.steps.at(-1)!.run!.trim().split("\n").at(-1), 'HOMECLOUD_CACHE="$RUNNER_TOOL_CACHE/homecloud" make test-unit');
+        assert.strictEqual(checks.steps.at(-1)!.run!.trim().split("\n").at(-1), 'HOMECLOUD_CACHE="$RUNNER_TOOL_CACHE/homecloud" bash scripts/test-tiers.sh unit');
         assert.strictEqual(workflow.jobs.preview.needs, "checks");
         assert.strictEqual(workflow.jobs.up.needs, "checks");
     });
