@@ -286,9 +286,10 @@ function nameOfUrn(urn: string): string {
     return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
-/** A deleted command: its name, and its whole URN (a moved command's old one differs only there). */
+/** A deleted command is logged by name; its URN on the line before (a moved command's old URN differs only there). */
 function orphanLabel(urn: string): string {
-    return `${nameOfUrn(urn)} (${urn})`;
+    log(`  delete ${urn}`);
+    return nameOfUrn(urn);
 }
 
 /** The program's exports as `pulumi stack output --json` would show them (secrets masked). */

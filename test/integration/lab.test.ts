@@ -570,6 +570,9 @@ describe("homecloud on the lab (SSH engine)", function () {
             return f;
         };
         const stateFile = path.join(RUN_DIR, "ssh-engine-state.json");
+        // The engine's state is keyed by URN, as the real engine's.
+        const KEA_URN = "urn:pulumi:lab::homecloud::homecloud:network:Gateway$homecloud:network:DhcpServer$command:remote:Command::gateway-dhcp-config";
+        const ORPHAN_URN = "urn:pulumi:lab::homecloud::homecloud:demo:Gone$command:remote:Command::zz-orphan";
         const keaSha = (): string => execOk("gw", "sha256sum", "/etc/kea/kea-dhcp4.conf");
         let filesBefore = "";
 
@@ -583,7 +586,7 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.match(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf"), /900/);
             const updatedSha = keaSha();
             assert.ok(!fp.files.includes(updatedSha.split(" ")[0]), "the Kea file did not change");
-            const recorded = JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].prints;
+            const recorded = JSON.parse(fs.readFileSync(stateFile, "utf8")).resources[KEA_URN].prints;
 
             const broken = stack((y) => y.replace("homecloud:leaseSeconds: 600", "homecloud:leaseSeconds: 1200")
                 .replace("homecloud:lanInterface: lan0", "homecloud:lanInterface: nosuch0"));
@@ -597,13 +600,13 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.strictEqual(keaSha(), updatedSha, "the rejected Kea config reached the gateway");
             // nft accepts any interface name; the ruleset's check does not.
             assert.doesNotMatch(execOk("gw", "cat", "/etc/homecloud/nat.nft"), /nosuch0/, "a ruleset for a missing interface was loaded");
-            assert.deepStrictEqual(JSON.parse(fs.readFileSync(stateFile, "utf8")).resources["gateway-dhcp-config"].prints, recorded,
+            assert.deepStrictEqual(JSON.parse(fs.readFileSync(stateFile, "utf8")).resources[KEA_URN].prints, recorded,
                 "the failed command was recorded");
         });
 
         it("back to the stack: the same files as before; a resource no longer declared is deleted", () => {
             const state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
-            state.resources["zz-orphan"] = {
+            state.resources[ORPHAN_URN] = {
                 prints: {}, delete: "echo orphan > /tmp/homecloud-orphan-deleted", dependsOn: [],
                 connection: { host: GW_LAN, port: 22, user: "pi" }, order: state.nextOrder + 1000, stdout: "", stderr: "",
             };
@@ -613,10 +616,10 @@ describe("homecloud on the lab (SSH engine)", function () {
             assert.strictEqual(s.failed, 0);
             assert.strictEqual(s.deleted, 1);
             assert.match(out, /^updated gateway-dhcp-config \[diff: ~stdin\]$/m);
-            assert.match(out, /^deleted zz-orphan$/m);
+            assert.match(out, /^ {2}delete urn:pulumi:lab::homecloud::homecloud:demo:Gone\$command:remote:Command::zz-orphan\ndeleted zz-orphan$/m);
             assert.strictEqual(execOk("gw", "cat", "/tmp/homecloud-orphan-deleted").trim(), "orphan");
             execOk("gw", "rm", "-f", "/tmp/homecloud-orphan-deleted");
-            assert.ok(!("zz-orphan" in JSON.parse(fs.readFileSync(stateFile, "utf8")).resources));
+            assert.ok(!(ORPHAN_URN in JSON.parse(fs.readFileSync(stateFile, "utf8")).resources));
             const files = bash("gw", `sha256sum ${WATCHED_FILES}`).stdout;
             assert.strictEqual(files, filesBefore, "back on the stack, the files differ from before the update");
             assert.strictEqual(summaryOf(engine("up", "noop-up-2")).updated, 0);

@@ -34,7 +34,7 @@ npx ts-node lab/engine/sshEngine.ts up | tee "$RUN_DIR/first-up.log"
 first_up=$(since "$t")
 
 rc=0
-npx mocha --timeout 600000 test/integration/lab.test.ts || rc=$?
+npx mocha --timeout 600000 test/integration/lab.test.ts test/integration/engine-transport.test.ts || rc=$?
 
 echo
 echo "== measured times =="

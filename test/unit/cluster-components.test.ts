@@ -21,6 +21,8 @@ import { parseAddressPlan } from "../../config/validate";
 import { ADMIN_CERT_2025, ADMIN_CERT_2026, clusterRawPlan, k3sKubeconfig, k3sStdout, MOCK_FULL_TOKEN } from "../fixtures/k3s";
 
 const COMMAND = "command:remote:Command";
+/** The URN the engine gives a K3sCluster command: what host files record as their owner. */
+const k3sUrn = (name: string): string => `urn:pulumi:test::homecloud::homecloud:k8s:K3sCluster$command:remote:Command::${name}`;
 
 /** Three servers and two agents, a non-default API port. */
 function clusterPlan() {
@@ -224,8 +226,8 @@ describe("cluster components (mocks)", () => {
                     path: "/etc/rancher/k3s/config.yaml", mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: unit, HC_NODE: n.name },
                 });
                 assert.strictEqual(config.stdin, text);
-                assert.strictEqual(config.create, fileCommand("install", configFile(n.name, n.role), `hc-${n.name}-config`));
-                assert.strictEqual(config.delete, fileCommand("remove", configFile(n.name, n.role), `hc-${n.name}-config`));
+                assert.strictEqual(config.create, fileCommand("install", configFile(n.name, n.role), k3sUrn(`hc-${n.name}-config`)));
+                assert.strictEqual(config.delete, fileCommand("remove", configFile(n.name, n.role), k3sUrn(`hc-${n.name}-config`)));
                 assert.strictEqual(config.triggers, undefined, "a content change is an update, never a replacement");
             }
             assert.match(cmd("hc-pi1-config").inputs.stdin, /^cluster-init: true$/m);
@@ -266,7 +268,7 @@ describe("cluster components (mocks)", () => {
                 const token = inputs(`hc-${n}-token`);
                 assert.strictEqual(token.stdin, n === "pi1" ? "mock-random-password" : MOCK_FULL_TOKEN, n);
                 assert.strictEqual(token.logging, "none");
-                assert.strictEqual(token.create, fileCommand("install", tokenFile(), `hc-${n}-token`));
+                assert.strictEqual(token.create, fileCommand("install", tokenFile(), k3sUrn(`hc-${n}-token`)));
             }
             for (const r of recorded.filter((x) => x.type === COMMAND)) {
                 const line = JSON.stringify([plain(r.inputs.create), plain(r.inputs.update), plain(r.inputs.delete), plain(r.inputs.triggers)]);

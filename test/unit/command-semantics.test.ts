@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import { deleteOrder, planCommand, printInputs, scriptFor, unwrapSecrets } from "../../lab/engine/commandSemantics";
 import * as pulumi from "@pulumi/pulumi";
+import { dialDelayMs, dialLimitReached } from "../../lab/engine/ssh";
 
 const base = { create: "c", update: "u", delete: "d", stdin: "one", connection: { host: "h" } };
 const TRIGGERS = ["triggers[*]"];
@@ -65,5 +66,13 @@ describe("command semantics (what the real engine does with a changed command)",
         assert.deepStrictEqual(deleteOrder(items).map((i) => i.name), ["local", "forwarding", "options", "zone", "packages"]);
         assert.throws(() => deleteOrder([{ name: "a", dependsOn: ["b"] }, { name: "b", dependsOn: ["a"] }]),
             { message: "dependency cycle among a, b" });
+    });
+
+    it("dials as the provider does: a limit of N gives up after N + 1 failed dials, -1 never; waits grow 1.5x from 100 ms to 5 s", () => {
+        assert.deepStrictEqual([1, 2, 3].map((d) => dialLimitReached(d, 2)), [false, false, true]);
+        assert.deepStrictEqual([60, 61].map((d) => dialLimitReached(d, 60)), [false, true]);
+        assert.strictEqual(dialLimitReached(10_000, -1), false);
+        assert.deepStrictEqual([1, 2, 3, 4].map(dialDelayMs), [100, 150, 225, 337.5]);
+        assert.strictEqual(dialDelayMs(30), 5000);
     });
 });

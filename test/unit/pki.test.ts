@@ -43,6 +43,9 @@ function problems(extra: RawConfig): readonly string[] {
     assert.fail("the configuration was accepted");
 }
 
+/** The URN the engine gives a PrivateCa command: what host files record as their owner. */
+const pkiUrn = (name: string): string => `urn:pulumi:test::homecloud::homecloud:pki:PrivateCa$command:remote:Command::${name}`;
+
 describe("PKI configuration", () => {
     it("defaults: 90-day certificates, no forced renewal, no service certificates, the CA kept on destroy", () => {
         assert.deepStrictEqual(labPlan().pki, { lifetimeDays: 90, renewal: 0, certificates: [], excluded: [], caDestroy: false });
@@ -241,8 +244,8 @@ describe("PrivateCa (mocks, the lab plan with a service certificate)", () => {
         assert.deepStrictEqual(dependsOn(sign), ["pki-ca", "pki-gw-toolkit", "pki-node1-host-key"]);
 
         const cert = one("pki-node1-host-cert");
-        assert.strictEqual(cert.inputs.create, fileCommand("install", certFile("host"), "pki-node1-host-cert", PKI_TOOLKIT_DIR));
-        assert.strictEqual(cert.inputs.delete, fileCommand("remove", certFile("host"), "pki-node1-host-cert", PKI_TOOLKIT_DIR));
+        assert.strictEqual(cert.inputs.create, fileCommand("install", certFile("host"), pkiUrn("pki-node1-host-cert"), PKI_TOOLKIT_DIR));
+        assert.strictEqual(cert.inputs.delete, fileCommand("remove", certFile("host"), pkiUrn("pki-node1-host-cert"), PKI_TOOLKIT_DIR));
         assert.strictEqual(cert.inputs.stdin, FIXTURE_CERT);
         assert.deepStrictEqual(dependsOn(cert), ["pki-node1-host-key", "pki-node1-host-sign", "pki-node1-toolkit", "pki-node1-trust"]);
     });
@@ -252,14 +255,14 @@ describe("PrivateCa (mocks, the lab plan with a service certificate)", () => {
             "sudo -n /usr/bin/env HC_LABEL=registry HC_CN=registry.lab.home.arpa /bin/bash /usr/local/lib/homecloud-pki/pki/key.sh request");
         assert.match(one("pki-gw-registry-sign").inputs.create, / HC_NAME=gw-registry HC_PROFILE=server HC_SANS=DNS:registry\.lab\.home\.arpa,IP:10\.77\.0\.1 /);
         assert.strictEqual(one("pki-gw-registry-cert").inputs.create,
-            fileCommand("install", certFile("registry"), "pki-gw-registry-cert", PKI_TOOLKIT_DIR));
+            fileCommand("install", certFile("registry"), pkiUrn("pki-gw-registry-cert"), PKI_TOOLKIT_DIR));
     });
 
     it("trust: the CA certificate into every host's store, through update-ca-certificates", () => {
         for (const h of ["gw", "node1", "node2", "node3"]) {
             const t = one(`pki-${h}-trust`);
-            assert.strictEqual(t.inputs.create, fileCommand("install", trustFile(), `pki-${h}-trust`, PKI_TOOLKIT_DIR));
-            assert.strictEqual(t.inputs.delete, fileCommand("remove", trustFile(), `pki-${h}-trust`, PKI_TOOLKIT_DIR));
+            assert.strictEqual(t.inputs.create, fileCommand("install", trustFile(), pkiUrn(`pki-${h}-trust`), PKI_TOOLKIT_DIR));
+            assert.strictEqual(t.inputs.delete, fileCommand("remove", trustFile(), pkiUrn(`pki-${h}-trust`), PKI_TOOLKIT_DIR));
             assert.strictEqual(t.inputs.stdin, FIXTURE_CA);
             assert.deepStrictEqual(dependsOn(t), [`pki-${h}-toolkit`, "pki-ca"].sort());
         }

@@ -110,9 +110,9 @@ describe("replacement safety: no ordinary change replaces a command whose delete
             // update policy gains the new name (kea-dhcp-ddns may not take it).
             ["gateway-dhcp-config", "gateway-dns-dynamic-forward-zone", "gateway-dns-dynamic-reverse-zone", "gateway-dns-local"]],
         ["lab: a longer lease", () => stackFile("Pulumi.lab.yaml"), (s) => ({ ...s, leaseSeconds: 900 }), ["gateway-dhcp-config"]],
-        // Under the mocks no command prints, so the new certificates' installs do not show here.
+        // The new signature travels through the sign step's stdout to the certificate's install.
         ["lab: a forced renewal re-signs every certificate, keys untouched", () => stackFile("Pulumi.lab.yaml"),
-            (s) => ({ ...s, certificateRenewal: 1 }), ["gw", "node1", "node2", "node3"].map((h) => `pki-${h}-host-sign`)],
+            (s) => ({ ...s, certificateRenewal: 1 }), ["gw", "node1", "node2", "node3"].flatMap((h) => [`pki-${h}-host-cert`, `pki-${h}-host-sign`])],
         ["lab: caDestroy changes only what the CA's delete will do", () => stackFile("Pulumi.lab.yaml"),
             (s) => ({ ...s, caDestroy: true }), ["pki-ca"]],
         ["lab: a service certificate is three new commands and changes nothing else", () => stackFile("Pulumi.lab.yaml"),
