@@ -6,7 +6,7 @@
 #
 #   scripts/test-tiers.sh [tier...]   default: unit checkers lab e2e
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 tiers=("$@")
