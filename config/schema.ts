@@ -1,7 +1,7 @@
 // Every configuration key, defined once: its type, default, description and an example.
 // Pulumi.yaml's `config:` block and the README's table are rendered from this (the unit
-// tier fails when they differ; UPDATE_FIXTURES=1 rewrites them), the loader applies these
-// defaults, and the validators check the values. Pure: no Pulumi import.
+// tier fails when they differ; UPDATE_FIXTURES=1 rewrites them, for review), the loader
+// applies these defaults, and the validators check the values. Pure: no Pulumi import.
 
 /** A key as Pulumi's project schema types it (`string`, `integer`, `boolean`, `array`). */
 export interface KeySpec {

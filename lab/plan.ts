@@ -5,8 +5,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { CONFIG_SCHEMA } from "../config/schema";
+import { stackFileRawConfig } from "../config/stackFile";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -38,9 +38,10 @@ export interface LabPlan {
     readonly client: Host;
 }
 
-export function labPlan(): LabPlan {
-    const c = (parse(fs.readFileSync(path.join(REPO, "Pulumi.lab.yaml"), "utf8")) as { config: Record<string, any> }).config;
-    const get = (k: string): any => c[`homecloud:${k}`];
+/** The lab's facts from the lab stack (`file`: Pulumi.lab.yaml, or a copy the CLI rewrote), read as `up` reads it. */
+export function labPlan(file = path.join(REPO, "Pulumi.lab.yaml")): LabPlan {
+    const c = stackFileRawConfig(fs.readFileSync(file, "utf8"));
+    const get = (k: string): any => c[k];
     const addr = (host: string, iface: string): string => {
         const row = labRows("LAB_ADDRS").find(([h, i]) => h === host && i === iface);
         if (!row) {

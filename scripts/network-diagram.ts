@@ -4,18 +4,15 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { AddressPlan, ConfigError } from "../config/plan";
 import { RawConfig } from "../config/schema";
+import { stackFileRawConfig } from "../config/stackFile";
 import { parseAddressPlan } from "../config/validate";
 import { renderNetworkDot } from "../network/diagram";
 
-/** A stack file's `homecloud:` keys, without the prefix, values as YAML gives them. */
+/** A stack file's configuration as `pulumi up` hands it to the program, however the CLI last wrote the file. */
 export function stackFileConfig(file: string): RawConfig {
-    const config = (parse(fs.readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(config)
-        .filter(([k]) => k.startsWith("homecloud:"))
-        .map(([k, v]) => [k.slice("homecloud:".length), v]));
+    return stackFileRawConfig(fs.readFileSync(file, "utf8"));
 }
 
 /** Runs Graphviz's `dot` on the DOT source; `format` is its -T (svg, png). */

@@ -3,20 +3,19 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
 import { RecordedResource, recorded, resolve } from "./mocks";
 import type { StackOutputs } from "../outputs";
+import { stackFileRawConfig } from "../config/stackFile";
 
 const REPO = path.resolve(__dirname, "..");
 const INDEX = path.join(REPO, "index.ts");
 
-/** Stack configuration without the `homecloud:` prefix, values as YAML gives them. */
+/** Stack configuration without the `homecloud:` prefix, values as the program reads them. */
 export type StackConfig = Record<string, unknown>;
 
-/** A committed stack file's configuration, e.g. `stackFile("Pulumi.dev.yaml")`. */
+/** A stack file's configuration as `pulumi up` hands it to the program, e.g. `stackFile("Pulumi.dev.yaml")` (relative to the repository). */
 export function stackFile(file: string): StackConfig {
-    const config = parse(fs.readFileSync(path.join(REPO, file), "utf8")).config as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(/^homecloud:/, ""), v]));
+    return stackFileRawConfig(fs.readFileSync(path.resolve(REPO, file), "utf8"));
 }
 
 export const TEST_SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nprogram-test\n-----END OPENSSH PRIVATE KEY-----\n";

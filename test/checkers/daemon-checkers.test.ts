@@ -9,6 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { assertScriptsPass } from "../assertions";
 import { recorded, reset, resolve } from "../mocks";
 import { HostFileSpec, SERIAL_TOKEN } from "../../host/hostFile";
 import { HOST_SCRIPTS, scriptsIn, TOOLKIT_DIR, TOOLKIT_INSTALL, TOOLKIT_REMOVE } from "../../host/toolkit";
@@ -266,10 +267,7 @@ describe("daemon checkers on the rendered network files", function () {
 
         it("every toolkit script passes shellcheck and bash -n as a file", () => {
             assert.ok(toolkit.length >= 9, toolkit.join(" "));
-            ok(run("shellcheck", ["-x", "-P", REPO, ...toolkit.map((f) => path.join(REPO, f))]), "shellcheck");
-            for (const f of toolkit) {
-                ok(run("bash", ["-n", path.join(REPO, f)]), `bash -n ${f}`);
-            }
+            assertScriptsPass(toolkit);
         });
 
         it("every command line is short and runs a toolkit script that exists, as root, data in HC_* variables", () => {

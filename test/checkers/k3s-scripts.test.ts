@@ -18,6 +18,7 @@ import {
     unprepareCommand, waitForRebootCommand,
 } from "../../cluster/k3sSteps";
 import { clusterRawPlan } from "../fixtures/k3s";
+import { assertScriptsPass } from "../assertions";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -35,12 +36,7 @@ describe("K3s scripts as files", () => {
     it("pass shellcheck and bash -n", () => {
         const files = scriptsIn("cluster");
         assert.deepStrictEqual(files, ["cluster/k3s-config.sh", "cluster/k3s-node.sh"]);
-        const sc = spawnSync("shellcheck", ["-x", "-P", REPO, ...files.map((f) => path.join(REPO, f))], { encoding: "utf8" });
-        assert.strictEqual(sc.status, 0, `${sc.stdout}${sc.stderr}`);
-        for (const f of files) {
-            const n = spawnSync("bash", ["-n", path.join(REPO, f)], { encoding: "utf8" });
-            assert.strictEqual(n.status, 0, `bash -n ${f}: ${n.stderr}`);
-        }
+        assertScriptsPass(files);
     });
 
     it("says how to use it, and refuses an unknown install mode", () => {

@@ -18,6 +18,7 @@ import {
     unsignCommand,
 } from "../../pki/pkiSteps";
 import { stackFile } from "../program";
+import { assertScriptsPass } from "../assertions";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const ROOT = `/tmp/hc-pki-test-${process.pid}`;
@@ -85,12 +86,7 @@ describe("PKI scripts as files", () => {
     it("pass shellcheck and bash -n", () => {
         const files = scriptsIn("pki");
         assert.deepStrictEqual(files, ["pki/ca.sh", "pki/cert.sh", "pki/cluster-issuer.sh", "pki/key.sh", "pki/lib.sh", "pki/trust.sh"]);
-        const sc = spawnSync("shellcheck", ["-x", "-P", REPO, ...files.map((f) => path.join(REPO, f))], { encoding: "utf8" });
-        assert.strictEqual(sc.status, 0, `${sc.stdout}${sc.stderr}`);
-        for (const f of files) {
-            const n = spawnSync("bash", ["-n", path.join(REPO, f)], { encoding: "utf8" });
-            assert.strictEqual(n.status, 0, `bash -n ${f}: ${n.stderr}`);
-        }
+        assertScriptsPass(files);
     });
 
     it("say how to use them", () => {

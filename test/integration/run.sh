@@ -1,7 +1,12 @@
 #!/bin/bash
 # test/integration/run.sh: the lab integration tier. Fresh lab, snapshot of the gateway,
-# the SSH engine's first `up` (timed), the mocha checks (which also time the no-op up and
-# the destroy), then the lab always comes down. Needs root.
+# the SSH engine's first `up` (timed), the phases of the lab run (which also time the no-op
+# up and the destroy), then the lab always comes down. Needs root.
+#
+# The phases are the files NN-<topic>.test.ts, run in one mocha process in their number's
+# order, each building on the one before; 90-destroy.test.ts destroys what the first `up`
+# made. A phase that needs the deployed lab takes a number below 90; any other *.test.ts
+# here runs after the numbered phases, on the destroyed lab.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -33,8 +38,15 @@ t=$(now)
 npx ts-node lab/engine/sshEngine.ts up | tee "$RUN_DIR/first-up.log"
 first_up=$(since "$t")
 
+# Globs expand sorted (byte order here): 01 < 02 < ... < 90.
+LC_COLLATE=C
+phases=() others=()
+for f in test/integration/*.test.ts; do
+  if [[ $(basename "$f") =~ ^[0-9][0-9]- ]]; then phases+=("$f"); else others+=("$f"); fi
+done
+echo "lab phases: ${phases[*]##*/}${others[*]:+; then ${others[*]##*/}}"
 rc=0
-npx mocha --timeout 600000 test/integration/lab.test.ts test/integration/engine-transport.test.ts || rc=$?
+npx mocha --timeout 600000 "${phases[@]}" "${others[@]}" || rc=$?
 
 echo
 echo "== measured times =="

@@ -1,7 +1,8 @@
 import * as assert from "assert";
-import { apiFqdn, ConfigError, servers } from "../../config/plan";
+import { apiFqdn, servers } from "../../config/plan";
 import { RawConfig } from "../../config/schema";
 import { parseAddressPlan } from "../../config/validate";
+import { problems } from "../assertions";
 
 /** A valid plan in the shape of the lab stack; every case below changes one thing. */
 function base(): RawConfig {
@@ -26,16 +27,11 @@ function base(): RawConfig {
     };
 }
 
-function problems(change: (c: any) => void): readonly string[] {
+/** The base plan with one change made. */
+function changed(change: (c: any) => void): RawConfig {
     const raw = base();
     change(raw);
-    try {
-        parseAddressPlan(raw);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-        return (e as ConfigError).problems;
-    }
-    assert.fail("the configuration was accepted");
+    return raw;
 }
 
 describe("address plan", () => {
@@ -223,14 +219,14 @@ describe("address plan", () => {
 
     for (const [what, change, expected] of cases) {
         it(`rejects ${what}`, () => {
-            assert.deepStrictEqual(problems(change), expected);
+            assert.deepStrictEqual(problems(changed(change)), expected);
         });
     }
 
     it("checks the wildcard's whole name too", () => {
         const domain = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(55), "arpa"].join(".");
         assert.strictEqual(domain.length, 252);
-        assert.deepStrictEqual(problems((c) => { c.domain = domain; }).filter((p) => p.startsWith("homecloud:domain")),
+        assert.deepStrictEqual(problems(changed((c) => { c.domain = domain; })).filter((p) => p.startsWith("homecloud:domain")),
             [`homecloud:domain: makes the DNS name *.${"a".repeat(18)}… 254 characters long; a name has at most 253: shorten it or homecloud:domain`]);
     });
 

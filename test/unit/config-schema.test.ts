@@ -7,10 +7,10 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { CONFIG_KEYS, projectConfigBlock, readmeConfigTable, withDefaults } from "../../config/schema";
 import { parseAddressPlan } from "../../config/validate";
+import { assertApproved } from "../approval";
 import { cliConfigErrors, ProjectKey } from "../cliConfigRules";
 
 const REPO = path.resolve(__dirname, "..", "..");
-const UPDATE = process.env.UPDATE_FIXTURES === "1";
 const read = (f: string): string => fs.readFileSync(path.join(REPO, f), "utf8");
 const CONFIG_HEADER = "# Rendered from config/schema.ts (the one definition of every key): edit it there, then\n" +
     "# run `UPDATE_FIXTURES=1 make test-unit`. A key without a default is required by the CLI.\nconfig:\n";
@@ -26,27 +26,22 @@ function stackFiles(): string[] {
 
 describe("configuration schema", () => {
     it("Pulumi.yaml's config block is the schema's", () => {
-        const text = read("Pulumi.yaml");
-        const at = text.indexOf(CONFIG_HEADER);
         const rendered = CONFIG_HEADER + stringify(projectConfigBlock(), { lineWidth: 0 }).replace(/^/gm, "  ").replace(/ +$/gm, "");
-        if (UPDATE && at >= 0) {
-            fs.writeFileSync(path.join(REPO, "Pulumi.yaml"), text.slice(0, at) + rendered);
-        }
-        assert.ok(at >= 0, "Pulumi.yaml has the rendered config block");
-        assert.strictEqual(read("Pulumi.yaml").slice(at), rendered);
+        assertApproved(path.join(REPO, "Pulumi.yaml"), (text = "") => {
+            const at = text.indexOf(CONFIG_HEADER);
+            assert.ok(at >= 0, "Pulumi.yaml has the rendered config block");
+            return text.slice(0, at) + rendered;
+        });
         assert.deepStrictEqual(parse(read("Pulumi.yaml")).config, projectConfigBlock());
     });
 
     it("the README's table is the schema's", () => {
-        const text = read("README.md");
-        const start = text.indexOf(TABLE_START);
-        const end = text.indexOf(TABLE_END);
-        assert.ok(start >= 0 && end > start, "README.md has the config table markers");
-        if (UPDATE) {
-            fs.writeFileSync(path.join(REPO, "README.md"), text.slice(0, start + TABLE_START.length) + readmeConfigTable() + text.slice(end));
-        }
-        const now = read("README.md");
-        assert.strictEqual(now.slice(now.indexOf(TABLE_START) + TABLE_START.length, now.indexOf(TABLE_END)), readmeConfigTable());
+        assertApproved(path.join(REPO, "README.md"), (text = "") => {
+            const start = text.indexOf(TABLE_START);
+            const end = text.indexOf(TABLE_END);
+            assert.ok(start >= 0 && end > start, "README.md has the config table markers");
+            return text.slice(0, start + TABLE_START.length) + readmeConfigTable() + text.slice(end);
+        });
     });
 
     it("applies every default the schema declares, and no other", () => {

@@ -2,15 +2,14 @@
 // full against its fixture, and what a larger plan changes, exactly. Graphviz draws it in
 // the checker tier (test/checkers/network-diagram.test.ts).
 import * as assert from "assert";
-import * as fs from "fs";
 import * as path from "path";
 import { parseAddressPlan } from "../../config/validate";
 import { AddressPlan } from "../../config/plan";
 import { renderNetworkDot } from "../../network/diagram";
 import { stackFileConfig } from "../../scripts/network-diagram";
+import { assertFixture, assertNoOrphans } from "../approval";
 import { loadPlan } from "../fixtures/network/plans";
 
-const UPDATE = process.env.UPDATE_FIXTURES === "1";
 const REPO = path.resolve(__dirname, "..", "..");
 const FIXTURE = path.join(REPO, "test/fixtures/diagram/lab.dot");
 
@@ -29,12 +28,11 @@ const edges = (dot: string) => dot.split("\n").filter((l) => l.includes(" -> "))
 
 describe("network diagram (DOT renderer)", () => {
     it("renders the lab plan exactly as its fixture", () => {
-        const dot = renderNetworkDot(stackPlan("lab"), { title: "stack lab" });
-        if (UPDATE) {
-            fs.mkdirSync(path.dirname(FIXTURE), { recursive: true });
-            fs.writeFileSync(FIXTURE, dot);
-        }
-        assert.strictEqual(dot, fs.readFileSync(FIXTURE, "utf8"));
+        assertFixture(FIXTURE, renderNetworkDot(stackPlan("lab"), { title: "stack lab" }));
+    });
+
+    it("the diagram fixture directory holds only the lab's drawing", () => {
+        assertNoOrphans(path.dirname(FIXTURE), [path.basename(FIXTURE)]);
     });
 
     it("lab: the gateway with both interfaces, the VIP and its ports, hosts and ranges in address order", () => {

@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import { dependsOn, find, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks } from "../mocks";
 import * as k8s from "@pulumi/kubernetes";
-import { AddressPlan, ConfigError } from "../../config/plan";
+import { AddressPlan } from "../../config/plan";
 import { RawConfig } from "../../config/schema";
 import { parseAddressPlan } from "../../config/validate";
 import { fileCommand } from "../../host/hostFile";
@@ -19,6 +19,7 @@ import type * as PrivateCaModule from "../../pki/privateCa";
 import type * as ClusterIssuerModule from "../../pki/clusterIssuer";
 import { FIXTURE_CA, FIXTURE_CERT, FIXTURE_CERT_30, FIXTURE_CSR } from "../fixtures/pki";
 import { stackFile } from "../program";
+import { problems } from "../assertions";
 
 const COMMAND = "command:remote:Command";
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -31,16 +32,6 @@ function labRaw(extra: RawConfig = {}): RawConfig {
 
 function labPlan(extra: RawConfig = {}): AddressPlan {
     return parseAddressPlan(labRaw(extra)).plan;
-}
-
-function problems(extra: RawConfig): readonly string[] {
-    try {
-        parseAddressPlan(labRaw(extra));
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-        return (e as ConfigError).problems;
-    }
-    assert.fail("the configuration was accepted");
 }
 
 /** The URN the engine gives a PrivateCa command: what host files record as their owner. */
@@ -62,19 +53,19 @@ describe("PKI configuration", () => {
 
     it("rejects a lifetime out of range, a bad renewal counter and a non-boolean caDestroy, naming each key", () => {
         const fix = "(clients refuse server certificates valid for longer than 398 days)";
-        assert.deepStrictEqual(problems({ certificateLifetimeDays: 6 }),
+        assert.deepStrictEqual(problems(labRaw(), { certificateLifetimeDays: 6 }),
             [`homecloud:certificateLifetimeDays: 6 is out of range; use whole days from 7 to 397 ${fix}`]);
-        assert.deepStrictEqual(problems({ certificateLifetimeDays: 398 }),
+        assert.deepStrictEqual(problems(labRaw(), { certificateLifetimeDays: 398 }),
             [`homecloud:certificateLifetimeDays: 398 is out of range; use whole days from 7 to 397 ${fix}`]);
-        assert.deepStrictEqual(problems({ certificateLifetimeDays: "90d" }),
+        assert.deepStrictEqual(problems(labRaw(), { certificateLifetimeDays: "90d" }),
             [`homecloud:certificateLifetimeDays: "90d" is out of range; use whole days from 7 to 397 ${fix}`]);
-        assert.deepStrictEqual(problems({ certificateRenewal: -1 }),
+        assert.deepStrictEqual(problems(labRaw(), { certificateRenewal: -1 }),
             ["homecloud:certificateRenewal: -1 must be a whole number from 0; raise it by one to re-sign every certificate"]);
-        assert.deepStrictEqual(problems({ caDestroy: "yes" }), ['homecloud:caDestroy: "yes" must be true or false']);
+        assert.deepStrictEqual(problems(labRaw(), { caDestroy: "yes" }), ['homecloud:caDestroy: "yes" must be true or false']);
     });
 
     it("rejects service names that are not DNS names, reserved or taken, unknown hosts, and SANs outside the domain or LAN", () => {
-        assert.deepStrictEqual(problems({
+        assert.deepStrictEqual(problems(labRaw(), {
             certificates: [
                 { name: "Reg_1", host: "gw" },
                 { name: "host", host: "node1" },
@@ -95,16 +86,16 @@ describe("PKI configuration", () => {
             'homecloud:certificates[5].name: "web" is already homecloud:certificates[4].name; every certificate needs its own name',
             "homecloud:certificates[5].sans: must be a list of names inside the domain or LAN addresses, e.g. [registry.home.arpa, IP:10.0.0.11]",
         ]);
-        assert.deepStrictEqual(problems({ certificateExclude: ["gw", "nas", "node2"], certificates: [{ name: "web", host: "node2" }] }), [
+        assert.deepStrictEqual(problems(labRaw(), { certificateExclude: ["gw", "nas", "node2"], certificates: [{ name: "web", host: "node2" }] }), [
             'homecloud:certificateExclude[0]: "gw" is the gateway, which holds the CA; only nodes can be left out',
             'homecloud:certificateExclude[1]: "nas" is not a node; use a name from homecloud:nodes (node1, node2, node3)',
         ]);
-        assert.deepStrictEqual(problems({ certificateExclude: ["node3"], certificates: [{ name: "web", host: "node3" }] }),
+        assert.deepStrictEqual(problems(labRaw(), { certificateExclude: ["node3"], certificates: [{ name: "web", host: "node3" }] }),
             ['homecloud:certificates[0].host: "node3" is in homecloud:certificateExclude; serve it from another host or take it off that list']);
-        assert.deepStrictEqual(problems({ k3sEnabled: true, certificateExclude: ["node1"] }),
+        assert.deepStrictEqual(problems(labRaw(), { k3sEnabled: true, certificateExclude: ["node1"] }),
             ['homecloud:certificateExclude[0]: "node1" is the first server, which holds the cluster issuer\'s key while K3s is on; it cannot be left out']);
         assert.deepStrictEqual(labPlan({ certificateExclude: ["node1"] }).pki.excluded, ["node1"], "K3s off: the first server may be left out");
-        assert.deepStrictEqual(problems({ certificates: { name: "x" } }),
+        assert.deepStrictEqual(problems(labRaw(), { certificates: { name: "x" } }),
             ["homecloud:certificates: must be a list of { name, host, sans } (an empty list means host certificates only)"]);
     });
 });

@@ -10,11 +10,8 @@ import { renderKeaConfig } from "../../network/kea";
 import { renderHaproxyConfig } from "../../network/haproxy";
 import { renderNftRuleset } from "../../network/nftables";
 import { renderNatUnit } from "../../network/natUnit";
-import {
-    expectedFile, loadPlan, PLAN_NAMES, rawPlan, renderAll, writeExpected,
-} from "../fixtures/network/plans";
-
-const UPDATE = process.env.UPDATE_FIXTURES === "1";
+import { assertFixture, assertNoOrphans } from "../approval";
+import { FIXTURES, fixturePath, loadPlan, PLAN_NAMES, rawPlan, renderAll } from "../fixtures/network/plans";
 
 describe("network renderers", () => {
     for (const name of PLAN_NAMES) {
@@ -22,14 +19,18 @@ describe("network renderers", () => {
             const rendered = renderAll(loadPlan(name));
             for (const [file, text] of Object.entries(rendered)) {
                 it(file, () => {
-                    if (UPDATE) {
-                        writeExpected(name, file, text);
-                    }
-                    assert.strictEqual(text, expectedFile(name, file));
+                    assertFixture(fixturePath(name, file), text);
                 });
             }
+            it(`the ${name} fixture directory holds only these files`, () => {
+                assertNoOrphans(fixturePath(name), Object.keys(rendered));
+            });
         });
     }
+
+    it("the network fixtures hold one directory per plan, beside the plans' own files", () => {
+        assertNoOrphans(FIXTURES, [...PLAN_NAMES, ...PLAN_NAMES.map((n) => `${n}.plan.json`), "plans.ts", "generated.ts"]);
+    });
 
     describe("determinism", () => {
         it("renders byte-identical text twice from the same plan", () => {

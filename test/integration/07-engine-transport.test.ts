@@ -8,11 +8,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { runRemote, sshStats } from "../../lab/engine/ssh";
-import { labPlan } from "../../lab/plan";
+import { KEY as KEY_FILE, PLAN, REPO, RUN_DIR } from "./lab-helpers";
 
-const KEY = fs.readFileSync(path.join(process.env.HOMECLOUD_CACHE ?? "/var/cache/homecloud", "lab-ssh", "id_ed25519"), "utf8");
-const REPO = path.resolve(__dirname, "..", "..");
-const NODE1 = labPlan().nodes.find((n) => n.name === "node1")!.ip;
+const KEY = fs.readFileSync(KEY_FILE, "utf8");
+const NODE1 = PLAN.nodes.find((n) => n.name === "node1")!.ip;
 
 function onNode1(cmd: string): string {
     const r = spawnSync(path.join(REPO, "lab", "exec"), ["node1", "bash", "-c", cmd], { encoding: "utf8" });
@@ -51,7 +50,7 @@ describe("the SSH engine's transport (lab sshd)", function () {
 
 describe("a command moved to another parent, on the lab (SSH engine, URNs as the engine's)", function () {
     this.timeout(300_000);
-    const STATE = path.join(process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab", "replay-moved.json");
+    const STATE = path.join(RUN_DIR, "replay-moved.json");
     const replay = (parent: string, content: string): string => {
         const r = spawnSync("npx", ["ts-node", "lab/engine/sshEngine.ts", "up"], {
             cwd: REPO, encoding: "utf8", timeout: 300_000,
