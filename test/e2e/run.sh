@@ -23,6 +23,9 @@ if ! homecloud_pulumi_ready; then
   echo "e2e: no Pulumi CLI on PATH; install it (https://www.pulumi.com/docs/install/) to run the real-engine gates" >&2
   exit 3
 fi
+# The gates run on the plugins installed here (`pulumi plugin ls`): nothing is downloaded
+# mid-run, so a missing plugin fails at once instead of reaching for the network.
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-true}
 RUN_DIR=${HOMECLOUD_LAB_RUN:-/run/homecloud-lab}
 export HOMECLOUD_LAB_RUN=$RUN_DIR
 key=${HOMECLOUD_CACHE:-/var/cache/homecloud}/lab-ssh/id_ed25519
