@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 dir=${1:?usage: lab/snapshot.sh <dir>}
 mkdir -p "$dir"
 lab/exec gw bash -c 'find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum' >"$dir/etc.sha256"
-lab/exec gw bash -c 'find /etc -xdev -type d -printf "%m %u:%g %p\n" | LC_ALL=C sort -k3' >"$dir/etc-dirs.txt"
+lab/exec gw bash -c 'find /etc -xdev -type d -printf "%p %m %u:%g\n" | LC_ALL=C sort' >"$dir/etc-dirs.txt"
 lab/exec gw nft list ruleset >"$dir/nft.txt"
 lab/exec gw systemctl list-unit-files --state=enabled --no-legend >"$dir/enabled.txt"
 lab/exec gw /usr/sbin/sysctl net.ipv4.ip_forward >"$dir/ip_forward.txt"

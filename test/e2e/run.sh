@@ -23,6 +23,9 @@ if ! homecloud_pulumi_ready; then
   echo "e2e: no Pulumi CLI on PATH; install it (https://www.pulumi.com/docs/install/) to run the real-engine gates" >&2
   exit 3
 fi
+# The gates run on the plugins installed here (`pulumi plugin ls`): nothing is downloaded
+# mid-run, so a missing plugin fails at once instead of reaching for the network.
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-true}
 RUN_DIR=${HOMECLOUD_LAB_RUN:-/run/homecloud-lab}
 export HOMECLOUD_LAB_RUN=$RUN_DIR
 key=${HOMECLOUD_CACHE:-/var/cache/homecloud}/lab-ssh/id_ed25519
@@ -121,9 +124,9 @@ ca=/etc/homecloud/ca
 diff -u <(grep -v "  $ca/" "$after/etc.sha256") "$RUN_DIR/e2e-before/etc.sha256" || fail "destroy: gw /etc differs from before beyond the CA"
 kept=$(grep "  $ca/" "$after/etc.sha256" | awk '{print $2}' | tr '\n' ' ')
 [ "$kept" = "$ca/ca.crt $ca/ca.key " ] || fail "destroy kept '$kept' in $ca, not exactly ca.crt and ca.key"
-kept_dirs=$(comm -13 "$RUN_DIR/e2e-before/etc-dirs.txt" "$after/etc-dirs.txt" | tr '\n' ';')
-[ "$kept_dirs" = "755 root:root /etc/homecloud;700 root:root $ca;700 root:root $ca/issued;" ] || fail "destroy left directories other than the CA's: $kept_dirs"
-[ -z "$(comm -23 "$RUN_DIR/e2e-before/etc-dirs.txt" "$after/etc-dirs.txt")" ] || fail "destroy removed or changed a directory of /etc"
+kept_dirs=$(LC_ALL=C comm -13 "$RUN_DIR/e2e-before/etc-dirs.txt" "$after/etc-dirs.txt" | tr '\n' ';')
+[ "$kept_dirs" = "/etc/homecloud 755 root:root;$ca 700 root:root;$ca/issued 700 root:root;" ] || fail "destroy left directories other than the CA's: $kept_dirs"
+[ -z "$(LC_ALL=C comm -23 "$RUN_DIR/e2e-before/etc-dirs.txt" "$after/etc-dirs.txt")" ] || fail "destroy removed or changed a directory of /etc"
 modes=$(lab/exec gw stat -c '%a %U:%G %n' "$ca/ca.crt" "$ca/ca.key" | tr '\n' ';')
 [ "$modes" = "644 root:root $ca/ca.crt;600 root:root $ca/ca.key;" ] || fail "the kept CA's files: $modes"
 passed "destroy gives back gw and every trust store, keeping only the CA ($kept_dirs $modes)"
