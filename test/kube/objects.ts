@@ -110,11 +110,16 @@ export class KubeClient {
      */
     async apply(o: KubeObject, opts: { dryRun?: boolean; defaultNamespace?: string } = {}): Promise<ApiAnswer> {
         const url = await this.pathOf(o, opts.defaultNamespace);
+        if (url === undefined) {
+            // What the server says about the apiVersion itself (a 404 of its own).
+            const base = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+            const a = await this.server.request("GET", base);
+            return a.status === 200 ? { ...a, status: 404, body: `the server serves no kind ${o.kind} in ${o.apiVersion}`, json: undefined } : a;
+        }
         const namespaced = o.metadata.namespace ?? opts.defaultNamespace;
-        const obj = url && namespaced && url.includes("/namespaces/") ? { ...o, metadata: { ...o.metadata, namespace: namespaced } } : o;
+        const obj = namespaced && url.includes("/namespaces/") ? { ...o, metadata: { ...o.metadata, namespace: namespaced } } : o;
         const query = `fieldManager=homecloud-checker&force=true&fieldValidation=Strict${opts.dryRun ? "&dryRun=All" : ""}`;
-        const target = url ?? `/apis/${o.apiVersion}/${o.kind.toLowerCase()}s/${o.metadata.name}`;
-        return this.server.request("PATCH", `${target}?${query}`, { body: obj, contentType: "application/apply-patch+yaml" });
+        return this.server.request("PATCH", `${url}?${query}`, { body: obj, contentType: "application/apply-patch+yaml" });
     }
 
     /** Waits until a CustomResourceDefinition is Established and its kinds are discovered. */
@@ -142,4 +147,18 @@ export class KubeClient {
 export function objectName(o: KubeObject, defaultNamespace?: string): string {
     const ns = o.metadata.namespace ?? defaultNamespace;
     return `${o.apiVersion} ${o.kind} ${ns ? `${ns}/` : ""}${o.metadata.name}`;
+}
+
+/**
+ * The paths of `sent` whose value the server did not keep in `kept` (fields the server adds,
+ * such as a CRD's defaults, are not changes).
+ */
+export function changedFields(sent: unknown, kept: unknown, at: string): string[] {
+    if (typeof sent === "object" && sent !== null && !Array.isArray(sent)) {
+        if (typeof kept !== "object" || kept === null || Array.isArray(kept)) {
+            return [at];
+        }
+        return Object.entries(sent).flatMap(([k, v]) => changedFields(v, (kept as Record<string, unknown>)[k], `${at}.${k}`));
+    }
+    return JSON.stringify(sent) === JSON.stringify(kept) ? [] : [at];
 }
