@@ -58,16 +58,26 @@ export interface Rendered {
     readonly objects: KubeObject[];
 }
 
-/** `helm template` of the release's chart with exactly `values` (as the provider's Release does: release name, namespace). */
-export function renderChart(tools: CheckerTools, chartDir: string, release: ReleaseDecl, values: Record<string, unknown>): Rendered {
+/**
+ * `helm template` of the release's chart with exactly `values` (as the provider's Release
+ * does: release name, namespace). With `kubeconfig`, Helm asks that cluster instead
+ * (`--validate`): its version against the chart's kubeVersion, its API for the objects.
+ */
+export function renderChart(tools: CheckerTools, chartDir: string, release: ReleaseDecl, values: Record<string, unknown>,
+    kubeconfig?: string): Rendered {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "homecloud-helm-"));
     try {
         const valuesFile = path.join(tmp, "values.json");
         fs.writeFileSync(valuesFile, JSON.stringify(values));
         // Helm keeps its caches and config in the temporary directory, never in $HOME.
         const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HELM_CACHE_HOME: tmp, HELM_CONFIG_HOME: tmp, HELM_DATA_HOME: tmp };
+        const target = kubeconfig === undefined ? ["--kube-version", KUBE_VERSION]
+            : ["--validate", "--kubeconfig", path.join(tmp, "kubeconfig")];
+        if (kubeconfig !== undefined) {
+            fs.writeFileSync(path.join(tmp, "kubeconfig"), kubeconfig, { mode: 0o600 });
+        }
         const r = spawnSync(tools.helm, ["template", release.name, chartDir, "--namespace", release.namespace,
-            "--kube-version", KUBE_VERSION, "--include-crds", "--values", valuesFile], { encoding: "utf8", env, maxBuffer: 64 << 20 });
+            ...target, "--include-crds", "--values", valuesFile], { encoding: "utf8", env, maxBuffer: 64 << 20 });
         const objects = r.status === 0
             ? YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => o !== null)
             : [];
