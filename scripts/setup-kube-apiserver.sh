@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real kube-apiserver for the cluster half's checker tier, built by the Go toolchain from
 # the Go module proxy at a pinned Kubernetes release, into
-# $HOMECLOUD_CACHE/kube-<version>/bin. Skipped when that build is already there (the first
-# build is long: about a quarter of an hour on two cores; later runs take a second).
+# $HOMECLOUD_CACHE/kube-<version>/bin, linked as $HOMECLOUD_CACHE/bin/kube-apiserver.
+# Skipped when that build is already there (the first build is long: about a quarter of an
+# hour on two idle cores; later runs take a second).
 #
 # k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/apiserver, ...) at
 # v0.0.0 and replaces them with its own staging/ directories, which a module that requires
@@ -21,6 +22,8 @@ root="$cache/kube-$version"
 bin="$root/bin/kube-apiserver"
 
 if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx "Kubernetes $version"; then
+  mkdir -p "$cache/bin"
+  ln -sfn "$bin" "$cache/bin/kube-apiserver"
   echo "kube-apiserver: $version present"
   exit 0
 fi
@@ -60,4 +63,5 @@ done
 go build -trimpath -ldflags "$ldflags" -o "$bin.new" k8s.io/kubernetes/cmd/kube-apiserver
 mv -f "$bin.new" "$bin"
 "$bin" --version | grep -qx "Kubernetes $version"
+ln -sfn "$bin" "$cache/bin/kube-apiserver"
 echo "kube-apiserver: built $version in $root/bin"

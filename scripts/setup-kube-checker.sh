@@ -30,7 +30,7 @@ m=$(dir_of "$metallb")
 c=$(dir_of "$certmanager")
 t=$(dir_of "$traefik")
 
-apiserver=$(ls "$cache"/kube-v*/bin/kube-apiserver | tail -n1)
+apiserver=$(readlink -f "$cache/bin/kube-apiserver")
 for f in "$m/charts/metallb/Chart.yaml" "$c/deploy/charts/cert-manager/Chart.yaml" \
   "$t/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" /usr/bin/etcd "$apiserver" "$cache/bin/helm"; do
   [ -e "$f" ] || { echo "kube-checker: $f is missing" >&2; exit 1; }

@@ -140,7 +140,7 @@ describe("cluster half through a real kube-apiserver", function () {
         });
         assert.match(other.body, /^\[\+\]etcd ok$/m);
         assert.match(other.body, /\nreadyz check passed\n$/);
-        console.log(`      anonymous /readyz while starting: ${server.startupAnonymous.join(" → ")}`);
+        console.log(`      /readyz while starting, anonymous/admin: ${server.startup.join(" → ")}`);
     });
 
     it("passes the gateway's HAProxy API check run by Debian's haproxy (a port with nothing on it fails it)", async () => {

@@ -96,8 +96,8 @@ export class KubeApiServer {
     clientCa = "";
     adminCert = "";
     adminKey = "";
-    /** The anonymous /readyz answers seen while the server came up (status codes, in order, deduplicated). */
-    readonly startupAnonymous: number[] = [];
+    /** The /readyz answers seen while the server came up, anonymous then admin ("401/500"), in order, deduplicated. */
+    readonly startup: string[] = [];
 
     /** `sans`: the serving certificate's extra names and addresses (K3s' tls-san). */
     constructor(private readonly sans: readonly string[]) {
@@ -168,10 +168,11 @@ export class KubeApiServer {
                 }
             }
             const anon = await this.request("GET", "/readyz", { credentials: { ca: this.serverCa } }).catch(() => undefined);
-            if (anon && this.startupAnonymous[this.startupAnonymous.length - 1] !== anon.status) {
-                this.startupAnonymous.push(anon.status);
-            }
             const admin = anon && await this.request("GET", "/readyz").catch(() => undefined);
+            const seen = `${anon?.status ?? "-"}/${admin?.status ?? "-"}`;
+            if (anon && this.startup[this.startup.length - 1] !== seen) {
+                this.startup.push(seen);
+            }
             if (admin?.status === 200) {
                 return;
             }
