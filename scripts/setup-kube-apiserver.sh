@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# A real kube-apiserver for the cluster half's checker tier, built by the Go toolchain from
-# the Go module proxy at a pinned Kubernetes release, into
-# $HOMECLOUD_CACHE/kube-<version>/bin, linked as $HOMECLOUD_CACHE/bin/kube-apiserver.
-# Skipped when that build is already there (the first build is long: about a quarter of an
-# hour on two idle cores; later runs take a second).
+# A real kube-apiserver for the cluster half's checker tier, and kubectl (what K3s' `k3s
+# kubectl` is, for the host scripts that use it), built by the Go toolchain from the Go
+# module proxy at a pinned Kubernetes release into $HOMECLOUD_CACHE/kube-<version>/bin,
+# linked into $HOMECLOUD_CACHE/bin. Skipped when that build is already there (the first
+# build is long: about a quarter of an hour on two idle cores; later runs take a second).
 #
 # k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/apiserver, ...) at
 # v0.0.0 and replaces them with its own staging/ directories, which a module that requires
@@ -20,11 +20,17 @@ minor=${version#v1.}; minor=${minor%%.*}
 cache="${HOMECLOUD_CACHE:-/var/cache/homecloud}"
 root="$cache/kube-$version"
 bin="$root/bin/kube-apiserver"
+kubectl="$root/bin/kubectl"
 
-if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx "Kubernetes $version"; then
+present() {
+  [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx "Kubernetes $version" &&
+    [ -x "$kubectl" ] && "$kubectl" version --client 2>/dev/null | grep -qx "Client Version: $version"
+}
+if present; then
   mkdir -p "$cache/bin"
   ln -sfn "$bin" "$cache/bin/kube-apiserver"
-  echo "kube-apiserver: $version present"
+  ln -sfn "$kubectl" "$cache/bin/kubectl"
+  echo "kube-apiserver: $version present (and kubectl)"
   exit 0
 fi
 
@@ -52,7 +58,7 @@ mapfile -t stage < <(awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' "$go
 for m in "${stage[@]}"; do
   go mod edit -replace "$m=$m@$staging"
 done
-go get "k8s.io/kubernetes/cmd/kube-apiserver@$version"
+go get "k8s.io/kubernetes/cmd/kube-apiserver@$version" "k8s.io/kubernetes/cmd/kubectl@$version"
 
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 ldflags="-s -w"
@@ -61,7 +67,10 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
 done
 go build -trimpath -ldflags "$ldflags" -o "$bin.new" k8s.io/kubernetes/cmd/kube-apiserver
+go build -trimpath -ldflags "$ldflags" -o "$kubectl.new" k8s.io/kubernetes/cmd/kubectl
 mv -f "$bin.new" "$bin"
-"$bin" --version | grep -qx "Kubernetes $version"
+mv -f "$kubectl.new" "$kubectl"
+present
 ln -sfn "$bin" "$cache/bin/kube-apiserver"
-echo "kube-apiserver: built $version in $root/bin"
+ln -sfn "$kubectl" "$cache/bin/kubectl"
+echo "kube-apiserver: built $version and kubectl in $root/bin"

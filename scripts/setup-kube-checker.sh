@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The cluster half's checker: a real kube-apiserver (scripts/setup-kube-apiserver.sh), Helm
-# (scripts/setup-helm.sh), etcd from Debian (scripts/setup-checkers.sh), and what the pinned
+# The cluster half's checker: a real kube-apiserver and kubectl
+# (scripts/setup-kube-apiserver.sh), Helm (scripts/setup-helm.sh), etcd from Debian
+# (scripts/setup-checkers.sh), and what the pinned
 # MetalLB, cert-manager and Traefik releases publish in their own Go modules (charts and
 # CRDs), downloaded by the Go toolchain from the Go module proxy. Writes where each one is
 # to $HOMECLOUD_CACHE/kube-checker.json, which test/kube/tools.ts reads.
@@ -31,14 +32,16 @@ c=$(dir_of "$certmanager")
 t=$(dir_of "$traefik")
 
 apiserver=$(readlink -f "$cache/bin/kube-apiserver")
+kubectl=$(readlink -f "$cache/bin/kubectl")
 for f in "$m/charts/metallb/Chart.yaml" "$c/deploy/charts/cert-manager/Chart.yaml" \
-  "$t/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" /usr/bin/etcd "$apiserver" "$cache/bin/helm"; do
+  "$t/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" /usr/bin/etcd "$apiserver" "$kubectl" "$cache/bin/helm"; do
   [ -e "$f" ] || { echo "kube-checker: $f is missing" >&2; exit 1; }
 done
 
 cat > "$cache/kube-checker.json.new" <<EOF
 {
   "kubeApiserver": "$apiserver",
+  "kubectl": "$kubectl",
   "etcd": "/usr/bin/etcd",
   "helm": "$cache/bin/helm",
   "metallb": { "module": "$metallb", "chart": "$m/charts/metallb" },

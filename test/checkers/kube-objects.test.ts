@@ -23,9 +23,15 @@ import { parseAddressPlan } from "../../config/validate";
 import { RawConfig } from "../../config/schema";
 import { firstServer, k3sConfigFor, K3S_LOCAL_API } from "../../cluster/k3sConfig";
 import { METALLB_CHART, TRAEFIK_CHART } from "../../cluster/helm";
-import { CERT_MANAGER_CHART } from "../../pki/certManager";
 import { renderHaproxyConfig } from "../../network/haproxy";
 import { clientCertificateValidity, renderKubeconfig } from "../../cluster/kubeconfig";
+import { Run, runOnHost } from "../fixtures/emulatedHost";
+import { fileCommand } from "../../host/hostFile";
+import { PKI_TOOLKIT_DIR } from "../../host/toolkit";
+import {
+    caCreateCommand, CLUSTER_ISSUER_LABEL, issuerSecretCommand, keyRequestCommand, pemSha256, permittedNames, signCommand, trustFile,
+} from "../../pki/pkiSteps";
+import { CERT_MANAGER_CHART, CERT_MANAGER_NAMESPACE, intermediateDays, ISSUER_SECRET_NAME } from "../../pki/certManager";
 
 /** Traefik chart 37.3.0 ships Traefik Proxy v3.6.0, whose module carries the CRDs checked here. */
 const TRAEFIK_PROXY_FOR_CHART: Record<string, string> = { "37.3.0": "v3.6.0" };
@@ -43,6 +49,8 @@ const STACKS: Record<string, StackConfig> = {
 const planOf = (s: StackConfig) => parseAddressPlan(s as RawConfig).plan;
 
 interface StackRun {
+    /** The inputs of the command that makes the ClusterIssuer's Secret on the first server. */
+    readonly issuerSecret: { create: string; delete: string };
     readonly objects: { resource: string; object: KubeObject }[];
     readonly releases: ReleaseDecl[];
     readonly kubeconfig: string;
@@ -91,7 +99,10 @@ describe("cluster half through a real kube-apiserver", function () {
             const { outputs, resources } = await runProgram(stack);
             const provider = resources.find((r) => r.type === "pulumi:providers:kubernetes");
             assert.ok(provider, `${name}: the program registers a Kubernetes provider`);
+            const secretStep = resources.find((r) => r.type === "command:remote:Command" && r.name === "cert-manager-issuer-secret");
+            assert.ok(secretStep, `${name}: the program makes the issuer's Secret`);
             runs.set(name, {
+                issuerSecret: plain(secretStep.inputs),
                 ...declaredObjects(resources),
                 kubeconfig: await resolve(outputs.kubeconfig!) as string,
                 kubeconfigExpires: await resolve(outputs.kubeconfigExpires!) as string,
@@ -357,6 +368,60 @@ describe("cluster half through a real kube-apiserver", function () {
                 const a = await client.apply(o, { dryRun: true });
                 assert.ok(a.status === 200 || a.status === 201, `${objectName(o)}: ${a.status} ${a.body}`);
             }
+        });
+    });
+
+    describe("the ClusterIssuer's Secret, made by pki/cluster-issuer.sh with kubectl as `k3s kubectl`", () => {
+        const ROOT = `/tmp/hc-kube-issuer-${process.pid}`;
+        after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
+
+        const ok = (r: Run, what: string): string => {
+            assert.strictEqual(r.status, 0, `${what} exited ${r.status}: ${r.stderr}`);
+            return r.stdout;
+        };
+
+        it("install applies it server-side (type kubernetes.io/tls: the intermediate then the root, the key made on the server); again changes nothing; remove deletes it", async () => {
+            const plan = planOf(STACKS.dev);
+            const dev = runs.get("dev")!;
+            assert.strictEqual(dev.issuerSecret.create, issuerSecretCommand("install", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME));
+            // K3s' `k3s kubectl` is kubectl with the server's admin kubeconfig.
+            const bin = path.join(ROOT, "bin");
+            fs.mkdirSync(bin, { recursive: true });
+            const kubeconfig = path.join(ROOT, "admin.kubeconfig");
+            fs.writeFileSync(kubeconfig, renderKubeconfig(k3sKubeconfigOf(server), server.url, "homecloud-checker"), { mode: 0o600 });
+            fs.writeFileSync(path.join(bin, "k3s"), "#!/bin/sh\n[ \"$1\" = kubectl ] || { echo \"k3s stand-in: only kubectl\" >&2; exit 97; }\n" +
+                `shift\nexec ${tools.kubectl} --kubeconfig ${kubeconfig} "$@"\n`, { mode: 0o755 });
+            const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: path.join(ROOT, "home") };
+
+            const caPem = ok(runOnHost(ROOT, "gw", caCreateCommand(plan)), "ca create");
+            ok(runOnHost(ROOT, "node1", fileCommand("install", trustFile(), "pki-node1-trust", PKI_TOOLKIT_DIR), caPem), "trust install");
+            const csr = ok(runOnHost(ROOT, "node1", keyRequestCommand(CLUSTER_ISSUER_LABEL, `homecloud cluster issuer ${plan.domain}`)), "issuer key");
+            const inter = ok(runOnHost(ROOT, "gw", signCommand({
+                name: `node1-${CLUSTER_ISSUER_LABEL}`, profile: "intermediate", permitted: permittedNames(plan), days: intermediateDays(plan),
+                issue: "1", caSha256: pemSha256(caPem),
+            }), csr), "sign intermediate");
+
+            const first = runOnHost(ROOT, "node1", dev.issuerSecret.create, inter, env);
+            assert.strictEqual(ok(first, "secret install").split(", ")[0], `homecloud: secret ${CERT_MANAGER_NAMESPACE}/${ISSUER_SECRET_NAME} holds the cluster issuer`);
+            assert.match(first.stderr, /^secret\/homecloud-issuer-ca serverside-applied\n$/);
+            const url = `/api/v1/namespaces/${CERT_MANAGER_NAMESPACE}/secrets/${ISSUER_SECRET_NAME}`;
+            const secret = (await server.request("GET", url)).json;
+            assert.strictEqual(secret.type, "kubernetes.io/tls");
+            assert.strictEqual(Buffer.from(secret.data["tls.crt"], "base64").toString(), inter + caPem);
+            const key = crypto.createPrivateKey(Buffer.from(secret.data["tls.key"], "base64").toString());
+            assert.strictEqual(crypto.createPublicKey(key).export({ type: "spki", format: "pem" }),
+                new crypto.X509Certificate(inter).publicKey.export({ type: "spki", format: "pem" }), "the key is the intermediate's");
+            assert.deepStrictEqual(secret.metadata.managedFields.map((f: any) => `${f.manager} ${f.operation}`), ["homecloud Apply"]);
+            assert.strictEqual(secret.metadata.annotations, undefined, "no last-applied annotation holds a copy of the key");
+
+            ok(runOnHost(ROOT, "node1", dev.issuerSecret.create, inter, env), "secret install again");
+            const again = (await server.request("GET", url)).json;
+            assert.strictEqual(again.metadata.resourceVersion, secret.metadata.resourceVersion, "an unchanged apply writes nothing");
+
+            assert.strictEqual(dev.issuerSecret.delete, issuerSecretCommand("remove", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME));
+            const removed = runOnHost(ROOT, "node1", dev.issuerSecret.delete, "", env);
+            assert.strictEqual(ok(removed, "secret remove"), `secret "${ISSUER_SECRET_NAME}" deleted from ${CERT_MANAGER_NAMESPACE} namespace\n`);
+            assert.strictEqual((await server.request("GET", url)).status, 404);
         });
     });
 

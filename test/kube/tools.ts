@@ -5,6 +5,8 @@ import * as path from "path";
 
 export interface CheckerTools {
     readonly kubeApiserver: string;
+    /** kubectl of the same release, standing in for K3s' `k3s kubectl`. */
+    readonly kubectl: string;
     readonly etcd: string;
     readonly helm: string;
     readonly metallb: { readonly module: string; readonly chart: string };
