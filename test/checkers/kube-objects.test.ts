@@ -363,6 +363,10 @@ describe("cluster half through a real kube-apiserver", function () {
                 "422 Namespace \"metallb-system\" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: \"priviledged\": must be one of privileged, baseline, restricted",
                 "500 failed to create typed patch object (traefik/default; traefik.io/v1alpha1, Kind=TLSStore): .spec.defaultCertificate.secretNam: field not declared in schema",
             ]);
+            // A plain create with fieldValidation=Strict (no server-side apply) is refused too.
+            const created = await client.create({ ...store, metadata: { name: "other", namespace: "traefik" }, spec: { defaultCertificat: {} } }, { dryRun: true });
+            assert.strictEqual(`${created.status} ${created.json.message}`,
+                '400 TLSStore in version "v1alpha1" cannot be handled as a TLSStore: strict decoding error: unknown field "spec.defaultCertificat"');
             // Fixed again, the same objects pass.
             for (const o of [pool, cert, ns, store]) {
                 const a = await client.apply(o, { dryRun: true });

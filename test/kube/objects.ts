@@ -44,14 +44,15 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 /** Every Kubernetes object the run declares itself (Namespaces first), and its Helm releases. */
 export function declaredObjects(resources: readonly RecordedResource[]): { objects: { resource: string; object: KubeObject }[]; releases: ReleaseDecl[] } {
     const kube = resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== RELEASE);
-    const objects = kube.map((r) => ({ resource: r.name, object: plain(r.inputs) as KubeObject }));
-    for (const o of objects) {
-        const [, token] = kube.find((r) => r.name === o.resource)!.type.split(":");
-        const group = token.startsWith("core/") ? token.slice("core/".length) : token;
-        if (o.object.apiVersion !== group || `kubernetes:${token}:${o.object.kind}` !== kube.find((r) => r.name === o.resource)!.type) {
-            throw new Error(`${o.resource}: type ${token} does not match apiVersion ${o.object.apiVersion} kind ${o.object.kind}`);
+    const objects = kube.map((r) => {
+        const object = plain(r.inputs) as KubeObject;
+        // The resource's type token says which apiVersion and kind the provider sends.
+        const token = `kubernetes:${object.apiVersion.includes("/") ? object.apiVersion : `core/${object.apiVersion}`}:${object.kind}`;
+        if (r.type !== token) {
+            throw new Error(`${r.name}: type ${r.type} does not match apiVersion ${object.apiVersion} kind ${object.kind}`);
         }
-    }
+        return { resource: r.name, object };
+    });
     objects.sort((a, b) => Number(b.object.kind === "Namespace") - Number(a.object.kind === "Namespace"));
     const releases = resources.filter((r) => r.type === RELEASE).map((r) => {
         const i = plain(r.inputs);
@@ -101,6 +102,16 @@ export class KubeClient {
             throw new Error(`${o.kind} ${o.metadata.name} is namespaced but has no namespace`);
         }
         return `${base}${r.namespaced ? `/namespaces/${ns}` : ""}/${r.name}/${encodeURIComponent(o.metadata.name)}`;
+    }
+
+    /** A plain create (POST) with strict field validation, as a client without server-side apply sends it. */
+    async create(o: KubeObject, opts: { dryRun?: boolean } = {}): Promise<ApiAnswer> {
+        const url = await this.pathOf(o);
+        if (url === undefined) {
+            throw new Error(`the server serves no ${o.kind} in ${o.apiVersion}`);
+        }
+        const collection = url.slice(0, url.lastIndexOf("/"));
+        return this.server.request("POST", `${collection}?fieldValidation=Strict${opts.dryRun ? "&dryRun=All" : ""}`, { body: o });
     }
 
     /**
