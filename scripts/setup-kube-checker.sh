@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The cluster half's checker: a real kube-apiserver and kubectl
 # (scripts/setup-kube-apiserver.sh), Helm (scripts/setup-helm.sh), etcd from Debian
-# (scripts/setup-checkers.sh), and what the pinned
-# MetalLB, cert-manager and Traefik releases publish in their own Go modules (charts and
-# CRDs), downloaded by the Go toolchain from the Go module proxy. Writes where each one is
-# to $HOMECLOUD_CACHE/kube-checker.json, which test/kube/tools.ts reads.
+# (scripts/setup-checkers.sh), and what the pinned MetalLB, cert-manager and Traefik
+# releases publish in their own Go modules (charts and CRDs), downloaded by the Go
+# toolchain from the Go module proxy. Writes where each one is to
+# $HOMECLOUD_CACHE/kube-checker.json, which test/kube/tools.ts reads.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache="${HOMECLOUD_CACHE:-/var/cache/homecloud}"
