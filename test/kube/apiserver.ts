@@ -110,9 +110,10 @@ export class KubeApiServer {
 
     private makeCertificates(): void {
         const d = this.dir;
+        // Lifetimes as K3s gives them: CAs ten years, leaf certificates one year.
         const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
         for (const ca of ["server-ca", "client-ca"]) {
-            openssl(["req", "-x509", ...ec, "-keyout", `${ca}.key`, "-out", `${ca}.crt`, "-days", "30",
+            openssl(["req", "-x509", ...ec, "-keyout", `${ca}.key`, "-out", `${ca}.crt`, "-days", "3650",
                 "-subj", `/CN=k3s-${ca}`], d);
         }
         const san = ["IP:127.0.0.1", "DNS:localhost", ...this.sans.map((s) => (net.isIPv4(s) ? `IP:${s}` : `DNS:${s}`))].join(",");
@@ -120,7 +121,7 @@ export class KubeApiServer {
             openssl(["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subj], d);
             fs.writeFileSync(path.join(d, `${name}.ext`), `${ext.join("\n")}\n`);
             openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial",
-                "-days", "30", "-out", `${name}.crt`, "-extfile", `${name}.ext`], d);
+                "-days", "365", "-out", `${name}.crt`, "-extfile", `${name}.ext`], d);
         };
         leaf("serving", "/CN=kube-apiserver", "server-ca", [`subjectAltName=${san}`, "extendedKeyUsage=serverAuth"]);
         leaf("admin", "/O=system:masters/CN=system:admin", "client-ca", ["extendedKeyUsage=clientAuth"]);

@@ -69,8 +69,9 @@ export function renderChart(tools: CheckerTools, chartDir: string, release: Rele
     try {
         const valuesFile = path.join(tmp, "values.json");
         fs.writeFileSync(valuesFile, JSON.stringify(values));
-        // Helm keeps its caches and config in the temporary directory, never in $HOME.
-        const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HELM_CACHE_HOME: tmp, HELM_CONFIG_HOME: tmp, HELM_DATA_HOME: tmp };
+        // Helm and its Kubernetes client (discovery cache in $HOME/.kube, or the working
+        // directory without a HOME) keep everything in the temporary directory.
+        const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmp, HELM_CACHE_HOME: tmp, HELM_CONFIG_HOME: tmp, HELM_DATA_HOME: tmp };
         const target = kubeconfig === undefined ? ["--kube-version", KUBE_VERSION]
             : ["--validate", "--kubeconfig", path.join(tmp, "kubeconfig")];
         if (kubeconfig !== undefined) {
