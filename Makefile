@@ -23,11 +23,13 @@ help:
 deps:
 	bash scripts/setup-node.sh
 
-# Debian's daemons for their checkers (never started), shellcheck, iproute2, ssh, Graphviz;
-# actionlint (Go module proxy) for the workflows.
+# Debian's daemons for their checkers (never started), shellcheck, iproute2, ssh, Graphviz,
+# etcd; actionlint (Go module proxy) for the workflows; kube-apiserver and Helm built from the
+# Go module proxy, and the pinned MetalLB, cert-manager and Traefik modules (charts, CRDs).
 checkers:
 	bash scripts/setup-checkers.sh
 	bash scripts/setup-actionlint.sh
+	bash scripts/setup-kube-checker.sh
 
 setup: deps checkers
 

@@ -1,11 +1,7 @@
 // The private CA's scripts (pki/*.sh) on a real shell, through the very command lines the
 // hosts get (sudo replaced by a function that runs the rest as is). Each emulated host
-// (gw, node1) runs in its own private mount namespace: an overlay over /etc whose upper
-// layer is that host's scratch directory (so /etc/homecloud and the trust store in
-// /etc/ssl/certs are the host's own), scratch directories bound over
-// /usr/local/share/ca-certificates and /var/lib, and the repository standing in for the
-// PKI toolkit under /usr/local/lib/homecloud-pki. Real openssl, real update-ca-certificates.
-// Needs root (unshare, mount).
+// (gw, node1) runs in its own private mount namespace (test/fixtures/emulatedHost.ts).
+// Real openssl, real update-ca-certificates. Needs root (unshare, mount).
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -19,38 +15,17 @@ import {
 } from "../../pki/pkiSteps";
 import { stackFile } from "../program";
 import { assertScriptsPass } from "../assertions";
+import { hostDir, Run, runOnHost } from "../fixtures/emulatedHost";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const ROOT = `/tmp/hc-pki-test-${process.pid}`;
 const PLAN = parseAddressPlan(stackFile("Pulumi.lab.yaml")).plan;
 const NODE1_SANS = ["DNS:node1.lab.home.arpa", "IP:10.77.0.11"];
 
-interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
-
-const dir = (host: string, what: string): string => `${ROOT}/${host}/${what}`;
+const dir = (host: string, what: string): string => hostDir(ROOT, host, what);
 
 /** Runs a command line on emulated host `host`, with `stdin`. */
-function onHost(host: string, commandLine: string, stdin = ""): Run {
-    for (const d of ["upper", "work", "lcc", "varlib", "usrlocallib"]) {
-        fs.mkdirSync(dir(host, d), { recursive: true });
-    }
-    if (!fs.existsSync(dir(host, "usrlocallib/homecloud-pki"))) {
-        fs.symlinkSync(REPO, dir(host, "usrlocallib/homecloud-pki"));
-    }
-    const wrapper = 'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc || exit 99\n' +
-        'mount --bind "$1/lcc" /usr/local/share/ca-certificates || exit 99\n' +
-        'mount --bind "$1/varlib" /var/lib || exit 99\n' +
-        'mount --bind "$1/usrlocallib" /usr/local/lib || exit 99\n' +
-        'sudo() { [ "$1" = -n ] || exit 98; shift; "$@"; }\n' +
-        'eval "$2"';
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, host, `${ROOT}/${host}`, commandLine],
-        { input: stdin, encoding: "utf8" });
-    if (r.error) {
-        throw r.error;
-    }
-    assert.ok(r.status !== 99 && r.status !== 98, `test harness failed: ${r.stderr}`);
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const onHost = (host: string, commandLine: string, stdin = ""): Run => runOnHost(ROOT, host, commandLine, stdin);
 
 function ok(r: Run, what: string): string {
     assert.strictEqual(r.status, 0, `${what} exited ${r.status}: ${r.stderr}`);
