@@ -18,8 +18,8 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { stackFileValues } from "../../config/stackFile";
 
 import { CommandAction, deleteOrder, planCommand, printInputs, scriptFor, unwrapSecrets } from "./commandSemantics";
 import { currentRegistration, Registration, tapRegistrations } from "./monitorTap";
@@ -102,14 +102,10 @@ function cleanup(): void {
     removeKeyFiles();
 }
 
+/** The stack file's values as the engine hands them to the program (config/stackFile.ts), and the lab's key. */
 function configFromStack(): Record<string, string> {
-    const doc = YAML.parse(fs.readFileSync(STACK_FILE, "utf8")) as { config: Record<string, unknown> };
-    const config: Record<string, string> = {};
-    for (const [k, v] of Object.entries(doc.config ?? {})) {
-        config[k] = typeof v === "string" ? v : JSON.stringify(v);
-    }
-    config["homecloud:sshPrivateKey"] = labKey();
-    return config;
+    const { values } = stackFileValues(fs.readFileSync(STACK_FILE, "utf8"));
+    return { ...values, "homecloud:sshPrivateKey": labKey() };
 }
 
 async function up(): Promise<void> {
