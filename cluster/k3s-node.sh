@@ -270,11 +270,43 @@ install_airgap() {
   run_install_script "$dir/install.sh" INSTALL_K3S_SKIP_DOWNLOAD=true
 }
 
+# The fields of a K3s release: v1.32.2+k3s1 -> "1 32 2 1".
+release_fields() { printf '%s\n' "$1" | sed -n 's/^v\([0-9]*\)\.\([0-9]*\)\.\([0-9]*\)+k3s\([0-9]*\)$/\1 \2 \3 \4/p'; }
+
+# Refuses, before anything is touched, a target release older than the installed one (K3s
+# has no in-place downgrade) or more than one minor above it (docs.k3s.io/upgrades/manual:
+# do not skip intermediate minor versions; k3s-ansible's upgrade role, likewise, only ever
+# installs a higher version). The message names the next release line allowed.
+check_upgrade_path() { # check_upgrade_path INSTALLED TARGET
+  local from to
+  read -r -a from <<<"$(release_fields "$1")"
+  read -r -a to <<<"$(release_fields "$2")"
+  if [ "${#from[@]}" -ne 4 ] || [ "${#to[@]}" -ne 4 ]; then
+    return 0
+  fi
+  local i
+  for i in 0 1 2 3; do
+    if [ "${to[$i]}" -gt "${from[$i]}" ]; then
+      break
+    elif [ "${to[$i]}" -lt "${from[$i]}" ]; then
+      echo "homecloud: $(node_name): k3s $1 is installed and homecloud:k3sVersion $2 is older; K3s cannot be downgraded in place: set homecloud:k3sVersion to $1 or a newer v${from[0]}.${from[1]} or v${from[0]}.$((from[1] + 1)) release" >&2
+      exit 1
+    fi
+  done
+  if [ "${to[0]}" -ne "${from[0]}" ] || [ "${to[1]}" -gt $((from[1] + 1)) ]; then
+    echo "homecloud: $(node_name): k3s $1 is installed and homecloud:k3sVersion $2 skips a minor version; upgrade one minor at a time: set homecloud:k3sVersion to a v${from[0]}.$((from[1] + 1)).x+k3sN release, run pulumi up, then go on to $2" >&2
+    exit 1
+  fi
+}
+
 install_k3s() {
   local installed="" snapshot
   version=${HC_VERSION:?}
   if [ -x "$K3S_BIN" ]; then
     installed=$(k3s_version_of "$K3S_BIN")
+  fi
+  if [ -n "$installed" ]; then
+    check_upgrade_path "$installed" "$version"
   fi
   if [ "$installed" = "$version" ] && systemctl is-active --quiet "$(service)"; then
     echo "homecloud: k3s $version is installed and running"
@@ -296,6 +328,11 @@ install_k3s() {
     esac
   fi
   wait_ready
+  # A server's local /readyz answers before its Node reports the new version: the next
+  # server must not start its upgrade until this one runs it and is Ready.
+  if [ "$HC_ROLE" = server ]; then
+    wait_node_ready
+  fi
   echo "homecloud: $(service) $version is ready"
 }
 
@@ -314,18 +351,35 @@ node_runs_version() {
   [ "$(probe "$K3S_BIN" kubectl get node "$HC_NODE" --ignore-not-found -o jsonpath='{.status.nodeInfo.kubeletVersion}' 2>/dev/null)" = "$HC_VERSION" ]
 }
 
-member_ready() {
+# Waits until node HC_NODE reports kubelet HC_VERSION and is Ready.
+wait_node_ready() {
   : "${HC_NODE:?}" "${HC_VERSION:?}"
-  # HC_CONFIG_SHA256 (the node's config.yaml) is only here so that a config change re-runs
-  # this step in place: it restarted K3s on the node.
   local log="journalctl -u k3s (a server) or journalctl -u k3s-agent (an agent) on $HC_NODE"
   wait_for "$HC_NODE to register with the cluster running $HC_VERSION" "$log" node_runs_version
   if ! timeout -k 10 $((WAIT_SECONDS + 10)) "$K3S_BIN" kubectl wait --for=condition=Ready "node/$HC_NODE" --timeout="${WAIT_SECONDS}s" >&2; then
     timed_out "$WAIT_SECONDS" "$HC_NODE to be Ready" "$log"
   fi
+}
+
+member_ready() {
+  # HC_CONFIG_SHA256 (the node's config.yaml) is only here so that a config change re-runs
+  # this step in place: it restarted K3s on the node.
+  wait_node_ready
   echo "homecloud: $HC_NODE is Ready with $HC_VERSION"
 }
 
+node_ready() {
+  [ "$(probe "$K3S_BIN" kubectl get node "$HC_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+# A Ready node is drained as usual (evictions honour disruption budgets; a failure stops
+# here, with the Node still there). A node that is not Ready has no kubelet to confirm that a
+# pod is gone, so its pods would stay Terminating and a plain drain waits out its timeout:
+# delete them instead of evicting (--force, --disable-eviction) and stop waiting for any
+# whose deletion is more than a second old (--skip-wait-for-delete-timeout: kubectl's
+# drain skips such pods when it waits, staging/src/k8s.io/kubectl/pkg/drain/drain.go,
+# waitForDelete/shouldSkipPod). Whatever that drain leaves, the Node is deleted: that is
+# what makes K3s remove a server's etcd member (pkg/etcd/member_controller.go, onRemove).
 member_remove() {
   local found
   : "${HC_NODE:?}"
@@ -338,9 +392,19 @@ member_remove() {
     echo "homecloud: $HC_NODE is not a cluster node (already removed)"
     return 0
   fi
-  "$K3S_BIN" kubectl drain "$HC_NODE" --ignore-daemonsets --delete-emptydir-data --timeout="${WAIT_SECONDS}s"
+  if node_ready; then
+    timeout -k 10 $((WAIT_SECONDS + 10)) "$K3S_BIN" kubectl drain "$HC_NODE" --ignore-daemonsets --delete-emptydir-data --timeout="${WAIT_SECONDS}s"
+    "$K3S_BIN" kubectl delete node "$HC_NODE" --timeout="${WAIT_SECONDS}s"
+    echo "homecloud: $HC_NODE drained and removed from the cluster"
+    return 0
+  fi
+  echo "homecloud: $HC_NODE is not Ready; deleting its pods without waiting for its kubelet" >&2
+  if ! timeout -k 10 $((WAIT_SECONDS + 10)) "$K3S_BIN" kubectl drain "$HC_NODE" --ignore-daemonsets --delete-emptydir-data \
+    --force --disable-eviction --skip-wait-for-delete-timeout=1 --timeout="${WAIT_SECONDS}s" >&2; then
+    echo "homecloud: the drain of $HC_NODE did not finish within ${WAIT_SECONDS} s; deleting its Node anyway" >&2
+  fi
   "$K3S_BIN" kubectl delete node "$HC_NODE" --timeout="${WAIT_SECONDS}s"
-  echo "homecloud: $HC_NODE drained and removed from the cluster"
+  echo "homecloud: $HC_NODE (not Ready) removed from the cluster; its pods were deleted without its kubelet"
 }
 
 kubeconfig_ready() { [ -s "$K3S_KUBECONFIG" ] && api_ready; }

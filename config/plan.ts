@@ -89,6 +89,11 @@ export interface AddressPlan {
     readonly ports: Ports;
     readonly sshUser: string;
     readonly nodes: readonly NodeSpec[];
+    /**
+     * Nodes taken out of `nodes` that cannot be reached: their steps on the host itself are
+     * dropped from the stack without running; everything elsewhere goes as for any removal.
+     */
+    readonly lostNodes: readonly string[];
     readonly reservations: readonly ReservationSpec[];
     readonly k3s: K3sSettings;
     readonly loadBalancer: LoadBalancerSettings;

@@ -83,10 +83,29 @@ if [ "$1" = --version ]; then
 fi
 if [ "$1 $2 $3" = "kubectl get node" ] && [ -f "${STATE}/node-$4" ]; then
   case "$*" in
+    *conditions*) cat "${STATE}/ready-$4" 2>/dev/null || echo True ;;
     *jsonpath*) cat "${STATE}/node-$4" ;;
     *) echo "node/$4" ;;
   esac
 fi
+# A node whose kubelet is gone (ready-<node> says False), as kubectl drain meets it: evicted
+# pods stay Terminating (only a kubelet confirms their deletion), so a drain without the
+# flags for that waits out its --timeout; with --force --disable-eviction it deletes them and
+# --skip-wait-for-delete-timeout stops waiting for those whose deletion is older than that.
+if [ "$1 $2" = "kubectl drain" ] && [ "$(cat "${STATE}/ready-$3" 2>/dev/null)" = False ]; then
+  case "$*" in
+    *" --force --disable-eviction --skip-wait-for-delete-timeout="*)
+      if [ ! -f ${STATE}/drain-fails ]; then
+        echo 'pod "web-1" has DeletionTimestamp older than 1 seconds, skipping'
+        exit 0
+      fi ;;
+  esac
+  t=$(printf '%s\\n' "$@" | sed -n 's/^--timeout=\\([0-9]*\\)s$/\\1/p')
+  sleep "$t"
+  echo "error: unable to drain node $3 due to error: global timeout reached: \${t}s" >&2
+  exit 1
+fi
+if [ "$1 $2 $3" = "kubectl delete node" ]; then rm -f "${STATE}/node-$4"; fi
 exit 0
 `;
 
@@ -98,6 +117,8 @@ if [ "\${INSTALL_K3S_SKIP_DOWNLOAD:-}" != true ]; then
   cp ${STUBS}/k3s-binary /usr/local/bin/k3s
   echo "$INSTALL_K3S_VERSION" > ${STATE}/version
 fi
+# The node registers running the installed version.
+cp ${STATE}/version "${STATE}/node-\${HC_NODE:?}"
 touch ${STATE}/active
 `;
 
@@ -149,6 +170,13 @@ eval "$1"`;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** What a step asks the API about a node's Ready condition. */
+const READY_QUERY = (node: string): string => `k3s kubectl get node ${node} -o jsonpath={.status.conditions[?(@.type=="Ready")].status}`;
+/** A server's install waiting for its Node: the new version, then Ready. */
+const NODE_READY = (node: string): string[] => [
+    `k3s kubectl get node ${node} --ignore-not-found -o jsonpath={.status.nodeInfo.kubeletVersion}`,
+    `k3s kubectl wait --for=condition=Ready node/${node} --timeout=300s`,
+];
 const log = (): string[] => fs.existsSync(LOG) ? fs.readFileSync(LOG, "utf8").trim().split("\n") : [];
 const read = (p: string): string => fs.readFileSync(p, "utf8");
 const bootId = (): string => read("/proc/sys/kernel/random/boot_id");
@@ -268,6 +296,7 @@ describe("K3s host scripts on a real shell", () => {
             assert.deepStrictEqual(log().slice(1), [
                 "install.sh VERSION=v1.32.2+k3s1 EXEC=server SKIP_DOWNLOAD= FORCE_RESTART=true",
                 "k3s kubectl get --raw=/readyz",
+                ...NODE_READY("pi1"),
             ]);
             fs.rmSync(LOG);
             ok(runOnHost(server(plan.k3s.version)),
@@ -276,6 +305,7 @@ describe("K3s host scripts on a real shell", () => {
                 "k3s --version",
                 "systemctl is-active --quiet k3s",
                 "k3s kubectl get --raw=/readyz",
+                ...NODE_READY("pi1"),
             ]);
         });
 
@@ -290,10 +320,46 @@ describe("K3s host scripts on a real shell", () => {
                 "k3s etcd-snapshot save --name homecloud-pre-v1.32.2-k3s1",
                 "install.sh VERSION=v1.32.2+k3s1 EXEC=server SKIP_DOWNLOAD= FORCE_RESTART=true",
                 "k3s kubectl get --raw=/readyz",
+                ...NODE_READY("pi1"),
             ]);
             assert.ok(lines.indexOf("k3s etcd-snapshot save --name homecloud-pre-v1.32.2-k3s1") < lines.findIndex((l) => l.startsWith("curl ")),
                 "the snapshot comes before the download");
             assert.strictEqual(read(`${STATE}/version`), "v1.32.2+k3s1\n");
+        });
+
+        it("a server's install ends only when its Node runs the new version and is Ready", () => {
+            ok(runOnHost(server("v1.31.4+k3s1")));
+            fs.rmSync(LOG);
+            // The local API answers at once, but the Node still reports the old kubelet.
+            fs.writeFileSync(`${STUBS}/install.sh.fetched`, `#!/bin/sh\necho "$INSTALL_K3S_VERSION" > ${STATE}/version\n`);
+            const r = runOnHost(server("v1.32.2+k3s1"), { HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1" });
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: pi1: timed out after 2 s waiting for pi1 to register with the cluster running v1.32.2+k3s1; " +
+                "see journalctl -u k3s (a server) or journalctl -u k3s-agent (an agent) on pi1\n");
+            fs.writeFileSync(`${STATE}/node-pi1`, "v1.32.2+k3s1");
+            ok(runOnHost(server("v1.32.2+k3s1")), "homecloud: k3s v1.32.2+k3s1 is installed and running\nhomecloud: k3s v1.32.2+k3s1 is ready\n");
+        });
+
+        it("refuses a downgrade and a skipped minor before touching anything, naming what is allowed", () => {
+            ok(runOnHost(server("v1.32.2+k3s1")));
+            fs.rmSync(LOG);
+            const down = runOnHost(server("v1.32.1+k3s1"));
+            assert.strictEqual(down.status, 1);
+            assert.strictEqual(down.stderr, "homecloud: pi1: k3s v1.32.2+k3s1 is installed and homecloud:k3sVersion v1.32.1+k3s1 is older; " +
+                "K3s cannot be downgraded in place: set homecloud:k3sVersion to v1.32.2+k3s1 or a newer v1.32 or v1.33 release\n");
+            failed(runOnHost(server("v1.32.2+k3s0")), /homecloud:k3sVersion v1\.32\.2\+k3s0 is older/);
+            failed(runOnHost(server("v1.31.9+k3s2")), /homecloud:k3sVersion v1\.31\.9\+k3s2 is older/);
+            const skip = runOnHost(server("v1.34.1+k3s1"));
+            assert.strictEqual(skip.status, 1);
+            assert.strictEqual(skip.stderr, "homecloud: pi1: k3s v1.32.2+k3s1 is installed and homecloud:k3sVersion v1.34.1+k3s1 skips a minor version; " +
+                "upgrade one minor at a time: set homecloud:k3sVersion to a v1.33.x+k3sN release, run pulumi up, then go on to v1.34.1+k3s1\n");
+            failed(runOnHost(server("v2.0.0+k3s1")), /skips a minor version; upgrade one minor at a time: set homecloud:k3sVersion to a v1\.33\.x\+k3sN release/);
+            assert.deepStrictEqual(log().filter((l) => l !== "k3s --version"), [], "no snapshot, no download, no restart");
+            assert.strictEqual(read(`${STATE}/version`), "v1.32.2+k3s1\n");
+            // The next minor, a newer patch and a newer K3s build of the same patch are allowed.
+            ok(runOnHost(server("v1.32.2+k3s2")));
+            ok(runOnHost(server("v1.33.0+k3s1")));
+            assert.strictEqual(read(`${STATE}/version`), "v1.33.0+k3s1\n");
         });
 
         it("an agent upgrade takes no snapshot", () => {
@@ -362,13 +428,54 @@ describe("K3s host scripts on a real shell", () => {
             assert.deepStrictEqual(log(), [
                 "k3s kubectl get --raw=/readyz",
                 "k3s kubectl get node pi2 --ignore-not-found -o name",
+                READY_QUERY("pi2"),
                 "k3s kubectl drain pi2 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
                 "k3s kubectl delete node pi2 --timeout=300s",
             ]);
+            assert.ok(!fs.existsSync(`${STATE}/node-pi2`), "the Node is gone");
             fs.rmSync(LOG);
-            fs.rmSync(`${STATE}/node-pi2`);
             ok(runOnHost(memberRemoveCommand("pi2")), "homecloud: pi2 is not a cluster node (already removed)\n");
             assert.ok(!log().some((l) => l.includes("drain")));
+        });
+
+        it("a node that is not Ready: its pods are deleted without its kubelet, bounded, and its Node always goes", () => {
+            fs.writeFileSync(`${STATE}/node-pi3`, "v1.32.2+k3s1");
+            fs.writeFileSync(`${STATE}/ready-pi3`, "False");
+            const start = Date.now();
+            const r = runOnHost(memberRemoveCommand("pi3"), { HC_WAIT_SECONDS: "3" });
+            ok(r, "homecloud: pi3 (not Ready) removed from the cluster; its pods were deleted without its kubelet\n");
+            assert.ok(Date.now() - start < 2500, `took ${Date.now() - start} ms`);
+            assert.strictEqual(r.stderr, "homecloud: pi3 is not Ready; deleting its pods without waiting for its kubelet\n" +
+                'pod "web-1" has DeletionTimestamp older than 1 seconds, skipping\n');
+            assert.deepStrictEqual(log(), [
+                "k3s kubectl get --raw=/readyz",
+                "k3s kubectl get node pi3 --ignore-not-found -o name",
+                READY_QUERY("pi3"),
+                "k3s kubectl drain pi3 --ignore-daemonsets --delete-emptydir-data --force --disable-eviction --skip-wait-for-delete-timeout=1 --timeout=3s",
+                "k3s kubectl delete node pi3 --timeout=3s",
+            ]);
+            assert.ok(!fs.existsSync(`${STATE}/node-pi3`), "the Node is gone");
+        });
+
+        it("the drain that today's flags would wait out, and a forced drain that fails, still end with the Node deleted", () => {
+            // What the old step ran, against the stand-in: it waits out its timeout and fails.
+            fs.writeFileSync(`${STATE}/node-pi3`, "v1.32.2+k3s1");
+            fs.writeFileSync(`${STATE}/ready-pi3`, "False");
+            const plain = runOnHost("k3s kubectl drain pi3 --ignore-daemonsets --delete-emptydir-data --timeout=1s");
+            assert.strictEqual(plain.status, 1);
+            assert.strictEqual(plain.stderr, "error: unable to drain node pi3 due to error: global timeout reached: 1s\n");
+
+            fs.writeFileSync(`${STATE}/drain-fails`, "");
+            fs.rmSync(LOG);
+            const start = Date.now();
+            const r = runOnHost(memberRemoveCommand("pi3"), { HC_WAIT_SECONDS: "2" });
+            ok(r, "homecloud: pi3 (not Ready) removed from the cluster; its pods were deleted without its kubelet\n");
+            assert.ok(Date.now() - start < 2000 + 2500, `took ${Date.now() - start} ms`);
+            assert.strictEqual(r.stderr, "homecloud: pi3 is not Ready; deleting its pods without waiting for its kubelet\n" +
+                "error: unable to drain node pi3 due to error: global timeout reached: 2s\n" +
+                "homecloud: the drain of pi3 did not finish within 2 s; deleting its Node anyway\n");
+            assert.strictEqual(log().at(-1), "k3s kubectl delete node pi3 --timeout=2s");
+            assert.ok(!fs.existsSync(`${STATE}/node-pi3`), "the Node is gone");
         });
 
         it("uninstall runs K3s' own uninstall script for the role, or says there is none", () => {
