@@ -8,6 +8,7 @@ import { Gateway } from "./network/gateway";
 import { K3sCluster } from "./cluster/k3sCluster";
 import { MetalLB } from "./cluster/metallb";
 import { Traefik } from "./cluster/traefik";
+import { LostNodeGuard } from "./cluster/lostNodeGuard";
 import { PrivateCa } from "./pki/privateCa";
 import { ClusterIssuer } from "./pki/clusterIssuer";
 import { StackOutputs } from "./outputs";
@@ -32,6 +33,10 @@ function deployCluster(): Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires">
     const metallb = new MetalLB("metallb", { pool: plan.metallbPool }, { providers: { kubernetes: provider } });
     const traefik = new Traefik("traefik", { loadBalancerIp: plan.ingressIp, waitFor: metallb.ready }, { providers: { kubernetes: provider } });
     new ClusterIssuer("cert-manager", { plan, ca, clusterReady: [cluster.kubeconfigRead], traefik }, { providers: { kubernetes: provider } });
+    if (plan.lostNodes.length > 0) {
+        // A lost Pi that comes back with K3s still installed must not rejoin by itself.
+        new LostNodeGuard("lost-nodes", { lostNodes: plan.lostNodes, waitFor: [cluster.kubeconfigRead] }, { providers: { kubernetes: provider } });
+    }
     return { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires };
 }
 

@@ -21,6 +21,7 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { AddressPlan, NodeSpec, servers } from "../config/plan";
 import { Host, HostConnection, hostFile, hostStep, hostToolkit, sha256 } from "../host/hostOps";
+import { lostHostStep } from "../host/lostHost";
 import { scriptsIn } from "../host/toolkit";
 import { apiNameUrl, fullJoinToken, k3sConfigFor, renderK3sConfig, vipApiUrl } from "./k3sConfig";
 import {
@@ -28,6 +29,9 @@ import {
     readKubeconfigCommand, renewKubeconfigCommand, tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
 } from "./k3sSteps";
 import { clientCertificateValidity, newestKubeconfig, renderKubeconfig, renewalsDue } from "./kubeconfig";
+
+/** A node's commands on the node itself, by suffix (`K3sNodeSteps` but the member step). */
+export const LOST_NODE_STEPS = ["toolkit", "prepare", "booted", "token", "config", "install"] as const;
 
 /** Dials while a Pi reboots: `shutdown -r +1` plus a slow boot is well inside this. */
 const REBOOT_DIAL_LIMIT = 120;
@@ -172,6 +176,13 @@ export class K3sCluster extends pulumi.ComponentResource {
             join(node, [lastServer, firstSteps.install], this.joinToken);
         }
         this.nodes = nodes;
+        // A lost node's steps on the node itself stay as they are, never run again (its
+        // `-member` step on the first server is deleted as usual: drain, delete the Node).
+        for (const lost of plan.lostNodes) {
+            for (const step of LOST_NODE_STEPS) {
+                lostHostStep(`${name}-${lost}-${step}`, lost, { parent: this });
+            }
+        }
 
         // Phase 5: the kubeconfig, once every node is Ready; re-read after an upgrade (whose
         // restart may renew the certificate). Its certificate anchors the renewal dates.

@@ -12,7 +12,7 @@ const NODE_SCRIPT = "cluster/k3s-node.sh";
 /** How K3s gets onto a node: the plan's `k3s` settings plus the node's role. */
 export interface InstallArgs {
     readonly role: NodeRole;
-    /** Pinned release, e.g. `v1.31.4+k3s1` (validated by the config). */
+    /** Pinned release, e.g. `v1.36.4+k3s1` (validated by the config). */
     readonly version: string;
     readonly install: "script" | "airgap";
     /** Air-gapped install: directory holding `k3s`, `k3s-airgap-images-*` and `install.sh`. */

@@ -36,7 +36,7 @@ export interface Ports {
 export interface K3sSettings {
     /** When false the cluster half (K3s, MetalLB, Traefik) is not deployed. */
     readonly enabled: boolean;
-    /** Pinned K3s release, e.g. `v1.31.4+k3s1`. */
+    /** Pinned K3s release, e.g. `v1.36.4+k3s1`. */
     readonly version: string;
     /** `script`: the official install script; `airgap`: binary and images already on the host. */
     readonly install: "script" | "airgap";

@@ -170,8 +170,8 @@ export const CONFIG_SCHEMA = {
         description: "Deploy the cluster half (K3s, MetalLB, Traefik).",
     },
     k3sVersion: {
-        type: "string", default: "v1.31.4+k3s1", example: "`v1.31.4+k3s1`",
-        description: "Pinned K3s release.",
+        type: "string", default: "v1.36.4+k3s1", example: "`v1.36.4+k3s1`",
+        description: "Pinned K3s release (the default is the stable channel's of August 2026). An upgrade goes one minor at a time and never down: the install step refuses anything else before touching the node.",
     },
     k3sInstall: {
         type: "string", default: "script", example: "`script`",

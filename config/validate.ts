@@ -87,7 +87,7 @@ function checkPorts(c: Checker, raw: RawConfig): Partial<Ports> {
 function checkCluster(c: Checker, raw: RawConfig) {
     const k3s = {
         enabled: raw.k3sEnabled,
-        version: c.pattern("k3sVersion", raw.k3sVersion, K3S_VERSION, "is not a K3s release; pin one such as v1.31.4+k3s1"),
+        version: c.pattern("k3sVersion", raw.k3sVersion, K3S_VERSION, "is not a K3s release; pin one such as v1.36.4+k3s1"),
         install: raw.k3sInstall,
         airgapDir: c.pattern("k3sAirgapDir", raw.k3sAirgapDir, ABS_PATH, "is not an absolute path; e.g. /opt/k3s-airgap"),
         kubeconfigServer: raw.kubeconfigServer,

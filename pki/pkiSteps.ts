@@ -39,7 +39,7 @@ export const recordName = (r: { host: string; label: string }): string => `${r.h
 
 /**
  * Every certificate the plan asks for: each host's own (its FQDN and LAN address), the
- * gateway first, then the service certificates in config order. Excluded nodes get none.
+ * gateway first, then the service certificates in config order. Excluded and lost nodes get none.
  */
 export function certificateRequests(plan: AddressPlan): CertificateRequest[] {
     const hosts = [
@@ -51,7 +51,7 @@ export function certificateRequests(plan: AddressPlan): CertificateRequest[] {
             host: h.name, label: HOST_CERT_LABEL, commonName: `${h.name}.${plan.domain}`,
             sans: [`DNS:${h.name}.${plan.domain}`, `IP:${h.ip}`],
         })),
-        ...plan.pki.certificates.map((c) => ({
+        ...plan.pki.certificates.filter((c) => !plan.lostNodes.includes(c.host)).map((c) => ({
             host: c.host, label: c.name, commonName: `${c.name}.${plan.domain}`,
             sans: [...new Set([`DNS:${c.name}.${plan.domain}`, ...c.sans])],
         })),

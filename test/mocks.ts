@@ -24,6 +24,10 @@ export interface RecordedResource {
     additionalSecretOutputs: string[];
     /** Inputs whose change replaces the resource (`replaceOnChanges`, e.g. `triggers[*]`). */
     replaceOnChanges: string[];
+    /** Inputs whose old value the engine keeps (`ignoreChanges`). */
+    ignoreChanges: string[];
+    /** `retainOnDelete`: dropped on delete without its provider. */
+    retainOnDelete: boolean;
 }
 
 /**
@@ -52,6 +56,8 @@ pulumi.runtime.setMocks({
             parent: sent?.parent ?? "",
             dependencies: [...sent?.dependencies ?? []],
             replaceOnChanges: [...sent?.replaceOnChanges ?? []],
+            ignoreChanges: [...sent?.ignoreChanges ?? []],
+            retainOnDelete: sent?.retainOnDelete ?? false,
             registeredUrn: "",
             provider: args.provider ?? "",
             additionalSecretOutputs: [...sent?.additionalSecretOutputs ?? []],

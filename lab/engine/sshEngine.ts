@@ -43,6 +43,11 @@ function labKey(): string {
 }
 
 async function runDelete(label: string, e: Entry, key: string): Promise<boolean> {
+    if (e.retainOnDelete) {
+        counts.deleted++;
+        log(`deleted ${label} (retainOnDelete: dropped, not run)`);
+        return true;
+    }
     if (e.delete !== undefined && e.delete !== null) {
         const r = await runRemote(e.connection, key, e.delete, undefined);
         r.stdout.split("\n").filter(Boolean).forEach((l) => log(`  ${l}`));
@@ -134,13 +139,13 @@ async function up(): Promise<void> {
                 const prints = printInputs(args.inputs);
                 const prev = state.resources[name];
                 const reg = sent.get(`${args.type}::${name}`);
-                const plan = planCommand(prev?.prints, prints, reg?.replaceOnChanges ?? []);
+                const plan = planCommand(prev?.prints, prints, reg?.replaceOnChanges ?? [], reg?.ignoreChanges ?? []);
                 const labels: Record<CommandAction, "created" | "updated" | "replaced" | "unchanged"> = {
                     create: "created", update: "updated", replace: "replaced", same: "unchanged",
                 };
                 let action: "created" | "updated" | "replaced" | "unchanged" | "forced" = labels[plan.action];
                 let script = scriptFor(plan.action, i);
-                if (plan.action === "same" && FORCE) {
+                if (plan.action === "same" && FORCE && !(reg?.ignoreChanges ?? []).includes("*")) {
                     action = "forced";
                     script = i.create;
                 }
@@ -171,8 +176,12 @@ async function up(): Promise<void> {
                 if (plan.action === "replace" && !reg?.deleteBeforeReplace) {
                     replaced.push({ name, entry: prev! });
                 }
+                // Left as it is, a resource keeps its old inputs, delete and connection [ign];
+                // the registration's options go into the state either way [ret].
+                const kept = plan.action === "same" ? prev! : undefined;
                 state.resources[name] = {
-                    prints, delete: i.delete ?? undefined, connection: conn,
+                    prints: kept?.prints ?? prints, delete: kept ? kept.delete : i.delete ?? undefined, connection: kept?.connection ?? conn,
+                    retainOnDelete: reg?.retainOnDelete === true,
                     dependsOn: effective, order: order++, stdout, stderr,
                 };
                 state.nextOrder = order;

@@ -14,6 +14,8 @@ export interface Entry {
     /** The delete script of this version of the command [del]. */
     delete?: string;
     connection: Conn;
+    /** Deleted without running `delete` (the engine drops it) [ret]. */
+    retainOnDelete?: boolean;
     /** Commands this one waited for: it is deleted before them. */
     dependsOn: string[];
     order: number;
