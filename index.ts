@@ -11,6 +11,7 @@ import { Traefik } from "./cluster/traefik";
 import { LostNodeGuard } from "./cluster/lostNodeGuard";
 import { PrivateCa } from "./pki/privateCa";
 import { ClusterIssuer } from "./pki/clusterIssuer";
+import { nodeGuards } from "./host/nodeGuard";
 import { StackOutputs } from "./outputs";
 
 const { plan, sshPrivateKey } = loadConfig();
@@ -24,7 +25,7 @@ const gatewayHost = new Gateway("gateway", {
 const ca = new PrivateCa("pki", { plan, sshPrivateKey, waitFor: [gatewayHost] });
 
 // The cluster half; off in the lab, where no K3s can be downloaded.
-function deployCluster(): Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> {
+function deployCluster(): { cluster: K3sCluster; outputs: Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> } {
     const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost] });
     // Through the VIP's address (no DNS needed); a fixed cluster identifier makes a renewed
     // certificate or another server URL an update of the provider, never a replacement of
@@ -37,12 +38,16 @@ function deployCluster(): Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires">
         // A lost Pi that comes back with K3s still installed must not rejoin by itself.
         new LostNodeGuard("lost-nodes", { lostNodes: plan.lostNodes, waitFor: [cluster.kubeconfigRead] }, { providers: { kubernetes: provider } });
     }
-    return { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires };
+    return { cluster, outputs: { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires } };
 }
+const deployed = plan.k3s.enabled ? deployCluster() : undefined;
+
+// A node taken out of `nodes` that no longer answers fails the run at once, naming lostNodes.
+nodeGuards(plan, ca.gateway, (node) => [...ca.stepsOn.get(node) ?? [], ...deployed?.cluster.stepsOn(node) ?? []]);
 
 const outputs: StackOutputs = {
     // Only with K3s on: an undefined export would be a warning on every run.
-    ...plan.k3s.enabled ? deployCluster() : {},
+    ...deployed?.outputs ?? {},
     apiEndpoint: `https://${apiFqdn(plan)}:${plan.ports.api}`,
     vip: plan.wan.vip,
     ingressIp: plan.ingressIp,

@@ -92,6 +92,12 @@ export class K3sCluster extends pulumi.ComponentResource {
     /** The API URL the kubeconfig names. */
     public readonly apiEndpoint: pulumi.Output<string>;
 
+    /** Every step on `node` itself (not its member step, which runs on the first server). */
+    public stepsOn(node: string): command.remote.Command[] {
+        const s = this.nodes[node];
+        return s ? [s.toolkit, s.prepare, s.booted, s.token, s.config, s.install] : [];
+    }
+
     constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:k8s:K3sCluster", name, {}, opts);
         const { plan } = args;

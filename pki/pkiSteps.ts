@@ -143,6 +143,14 @@ export function signCommand(a: SignArgs): string {
 /** On the gateway, on delete: forgets the record. */
 export const unsignCommand = (name: string): string => PKI("pki/ca.sh", ["unsign"], { HC_NAME: name });
 
+/**
+ * On the gateway: succeeds while `node` answers at `address`:`port` (pki/reachable.sh), else
+ * fails naming homecloud:lostNodes. A node's guard step runs it on create and on delete.
+ */
+export function reachableCommand(node: string, address: string, port: number): string {
+    return PKI("pki/reachable.sh", [], { HC_NODE: node, HC_ADDRESS: address, HC_PORT: String(port) });
+}
+
 /** The CA certificate in the system trust store; update-ca-certificates on install and removal (pki/trust.sh). */
 export function trustFile(): HostFileSpec {
     return { path: TRUST_FILE, hooks: "pki/trust.sh" };

@@ -60,6 +60,8 @@ export class PrivateCa extends pulumi.ComponentResource {
     public readonly status: pulumi.Output<CertificateStatus>;
     /** What makes a signature due now (renewal epoch and forced renewals). */
     public readonly issue: string;
+    /** Every step on a host itself (toolkit, trust, its keys and certificates), by host name. */
+    public readonly stepsOn: ReadonlyMap<string, command.remote.Command[]>;
 
     constructor(name: string, args: PrivateCaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:pki:PrivateCa", name, {}, opts);
@@ -112,6 +114,8 @@ export class PrivateCa extends pulumi.ComponentResource {
         };
         certificateRequests(plan).forEach(sign);
         this.certificates = certificates;
+        this.stepsOn = new Map([...hosts].map(([h, host]) => [h, [host.toolkit, trust[h],
+            ...certificateRequests(plan).filter((r) => r.host === h).flatMap((r) => [certificates[recordName(r)].key, certificates[recordName(r)].cert])]]));
 
         // A lost node's steps on the node itself stay as they are, never run again; its
         // signing records on the gateway are deleted as for any removed host.

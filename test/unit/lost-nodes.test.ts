@@ -78,8 +78,17 @@ describe("lostNodes: the program (index.ts) under mocks", () => {
         const before = (await runProgram(stackFile("Pulumi.lab.yaml"))).resources;
         const { resources, outputs } = await runProgram(labWithout("node3", { certificates: [{ name: "web", host: "node3" }] }));
         assert.deepStrictEqual(commands(before, "-node3-"),
-            ["pki-node3-host-cert", "pki-node3-host-key", "pki-node3-host-sign", "pki-node3-toolkit", "pki-node3-trust"]);
-        const lost = ["pki-node3-host-cert", "pki-node3-host-key", "pki-node3-toolkit", "pki-node3-trust", "pki-node3-web-cert", "pki-node3-web-key"];
+            ["node-node3-reachable", "pki-node3-host-cert", "pki-node3-host-key", "pki-node3-host-sign", "pki-node3-toolkit", "pki-node3-trust"]);
+        // The guard on the gateway waits for every step on node3, so it is deleted before them.
+        const guard = before.find((r) => r.name === "node-node3-reachable")!;
+        assert.deepStrictEqual(guard.dependencies.map((u) => before.find((r) => r.registeredUrn === u)!.name).sort(),
+            ["pki-gw-toolkit", "pki-node3-host-cert", "pki-node3-host-key", "pki-node3-toolkit", "pki-node3-trust"]);
+        assert.strictEqual(guard.inputs.connection.value.host, "10.77.0.1", "run on the gateway");
+        assert.strictEqual(guard.inputs.delete,
+            "sudo -n /usr/bin/env HC_NODE=node3 HC_ADDRESS=10.77.0.13 HC_PORT=22 /bin/bash /usr/local/lib/homecloud-pki/pki/reachable.sh");
+        assert.strictEqual(guard.inputs.create, guard.inputs.delete);
+        const lost = ["node-node3-reachable", "pki-node3-host-cert", "pki-node3-host-key", "pki-node3-toolkit", "pki-node3-trust",
+            "pki-node3-web-cert", "pki-node3-web-key"];
         assert.deepStrictEqual(commands(resources, "-node3-"), lost, "no -sign step: the gateway's records of node3 are deleted");
         for (const name of lost) {
             const r = resources.find((x) => x.name === name)!;
@@ -108,7 +117,7 @@ describe("lostNodes: the program (index.ts) under mocks", () => {
             });
             const k3s = [...LOST_NODE_STEPS].map((s) => `k3s-pi-agent-1-${s}`).sort();
             assert.deepStrictEqual(commands(resources, "k3s-pi-agent-1-"), k3s, "no k3s-pi-agent-1-member");
-            for (const name of [...k3s, "pki-pi-agent-1-toolkit", "pki-pi-agent-1-host-key"]) {
+            for (const name of [...k3s, "pki-pi-agent-1-toolkit", "pki-pi-agent-1-host-key", "node-pi-agent-1-reachable"]) {
                 const r = resources.find((x) => x.name === name)!;
                 assert.deepStrictEqual([r.ignoreChanges, r.retainOnDelete], [["*"], true], name);
             }
