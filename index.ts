@@ -26,12 +26,16 @@ const ca = new PrivateCa("pki", { plan, sshPrivateKey, waitFor: [gatewayHost] })
 
 // The cluster half; off in the lab, where no K3s can be downloaded.
 function deployCluster(): { cluster: K3sCluster; outputs: Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> } {
-    const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost] });
+    // After the gateway and the PKI steps: a node's prepare may reboot it.
+    const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost, ca] });
     // Through the VIP's address (no DNS needed); a fixed cluster identifier makes a renewed
     // certificate or another server URL an update of the provider, never a replacement of
     // everything it manages.
     const provider = new k8s.Provider("k3s", { kubeconfig: cluster.providerKubeconfig, clusterIdentifier: cluster.clusterName });
-    const metallb = new MetalLB("metallb", { pool: plan.metallbPool }, { providers: { kubernetes: provider } });
+    const metallb = new MetalLB("metallb", {
+        pool: plan.metallbPool,
+        admissionCheck: (manifest, release) => cluster.whenAccepted("metallb-pool", "MetalLB's address pool and L2 advertisement", manifest, [release]),
+    }, { providers: { kubernetes: provider } });
     const traefik = new Traefik("traefik", { loadBalancerIp: plan.ingressIp, waitFor: metallb.ready }, { providers: { kubernetes: provider } });
     new ClusterIssuer("cert-manager", { plan, ca, clusterReady: [cluster.kubeconfigRead], traefik }, { providers: { kubernetes: provider } });
     if (plan.lostNodes.length > 0) {

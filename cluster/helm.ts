@@ -1,5 +1,6 @@
 // Helm values and custom resources for the cluster add-ons (MetalLB, Traefik). Pure: no
 // Pulumi import; typed values in, plain objects out.
+import * as YAML from "yaml";
 import { IpRange, isIPv4 } from "../config/plan";
 import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT } from "../config/ports";
 
@@ -38,6 +39,11 @@ export const METALLB_NAMESPACE = "metallb-system";
 export const METALLB_POOL_NAME = "homecloud";
 /** The annotation MetalLB (0.14.9+) reads a Service's requested address from; `metallb.universe.tf/…` is deprecated. */
 export const METALLB_LB_IPS_ANNOTATION = "metallb.io/loadBalancerIPs";
+
+/** Objects as one multi-document YAML manifest (`kubectl apply -f` reads it). */
+export function manifestYaml(objects: readonly object[]): string {
+    return objects.map((o) => YAML.stringify(o)).join("---\n");
+}
 
 /** Helm values as the chart reads them. */
 export type HelmValues = { readonly [key: string]: unknown };

@@ -18,6 +18,8 @@
 #                  removes its etcd member with it)
 #   read-token     (first server) print K3s' full join token (K10<CA hash>::server:<secret>),
 #                  nothing else on stdout
+#   admission-ready (first server) wait until the API server accepts the manifest on stdin
+#                  in a server-side dry run (the webhooks it goes through serve); HC_WHAT names it
 #   read-kubeconfig (first server) print the admin kubeconfig, nothing else on stdout; with
 #                  HC_RENEWAL other than 0, first renew its client certificate (rotate it,
 #                  restart k3s) so that it is valid for another full term
@@ -433,6 +435,27 @@ read_kubeconfig() {
   cat "$K3S_KUBECONFIG"
 }
 
+# A validating webhook's Deployment can be Ready before the webhook serves (MetalLB's
+# controller is Ready on /metrics), and the Kubernetes provider does not retry a webhook's
+# refusal. So before objects that go through one are created, wait until the API server
+# accepts them in a server-side dry run: that calls every admission webhook they match.
+admission_ready() {
+  local tmp deadline=$((SECONDS + WAIT_SECONDS))
+  : "${HC_WHAT:?}"
+  tmp=$(mktemp)
+  # shellcheck disable=SC2064 # expand now: the trap runs after this function's scope
+  trap "rm -f '$tmp' '$tmp.err'" EXIT
+  cat >"$tmp"
+  until probe "$K3S_BIN" kubectl apply --dry-run=server -f "$tmp" >/dev/null 2>"$tmp.err"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "homecloud: $HERE: timed out after $WAIT_SECONDS s waiting for the API server to accept $HC_WHAT (server-side dry run); last answer: $(tail -n 1 "$tmp.err")" >&2
+      exit 1
+    fi
+    sleep "$POLL_SECONDS"
+  done
+  echo "homecloud: the API server accepts $HC_WHAT"
+}
+
 token_written() { [ -s "$K3S_SERVER_TOKEN" ]; }
 
 # K3s writes the full token (clientaccess.FormatToken) at every start of a server:
@@ -460,5 +483,6 @@ case "${1:-}" in
   member-remove) member_remove ;;
   read-token) read_token ;;
   read-kubeconfig) read_kubeconfig ;;
-  *) echo "usage: k3s-node.sh prepare|unprepare|wait-reboot|install|uninstall|member-ready|member-remove|read-token|read-kubeconfig" >&2; exit 2 ;;
+  admission-ready) admission_ready ;;
+  *) echo "usage: k3s-node.sh prepare|unprepare|wait-reboot|install|uninstall|member-ready|member-remove|read-token|read-kubeconfig|admission-ready" >&2; exit 2 ;;
 esac

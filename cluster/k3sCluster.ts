@@ -25,7 +25,7 @@ import { lostHostStep } from "../host/lostHost";
 import { scriptsIn } from "../host/toolkit";
 import { apiNameUrl, fullJoinToken, k3sConfigFor, renderK3sConfig, vipApiUrl } from "./k3sConfig";
 import {
-    configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand,
+    admissionReadyCommand, configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand,
     readKubeconfigCommand, renewKubeconfigCommand, tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
 } from "./k3sSteps";
 import { clientCertificateValidity, newestKubeconfig, renderKubeconfig, renewalsDue } from "./kubeconfig";
@@ -92,6 +92,20 @@ export class K3sCluster extends pulumi.ComponentResource {
     /** The API URL the kubeconfig names. */
     public readonly apiEndpoint: pulumi.Output<string>;
 
+    private readonly firstHost: Host;
+    private readonly stepName: string;
+
+    /**
+     * A step on the first server (`<name>-accepts-<id>`) that waits, bounded, until the API
+     * server accepts `manifest` (YAML; `what` in messages) in a server-side dry run, after
+     * `after`: what objects behind an admission webhook wait for before they are created.
+     */
+    public whenAccepted(id: string, what: string, manifest: pulumi.Input<string>, after: pulumi.Input<pulumi.Resource>[]): command.remote.Command {
+        return hostStep(`${this.stepName}-accepts-${id}`, this.firstHost, {
+            create: admissionReadyCommand(what), stdin: manifest,
+        }, { parent: this, dependsOn: [this.kubeconfigRead, ...after] });
+    }
+
     /** Every step on `node` itself (not its member step, which runs on the first server). */
     public stepsOn(node: string): command.remote.Command[] {
         const s = this.nodes[node];
@@ -120,6 +134,8 @@ export class K3sCluster extends pulumi.ComponentResource {
             hostToolkit(`${name}-${node.name}-toolkit`, connection(node), scriptsIn("cluster"), { parent: this, dependsOn: args.waitFor })]));
         const first = serverNodes[0];
         const firstHost = hosts.get(first.name)!;
+        this.firstHost = firstHost;
+        this.stepName = name;
 
         const password = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
         this.token = pulumi.secret(password.result);

@@ -57,6 +57,12 @@ export function renewKubeconfigCommand(node: string, renewal: number): string {
     return toolkitCommand(NODE_SCRIPT, ["read-kubeconfig"], { HC_NODE: node, HC_RENEWAL: String(renewal) });
 }
 
+/**
+ * On the first server: waits, bounded, until the API server accepts the manifest on stdin
+ * in a server-side dry run (every admission webhook it meets serves); `what` names it.
+ */
+export const admissionReadyCommand = (what: string): string => toolkitCommand(NODE_SCRIPT, ["admission-ready"], { HC_WHAT: what });
+
 /** On the first server: prints K3s' full join token, `K10<CA hash>::server:<secret>` (kept secret by the step). */
 export const readJoinTokenCommand = (node: string): string => toolkitCommand(NODE_SCRIPT, ["read-token"], { HC_NODE: node });
 

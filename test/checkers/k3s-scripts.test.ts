@@ -14,7 +14,7 @@ import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
 import { scriptsIn } from "../../host/toolkit";
 import {
-    installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
+    admissionReadyCommand, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
     unprepareCommand, waitForRebootCommand,
 } from "../../cluster/k3sSteps";
 import { clusterRawPlan } from "../fixtures/k3s";
@@ -46,7 +46,7 @@ describe("K3s scripts as files", () => {
     it("says how to use it, and refuses an unknown install mode", () => {
         const usage = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "nonsense"], { encoding: "utf8" });
         assert.strictEqual(usage.status, 2);
-        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\n$/);
+        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\|admission-ready\n$/);
         const missing = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "member-remove"], { encoding: "utf8", env: { PATH: process.env.PATH } });
         assert.notStrictEqual(missing.status, 0);
         assert.match(missing.stderr, /HC_NODE: parameter null or not set/);
@@ -106,6 +106,17 @@ if [ "$1 $2" = "kubectl drain" ] && [ "$(cat "${STATE}/ready-$3" 2>/dev/null)" =
   exit 1
 fi
 if [ "$1 $2 $3" = "kubectl delete node" ]; then rm -f "${STATE}/node-$4"; fi
+# A validating webhook whose pods are Ready but which does not serve yet: a server-side dry
+# run is refused while $STATE/webhook-down holds a count above 0 (one less each call).
+if [ "$1 $2 $3" = "kubectl apply --dry-run=server" ]; then
+  cp "$5" ${STATE}/dry-run-manifest
+  n=$(cat ${STATE}/webhook-down 2>/dev/null || echo 0)
+  if [ "$n" -gt 0 ]; then
+    echo $((n - 1)) > ${STATE}/webhook-down
+    echo 'Error from server (InternalError): error when creating "manifest": Internal error occurred: failed calling webhook "ipaddresspoolvalidationwebhook.metallb.io": failed to call webhook: connect: connection refused' >&2
+    exit 1
+  fi
+fi
 exit 0
 `;
 
@@ -177,6 +188,13 @@ const NODE_READY = (node: string): string[] => [
     `k3s kubectl get node ${node} --ignore-not-found -o jsonpath={.status.nodeInfo.kubeletVersion}`,
     `k3s kubectl wait --for=condition=Ready node/${node} --timeout=300s`,
 ];
+/** runOnHost with `input` on the command's stdin. */
+function runOnHostWithStdin(commandLine: string, input: string, env: Record<string, string> = {}): Run {
+    const f = `${ROOT}/stdin`;
+    fs.writeFileSync(f, input);
+    return runOnHost(`${commandLine} < ${f}`, env);
+}
+
 const log = (): string[] => fs.existsSync(LOG) ? fs.readFileSync(LOG, "utf8").trim().split("\n") : [];
 const read = (p: string): string => fs.readFileSync(p, "utf8");
 const bootId = (): string => read("/proc/sys/kernel/random/boot_id");
@@ -476,6 +494,27 @@ describe("K3s host scripts on a real shell", () => {
                 "homecloud: the drain of pi3 did not finish within 2 s; deleting its Node anyway\n");
             assert.strictEqual(log().at(-1), "k3s kubectl delete node pi3 --timeout=2s");
             assert.ok(!fs.existsSync(`${STATE}/node-pi3`), "the Node is gone");
+        });
+
+        it("admission-ready waits until a server-side dry run of the manifest is accepted, bounded, with the last refusal", () => {
+            const manifest = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: homecloud\n";
+            fs.writeFileSync(`${STATE}/webhook-down`, "2");
+            const r = runOnHostWithStdin(admissionReadyCommand("the pool"), manifest, { HC_POLL_SECONDS: "1" });
+            ok(r, "homecloud: the API server accepts the pool\n");
+            assert.deepStrictEqual(log().map((l) => l.replace(/\/tmp\/tmp\.\w+/, "TMP")),
+                Array(3).fill("k3s kubectl apply --dry-run=server -f TMP"));
+            assert.strictEqual(read(`${STATE}/dry-run-manifest`), manifest);
+            const tmp = log()[0].split(" ").pop()!;
+            assert.ok(!fs.existsSync(tmp) && !fs.existsSync(`${tmp}.err`), "no temporary file left");
+
+            fs.writeFileSync(`${STATE}/webhook-down`, "99");
+            const start = Date.now();
+            const t = runOnHostWithStdin(admissionReadyCommand("the pool"), manifest, { HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1" });
+            assert.strictEqual(t.status, 1);
+            assert.strictEqual(t.stderr, `homecloud: ${os.hostname()}: timed out after 2 s waiting for the API server to accept the pool (server-side dry run); ` +
+                'last answer: Error from server (InternalError): error when creating "manifest": Internal error occurred: failed calling webhook ' +
+                '"ipaddresspoolvalidationwebhook.metallb.io": failed to call webhook: connect: connection refused\n');
+            assert.ok(Date.now() - start < 5000, `took ${Date.now() - start} ms`);
         });
 
         it("uninstall runs K3s' own uninstall script for the role, or says there is none", () => {
