@@ -7,7 +7,9 @@ import { loadConfig } from "./config/load";
 import { Gateway } from "./network/gateway";
 import { K3sCluster } from "./cluster/k3sCluster";
 import { MetalLB } from "./cluster/metallb";
-import { Traefik } from "./cluster/traefik";
+import { Traefik, TRAEFIK_NAMESPACE } from "./cluster/traefik";
+import { TRAEFIK_CRDS_RELEASE } from "./cluster/helm";
+import { adoptCrdsCommand } from "./cluster/k3sSteps";
 import { LostNodeGuard } from "./cluster/lostNodeGuard";
 import { PrivateCa } from "./pki/privateCa";
 import { ClusterIssuer } from "./pki/clusterIssuer";
@@ -36,7 +38,11 @@ function deployCluster(): { cluster: K3sCluster; outputs: Pick<StackOutputs, "ku
         pool: plan.metallbPool,
         admissionCheck: (manifest, release) => cluster.whenAccepted("metallb-pool", "MetalLB's address pool and L2 advertisement", manifest, [release]),
     }, { providers: { kubernetes: provider } });
-    const traefik = new Traefik("traefik", { loadBalancerIp: plan.ingressIp, waitFor: metallb.ready }, { providers: { kubernetes: provider } });
+    // CRDs the Traefik chart itself installed (stacks from before the CRDs chart) go to the CRDs release.
+    const adopted = cluster.onFirstServer("adopt-traefik-crds", adoptCrdsCommand(TRAEFIK_CRDS_RELEASE, TRAEFIK_NAMESPACE, "traefik.io", "hub"));
+    const traefik = new Traefik("traefik", {
+        loadBalancerIp: plan.ingressIp, waitFor: metallb.ready, crdsWaitFor: [adopted],
+    }, { providers: { kubernetes: provider } });
     new ClusterIssuer("cert-manager", { plan, ca, clusterReady: [cluster.kubeconfigRead], traefik }, { providers: { kubernetes: provider } });
     if (plan.lostNodes.length > 0) {
         // A lost Pi that comes back with K3s still installed must not rejoin by itself.

@@ -34,6 +34,21 @@ export const TRAEFIK_CHART: ChartRef = Object.freeze({
     version: "37.3.0",
 });
 
+/**
+ * traefik-crds 1.12.0: Traefik's CRDs as a chart of their own, released with traefik 37.3.0
+ * (traefik-helm-chart, "publish traefik 37.3.0 and 1.12.0"). Helm installs a chart's crds/
+ * once and never upgrades them; the Traefik chart's README recommends this chart plus
+ * `--skip-crds` on the main one, so that a chart bump brings its CRDs. Bump both together.
+ */
+export const TRAEFIK_CRDS_CHART: ChartRef = Object.freeze({
+    chart: "traefik-crds",
+    repo: TRAEFIK_CHART.repo,
+    version: "1.12.0",
+});
+
+/** Release name of the CRDs chart (the CRDs' Helm ownership annotations name it). */
+export const TRAEFIK_CRDS_RELEASE = "traefik-crds";
+
 export const METALLB_NAMESPACE = "metallb-system";
 /** Name of the one IPAddressPool and L2Advertisement the program manages. */
 export const METALLB_POOL_NAME = "homecloud";

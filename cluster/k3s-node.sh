@@ -20,6 +20,8 @@
 #                  nothing else on stdout
 #   admission-ready (first server) wait until the API server accepts the manifest on stdin
 #                  in a server-side dry run (the webhooks it goes through serve); HC_WHAT names it
+#   adopt-crds     (first server) give CRDs of HC_GROUP (not HC_EXCEPT) Helm ownership by the
+#                  release HC_NAMESPACE/HC_RELEASE, so that its chart can take them over
 #   read-kubeconfig (first server) print the admin kubeconfig, nothing else on stdout; with
 #                  HC_RENEWAL other than 0, first renew its client certificate (rotate it,
 #                  restart k3s) so that it is valid for another full term
@@ -456,6 +458,34 @@ admission_ready() {
   echo "homecloud: the API server accepts $HC_WHAT"
 }
 
+# Hands CRDs an earlier chart installed (from its crds/, so without Helm ownership) to the
+# Helm release HC_RELEASE in HC_NAMESPACE, as the Traefik chart's README does before its
+# CRDs chart is installed: Helm adopts an existing object only when it carries the
+# managed-by label and the release's name and namespace annotations. CRDs are those whose
+# name ends in .HC_GROUP, not .HC_EXCEPT; already owned ones are left alone.
+adopt_crds() {
+  local crd owned n=0
+  : "${HC_RELEASE:?}" "${HC_NAMESPACE:?}" "${HC_GROUP:?}"
+  wait_for "the K3s API on this server to be ready (/readyz)" "journalctl -u k3s on $(node_name)" api_ready
+  for crd in $("$K3S_BIN" kubectl get crd -o name | sed -n "s|^customresourcedefinition.apiextensions.k8s.io/||p"); do
+    if [ -n "${HC_EXCEPT:-}" ]; then
+      case "$crd" in *."$HC_EXCEPT"."$HC_GROUP") continue ;; esac
+    fi
+    case "$crd" in
+      *."$HC_GROUP") ;;
+      *) continue ;;
+    esac
+    owned=$("$K3S_BIN" kubectl get crd "$crd" -o "jsonpath={.metadata.annotations.meta\.helm\.sh/release-name}")
+    if [ "$owned" = "$HC_RELEASE" ]; then
+      continue
+    fi
+    "$K3S_BIN" kubectl label --overwrite crd "$crd" app.kubernetes.io/managed-by=Helm >/dev/null
+    "$K3S_BIN" kubectl annotate --overwrite crd "$crd" "meta.helm.sh/release-name=$HC_RELEASE" "meta.helm.sh/release-namespace=$HC_NAMESPACE" >/dev/null
+    n=$((n + 1))
+  done
+  echo "homecloud: $n CRDs of $HC_GROUP handed to the Helm release $HC_NAMESPACE/$HC_RELEASE"
+}
+
 token_written() { [ -s "$K3S_SERVER_TOKEN" ]; }
 
 # K3s writes the full token (clientaccess.FormatToken) at every start of a server:
@@ -484,5 +514,6 @@ case "${1:-}" in
   read-token) read_token ;;
   read-kubeconfig) read_kubeconfig ;;
   admission-ready) admission_ready ;;
-  *) echo "usage: k3s-node.sh prepare|unprepare|wait-reboot|install|uninstall|member-ready|member-remove|read-token|read-kubeconfig|admission-ready" >&2; exit 2 ;;
+  adopt-crds) adopt_crds ;;
+  *) echo "usage: k3s-node.sh prepare|unprepare|wait-reboot|install|uninstall|member-ready|member-remove|read-token|read-kubeconfig|admission-ready|adopt-crds" >&2; exit 2 ;;
 esac

@@ -101,9 +101,12 @@ export class K3sCluster extends pulumi.ComponentResource {
      * `after`: what objects behind an admission webhook wait for before they are created.
      */
     public whenAccepted(id: string, what: string, manifest: pulumi.Input<string>, after: pulumi.Input<pulumi.Resource>[]): command.remote.Command {
-        return hostStep(`${this.stepName}-accepts-${id}`, this.firstHost, {
-            create: admissionReadyCommand(what), stdin: manifest,
-        }, { parent: this, dependsOn: [this.kubeconfigRead, ...after] });
+        return this.onFirstServer(`accepts-${id}`, admissionReadyCommand(what), after, manifest);
+    }
+
+    /** A step `<name>-<id>` on the first server once the cluster is up (no delete): `create` with `stdin`. */
+    public onFirstServer(id: string, create: string, after: pulumi.Input<pulumi.Resource>[] = [], stdin?: pulumi.Input<string>): command.remote.Command {
+        return hostStep(`${this.stepName}-${id}`, this.firstHost, { create, stdin }, { parent: this, dependsOn: [this.kubeconfigRead, ...after] });
     }
 
     /** Every step on `node` itself (not its member step, which runs on the first server). */

@@ -63,6 +63,16 @@ export function renewKubeconfigCommand(node: string, renewal: number): string {
  */
 export const admissionReadyCommand = (what: string): string => toolkitCommand(NODE_SCRIPT, ["admission-ready"], { HC_WHAT: what });
 
+/**
+ * On the first server: CRDs named `*.<group>` (not `*.<except>.<group>`) that no release owns
+ * get Helm's ownership marks for `namespace`/`release`, so that release's chart adopts them.
+ */
+export function adoptCrdsCommand(release: string, namespace: string, group: string, except = ""): string {
+    return toolkitCommand(NODE_SCRIPT, ["adopt-crds"], {
+        HC_RELEASE: release, HC_NAMESPACE: namespace, HC_GROUP: group, ...except ? { HC_EXCEPT: except } : {},
+    });
+}
+
 /** On the first server: prints K3s' full join token, `K10<CA hash>::server:<secret>` (kept secret by the step). */
 export const readJoinTokenCommand = (node: string): string => toolkitCommand(NODE_SCRIPT, ["read-token"], { HC_NODE: node });
 

@@ -14,7 +14,7 @@ import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
 import { scriptsIn } from "../../host/toolkit";
 import {
-    admissionReadyCommand, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
+    admissionReadyCommand, adoptCrdsCommand, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
     unprepareCommand, waitForRebootCommand,
 } from "../../cluster/k3sSteps";
 import { clusterRawPlan } from "../fixtures/k3s";
@@ -46,7 +46,7 @@ describe("K3s scripts as files", () => {
     it("says how to use it, and refuses an unknown install mode", () => {
         const usage = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "nonsense"], { encoding: "utf8" });
         assert.strictEqual(usage.status, 2);
-        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\|admission-ready\n$/);
+        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\|admission-ready\|adopt-crds\n$/);
         const missing = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "member-remove"], { encoding: "utf8", env: { PATH: process.env.PATH } });
         assert.notStrictEqual(missing.status, 0);
         assert.match(missing.stderr, /HC_NODE: parameter null or not set/);
@@ -106,6 +106,12 @@ if [ "$1 $2" = "kubectl drain" ] && [ "$(cat "${STATE}/ready-$3" 2>/dev/null)" =
   exit 1
 fi
 if [ "$1 $2 $3" = "kubectl delete node" ]; then rm -f "${STATE}/node-$4"; fi
+# CRDs: $STATE/crds lists them; $STATE/owner-<crd> holds the Helm release that owns one.
+if [ "$1 $2 $3 $4" = "kubectl get crd -o" ]; then
+  sed 's|^|customresourcedefinition.apiextensions.k8s.io/|' ${STATE}/crds 2>/dev/null
+fi
+if [ "$1 $2 $3" = "kubectl get crd" ] && [ "$5" = -o ]; then cat "${STATE}/owner-$4" 2>/dev/null; fi
+if [ "$1 $2 $3 $4" = "kubectl annotate --overwrite crd" ]; then echo "\${6#*=}" > "${STATE}/owner-$5"; fi
 # A validating webhook whose pods are Ready but which does not serve yet: a server-side dry
 # run is refused while $STATE/webhook-down holds a count above 0 (one less each call).
 if [ "$1 $2 $3" = "kubectl apply --dry-run=server" ]; then
@@ -515,6 +521,32 @@ describe("K3s host scripts on a real shell", () => {
                 'last answer: Error from server (InternalError): error when creating "manifest": Internal error occurred: failed calling webhook ' +
                 '"ipaddresspoolvalidationwebhook.metallb.io": failed to call webhook: connect: connection refused\n');
             assert.ok(Date.now() - start < 5000, `took ${Date.now() - start} ms`);
+        });
+
+        it("adopt-crds gives the chart-installed traefik.io CRDs (not hub's) to the CRDs release, once", () => {
+            fs.writeFileSync(`${STATE}/crds`, ["ingressroutes.traefik.io", "middlewares.traefik.io", "apiplans.hub.traefik.io",
+                "ipaddresspools.metallb.io", "certificates.cert-manager.io", "tlsstores.traefik.io"].join("\n") + "\n");
+            fs.writeFileSync(`${STATE}/owner-tlsstores.traefik.io`, "traefik-crds");
+            const cmd = adoptCrdsCommand("traefik-crds", "traefik", "traefik.io", "hub");
+            assert.strictEqual(cmd, "sudo -n /usr/bin/env HC_RELEASE=traefik-crds HC_NAMESPACE=traefik HC_GROUP=traefik.io HC_EXCEPT=hub " +
+                "/bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh adopt-crds");
+            ok(runOnHost(cmd), "homecloud: 2 CRDs of traefik.io handed to the Helm release traefik/traefik-crds\n");
+            const owner = "k3s kubectl get crd %s -o jsonpath={.metadata.annotations.meta\\.helm\\.sh/release-name}";
+            assert.deepStrictEqual(log(), [
+                "k3s kubectl get --raw=/readyz",
+                "k3s kubectl get crd -o name",
+                owner.replace("%s", "ingressroutes.traefik.io"),
+                "k3s kubectl label --overwrite crd ingressroutes.traefik.io app.kubernetes.io/managed-by=Helm",
+                "k3s kubectl annotate --overwrite crd ingressroutes.traefik.io meta.helm.sh/release-name=traefik-crds meta.helm.sh/release-namespace=traefik",
+                owner.replace("%s", "middlewares.traefik.io"),
+                "k3s kubectl label --overwrite crd middlewares.traefik.io app.kubernetes.io/managed-by=Helm",
+                "k3s kubectl annotate --overwrite crd middlewares.traefik.io meta.helm.sh/release-name=traefik-crds meta.helm.sh/release-namespace=traefik",
+                owner.replace("%s", "tlsstores.traefik.io"),
+            ]);
+            fs.rmSync(LOG);
+            ok(runOnHost(cmd), "homecloud: 0 CRDs of traefik.io handed to the Helm release traefik/traefik-crds\n");
+            fs.rmSync(`${STATE}/crds`);
+            ok(runOnHost(cmd), "homecloud: 0 CRDs of traefik.io handed to the Helm release traefik/traefik-crds\n");
         });
 
         it("uninstall runs K3s' own uninstall script for the role, or says there is none", () => {
