@@ -34,7 +34,10 @@ interface Run {
 describe("K3s scripts as files", () => {
     it("pass shellcheck and bash -n", () => {
         const files = scriptsIn("cluster");
-        assert.deepStrictEqual(files, ["cluster/k3s-config.sh", "cluster/k3s-node.sh"]);
+        assert.deepStrictEqual(files, ["cluster/k3s-config.sh", "cluster/k3s-install.sh", "cluster/k3s-kubeconfig.sh", "cluster/k3s-membership.sh", "cluster/k3s-node.sh"]);
+        for (const f of files) {
+            assert.ok(fs.readFileSync(path.join(REPO, f), "utf8").split("\n").length <= 300, `${f} is over 300 lines`);
+        }
         const sc = spawnSync("shellcheck", ["-x", "-P", REPO, ...files.map((f) => path.join(REPO, f))], { encoding: "utf8" });
         assert.strictEqual(sc.status, 0, `${sc.stdout}${sc.stderr}`);
         for (const f of files) {
