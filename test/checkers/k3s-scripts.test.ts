@@ -14,10 +14,11 @@ import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
 import { scriptsIn } from "../../host/toolkit";
 import {
-    admissionReadyCommand, adoptCrdsCommand, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
+    admissionReadyCommand, adoptCrdsCommand, installCommand, readKubeconfigCommand, renewKubeconfigCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
     unprepareCommand, waitForRebootCommand,
 } from "../../cluster/k3sSteps";
 import { clusterRawPlan } from "../fixtures/k3s";
+import { issuerSecretCommand } from "../../pki/pkiSteps";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -69,6 +70,9 @@ const LOG = `${ROOT}/log`;
 const STATE = `${ROOT}/state`;
 const AIRGAP = `${ROOT}/airgap`;
 const CGROUP = `${ROOT}/sys-fs-cgroup`;
+const ETC_UP = `${ROOT}/etc-upper`;
+const ETC_WORK = `${ROOT}/etc-work`;
+const SHARE = `${ROOT}/usrlocalshare`;
 const CMDLINE = `${BOOT}/firmware/cmdline.txt`;
 const ORIGINAL_CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait";
 
@@ -109,6 +113,21 @@ if [ "$1 $2" = "kubectl drain" ] && [ "$(cat "${STATE}/ready-$3" 2>/dev/null)" =
   exit 1
 fi
 if [ "$1 $2 $3" = "kubectl delete node" ]; then rm -f "${STATE}/node-$4"; fi
+# The admin certificate: "certificate rotate" moves it aside (K3s backs it up), and the next
+# start (a restart, in the systemctl stand-in) issues a new one into k3s.yaml.
+if [ "$1 $2 $3 $4" = "certificate rotate --service admin" ]; then touch ${STATE}/admin-rotated; fi
+# The cluster issuer's Secret: a client-side dry run prints it (cert and key as given),
+# a server-side apply keeps what it was sent, a delete forgets it.
+if [ "$1 $4 $5" = "kubectl create secret" ]; then
+  for a in "$@"; do
+    case "$a" in
+      --cert=*) printf 'cert: %s\n' "$(base64 -w0 "\${a#--cert=}")" ;;
+      --key=*) printf 'key: %s\n' "$(base64 -w0 "\${a#--key=}")" ;;
+    esac
+  done
+fi
+if [ "$1 $2 $3" = "kubectl apply --server-side" ]; then cat > ${STATE}/applied-secret; fi
+if [ "$1 $4 $5" = "kubectl delete secret" ]; then rm -f ${STATE}/applied-secret; fi
 # CRDs: $STATE/crds lists them; $STATE/owner-<crd> holds the Helm release that owns one.
 if [ "$1 $2 $3 $4" = "kubectl get crd -o" ]; then
   sed 's|^|customresourcedefinition.apiextensions.k8s.io/|' ${STATE}/crds 2>/dev/null
@@ -148,6 +167,11 @@ const STUB_FILES: Record<string, string> = {
 echo "systemctl $*" >> ${LOG}
 # A restart of a K3s that cannot start: queued, and the unit never becomes active again.
 if [ "$1" = restart ] && [ -f ${STATE}/never-starts ]; then rm -f ${STATE}/active; fi
+# A K3s start after \`certificate rotate\` writes a kubeconfig with a new admin certificate.
+if [ "$1 $2 $3" = "restart --no-block k3s" ] && [ -f ${STATE}/admin-rotated ] && [ ! -f ${STATE}/never-starts ]; then
+  rm ${STATE}/admin-rotated
+  echo "kubeconfig with the renewed admin certificate" > /etc/rancher/k3s/k3s.yaml
+fi
 [ "$1" = is-active ] || exit 0
 [ -f ${STATE}/active ]
 `,
@@ -171,14 +195,18 @@ echo "shutdown $*" >> ${LOG}
  */
 function runOnHost(commandLine: string, env: Record<string, string> = {}): Run {
     fs.mkdirSync(USRLOCALLIB, { recursive: true });
-    if (!fs.existsSync(`${USRLOCALLIB}/homecloud`)) {
-        fs.symlinkSync(REPO, `${USRLOCALLIB}/homecloud`);
+    for (const dir of ["homecloud", "homecloud-pki"]) {
+        if (!fs.existsSync(`${USRLOCALLIB}/${dir}`)) {
+            fs.symlinkSync(REPO, `${USRLOCALLIB}/${dir}`);
+        }
     }
     const wrapper = `mount --bind ${BOOT} /boot || exit 99
 mount --bind ${VARLIB} /var/lib || exit 99
 mount --bind ${BIN} /usr/local/bin || exit 99
 mount --bind ${USRLOCALLIB} /usr/local/lib || exit 99
 mount --bind ${CGROUP} /sys/fs/cgroup || exit 99
+mount -t overlay overlay -o lowerdir=/etc,upperdir=${ETC_UP},workdir=${ETC_WORK} /etc || exit 99
+mount --bind ${SHARE} /usr/local/share || exit 99
 sudo() { [ "$1" = -n ] || exit 98; shift; "$@"; }
 eval "$1"`;
     const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", commandLine],
@@ -223,7 +251,7 @@ function failed(r: Run, stderr: RegExp): void {
 describe("K3s host scripts on a real shell", () => {
     beforeEach(() => {
         fs.rmSync(ROOT, { recursive: true, force: true });
-        for (const d of [`${BOOT}/firmware`, VARLIB, BIN, STUBS, STATE, AIRGAP, CGROUP]) {
+        for (const d of [`${BOOT}/firmware`, VARLIB, BIN, STUBS, STATE, AIRGAP, CGROUP, ETC_UP, ETC_WORK, SHARE]) {
             fs.mkdirSync(d, { recursive: true });
         }
         for (const [name, text] of Object.entries(STUB_FILES)) {
@@ -624,6 +652,111 @@ describe("K3s host scripts on a real shell", () => {
             fs.rmSync(LOG);
             ok(bounded(hook, { HC_UNIT: "k3s", HC_NODE: "pi1" }), "");
             assert.deepStrictEqual(log(), ["systemctl is-active --quiet k3s", "systemctl restart --no-block k3s", "systemctl is-active --quiet k3s"]);
+        });
+    });
+
+    describe("the admin kubeconfig and its renewal (run on the first server)", () => {
+        const kubeconfig = `${ETC_UP}/rancher/k3s/k3s.yaml`;
+        beforeEach(() => {
+            fs.copyFileSync(`${STUBS}/k3s-binary`, `${BIN}/k3s`);
+            fs.mkdirSync(path.dirname(kubeconfig), { recursive: true });
+            fs.writeFileSync(kubeconfig, "kubeconfig with the first admin certificate\n");
+        });
+
+        it("read-kubeconfig prints k3s.yaml and nothing else; renewal 0 rotates nothing", () => {
+            ok(runOnHost(readKubeconfigCommand()), "kubeconfig with the first admin certificate\n");
+            ok(runOnHost(renewKubeconfigCommand("pi1", 0)), "kubeconfig with the first admin certificate\n");
+            assert.ok(!log().some((l) => /rotate|restart/.test(l)), log().join("\n"));
+        });
+
+        it("a renewal rotates the admin certificate, restarts K3s without blocking, waits for the new k3s.yaml and prints it", () => {
+            const r = runOnHost(renewKubeconfigCommand("pi1", 2), { HC_POLL_SECONDS: "1" });
+            ok(r, "kubeconfig with the renewed admin certificate\n");
+            assert.strictEqual(r.stderr, "homecloud: renewed the admin client certificate (renewal 2)\n");
+            assert.deepStrictEqual(log().filter((l) => !l.endsWith("get --raw=/readyz")), [
+                "k3s certificate rotate --service admin",
+                "systemctl restart --no-block k3s",
+            ]);
+            assert.strictEqual(read(kubeconfig), "kubeconfig with the renewed admin certificate\n");
+        });
+
+        it("a K3s that does not come back with a new certificate: bounded, naming what it waited for", () => {
+            fs.writeFileSync(`${STATE}/never-starts`, "");
+            const start = Date.now();
+            const r = runOnHost(renewKubeconfigCommand("pi1", 1), { HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1" });
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stdout, "", "no kubeconfig printed");
+            assert.strictEqual(r.stderr, "homecloud: pi1: timed out after 2 s waiting for k3s to restart with a new admin certificate in " +
+                "/etc/rancher/k3s/k3s.yaml; see journalctl -u k3s on pi1\n");
+            assert.ok(Date.now() - start < 5000, `took ${Date.now() - start} ms`);
+        });
+    });
+
+    describe("the cluster issuer's Secret, pki/cluster-issuer.sh (run on the first server)", () => {
+        const openssl = (...args: string[]) => {
+            const r = spawnSync("openssl", args, { encoding: "utf8" });
+            assert.strictEqual(r.status, 0, r.stderr);
+            return r.stdout;
+        };
+        let intermediate = "";
+        beforeEach(() => {
+            fs.copyFileSync(`${STUBS}/k3s-binary`, `${BIN}/k3s`);
+            // A root in the trust store, the intermediate's key made on this server, its certificate from the root.
+            const d = `${ROOT}/ca`;
+            fs.mkdirSync(d, { recursive: true });
+            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${d}/root.key`,
+                "-out", `${d}/root.crt`, "-subj", "/CN=homecloud test root", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE");
+            fs.mkdirSync(`${SHARE}/ca-certificates`, { recursive: true });
+            fs.copyFileSync(`${d}/root.crt`, `${SHARE}/ca-certificates/homecloud-ca.crt`);
+            fs.mkdirSync(`${ETC_UP}/homecloud/pki`, { recursive: true });
+            openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${ETC_UP}/homecloud/pki/cluster-issuer.key`,
+                "-out", `${d}/int.csr`, "-subj", "/CN=homecloud cluster issuer");
+            fs.writeFileSync(`${d}/ext`, "basicConstraints=critical,CA:TRUE,pathlen:0\n");
+            openssl("x509", "-req", "-in", `${d}/int.csr`, "-CA", `${d}/root.crt`, "-CAkey", `${d}/root.key`, "-CAcreateserial",
+                "-out", `${d}/int.crt`, "-days", "30", "-extfile", `${d}/ext`);
+            intermediate = read(`${d}/int.crt`);
+        });
+
+        it("install: the intermediate and the root as the chain, the key read on this server, applied server-side; remove deletes it", () => {
+            const install = issuerSecretCommand("install", "cert-manager", "homecloud-issuer-ca");
+            const r = runOnHostWithStdin(install, intermediate);
+            ok(r);
+            assert.match(r.stdout, /^homecloud: secret cert-manager\/homecloud-issuer-ca holds the cluster issuer, notAfter=.+ GMT\n$/);
+            assert.deepStrictEqual(log().map((l) => l.replace(/\/tmp\/tmp\.\w+/g, "TMP")), [
+                "k3s kubectl -n cert-manager create secret tls homecloud-issuer-ca --cert=TMP/chain.crt " +
+                    "--key=/etc/homecloud/pki/cluster-issuer.key --dry-run=client -o yaml",
+                "k3s kubectl apply --server-side --force-conflicts --field-manager=homecloud -f -",
+            ]);
+            const applied = read(`${STATE}/applied-secret`);
+            const field = (k: string) => Buffer.from(new RegExp(`^${k}: (.*)$`, "m").exec(applied)![1], "base64").toString();
+            assert.strictEqual(field("cert"), intermediate + read(`${SHARE}/ca-certificates/homecloud-ca.crt`), "intermediate, then the root");
+            assert.strictEqual(field("key"), read(`${ETC_UP}/homecloud/pki/cluster-issuer.key`));
+            assert.ok(!r.stdout.includes("PRIVATE KEY") && !r.stderr.includes("PRIVATE KEY"), "the key is not printed");
+
+            fs.rmSync(LOG);
+            ok(runOnHost(issuerSecretCommand("remove", "cert-manager", "homecloud-issuer-ca")), "");
+            assert.deepStrictEqual(log(), ["k3s kubectl -n cert-manager delete secret homecloud-issuer-ca --ignore-not-found"]);
+            assert.ok(!fs.existsSync(`${STATE}/applied-secret`));
+        });
+
+        it("install refuses a certificate for another key or not from the trusted CA, applying nothing; remove without K3s does nothing", () => {
+            const other = `${ROOT}/ca/other.crt`;
+            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${ROOT}/ca/other.key`,
+                "-out", other, "-subj", "/CN=other", "-days", "1");
+            const install = issuerSecretCommand("install", "cert-manager", "homecloud-issuer-ca");
+            const r = runOnHostWithStdin(install, read(other));
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: the certificate on stdin is not for /etc/homecloud/pki/cluster-issuer.key\n");
+            assert.ok(!fs.existsSync(`${STATE}/applied-secret`));
+            // The right key, but the trust store holds another root.
+            fs.copyFileSync(other, `${SHARE}/ca-certificates/homecloud-ca.crt`);
+            const v = runOnHostWithStdin(install, intermediate);
+            assert.strictEqual(v.status, 2, v.stderr);
+            assert.match(v.stderr, /unable to get local issuer certificate/);
+            assert.ok(!fs.existsSync(`${STATE}/applied-secret`));
+            fs.rmSync(`${BIN}/k3s`);
+            ok(runOnHost(issuerSecretCommand("remove", "cert-manager", "homecloud-issuer-ca")),
+                "homecloud: K3s is gone; no secret cert-manager/homecloud-issuer-ca to remove\n");
         });
     });
 
