@@ -722,7 +722,8 @@ describe("K3s host scripts on a real shell", () => {
             const r = runOnHostWithStdin(install, intermediate);
             ok(r);
             assert.match(r.stdout, /^homecloud: secret cert-manager\/homecloud-issuer-ca holds the cluster issuer, notAfter=.+ GMT\n$/);
-            assert.deepStrictEqual(log().map((l) => l.replace(/\/tmp\/tmp\.\w+/g, "TMP")), [
+            // The two ends of a pipe: they start together, so their log lines come in either order.
+            assert.deepStrictEqual(log().map((l) => l.replace(/\/tmp\/tmp\.\w+/g, "TMP")).sort(), [
                 "k3s kubectl -n cert-manager create secret tls homecloud-issuer-ca --cert=TMP/chain.crt " +
                     "--key=/etc/homecloud/pki/cluster-issuer.key --dry-run=client -o yaml",
                 "k3s kubectl apply --server-side --force-conflicts --field-manager=homecloud -f -",

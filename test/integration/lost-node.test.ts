@@ -1,12 +1,12 @@
 // Lab phase: a node that is gone for good (its network down) is taken out of the stack.
 // Run by test/integration/run.sh after lab.test.ts (which ends with a destroy): deploys the
 // committed lab stack afresh, unplugs node3's switch port, then
-//   - takes node3 out of `nodes` alone: the run fails at once, naming homecloud:lostNodes,
-//     without one of node3's own steps dialling it;
-//   - adds it to `lostNodes`: one `up` succeeds, node3's DNS names, DHCP reservation and VIP
-//     backend are gone, its steps on node3 are kept and not run;
+//   - takes it out of `nodes` and adds it to `lostNodes`: one `up` succeeds, node3's DNS
+//     names, DHCP reservation and VIP backend are gone, its steps on node3 are kept, not run;
 //   - takes it out of `lostNodes`: its kept steps are dropped, nothing runs anywhere;
-//   - plugs node3 back: what was on it is still there; adding it to `nodes` again reuses it.
+//   - plugs node3 back: what was on it is still there; adding it to `nodes` again reuses it;
+//   - unplugs it again and takes it out of `nodes` alone: the run fails at once, naming
+//     homecloud:lostNodes, without one of node3's own steps dialling it.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -92,25 +92,18 @@ describe("a lost node (node3's network down) is taken out of the stack", functio
         process.stdout.write(`\n== a lost node, measured ==\n${figures.join("\n")}\n`);
     });
 
-    it("taken out of nodes alone: the run fails at once with the guard's message naming homecloud:lostNodes; no step of node3's is dialled", () => {
-        const { r, secs, summary } = engineUp("lost-without-list", stackWithoutNode3("no-node3"));
-        figures.push(`node3 out of nodes, not in lostNodes: failed after ${secs.toFixed(1)} s (${summary["remote-commands"]} remote commands)`);
-        assert.notStrictEqual(r.code, 0);
-        assert.match(r.stderr, /homecloud: node3 \(10\.77\.0\.13\) does not answer on port 22 from the gateway; if it is gone for good, add node3 to homecloud:lostNodes: its steps on the node are then dropped without running/);
-        assert.deepStrictEqual(actions(r.stdout).filter((l) => l.includes("node3")), ["FAILED delete node-node3-reachable (exit 1)"]);
-        assert.ok(secs < 90, `took ${secs} s`);
-        assert.deepStrictEqual(stateNames().filter((n) => n.includes("-node3-")), NODE3_STEPS.concat("pki-node3-host-sign").sort(),
-            "nothing of node3's left the state");
-    });
-
     it("in lostNodes: one up succeeds; node3's names, reservation and VIP backend are gone; its own steps are kept, not run", () => {
         const { r, secs, summary } = engineUp("lost-up", stackWithoutNode3("lost", "  homecloud:lostNodes: [node3]\n"));
         assert.strictEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
         figures.push(`node3 in lostNodes: one up in ${secs.toFixed(1)} s, ${summary["remote-commands"]} remote commands, ` +
             `${summary.updated} updated, ${summary.deleted} deleted, ${summary.unchanged} unchanged`);
         const changed = actions(r.stdout);
-        assert.ok(changed.includes("deleted pki-node3-host-sign"), changed.join("\n"));
+        // The gateway's files without node3 (DHCP, zones, HAProxy), its signing record deleted.
+        for (const step of ["updated gateway-dhcp-config", "updated gateway-lb-config", "deleted pki-node3-host-sign"]) {
+            assert.ok(changed.some((l) => l.startsWith(step)), `${step} in:\n${changed.join("\n")}`);
+        }
         assert.deepStrictEqual(changed.filter((l) => l.includes("node3") && l !== "deleted pki-node3-host-sign"), []);
+        assert.ok(!changed.some((l) => l.startsWith("FAILED")), changed.join("\n"));
         for (const name of NODE3_STEPS) {
             assert.match(r.stdout, new RegExp(`^unchanged ${name}$`, "m"));
             assert.strictEqual(stateEntry(name).retainOnDelete, true, name);
@@ -154,4 +147,16 @@ describe("a lost node (node3's network down) is taken out of the stack", functio
         assert.deepStrictEqual(haproxyServers(), ["node1", "node2", "node3"]);
         assert.strictEqual(execOk("node1", `dig +short @${GW_LAN} node3.${PLAN.domain} A`).trim(), NODE3.ip);
     });
+    it("unplugged again and taken out of nodes alone: the run fails at once with the guard's message naming homecloud:lostNodes; no step of node3's is dialled", () => {
+        port("down");
+        const { r, secs, summary } = engineUp("lost-without-list", stackWithoutNode3("no-node3"));
+        figures.push(`node3 out of nodes, not in lostNodes: failed after ${secs.toFixed(1)} s (${summary["remote-commands"]} remote commands)`);
+        assert.notStrictEqual(r.code, 0);
+        assert.match(r.stderr, /homecloud: node3 \(10\.77\.0\.13\) does not answer on port 22 from the gateway; if it is gone for good, add node3 to homecloud:lostNodes: its steps on the node are then dropped without running/);
+        assert.deepStrictEqual(actions(r.stdout).filter((l) => l.includes("node3")), ["FAILED delete node-node3-reachable (exit 1)"]);
+        assert.ok(secs < 90, `took ${secs} s`);
+        assert.deepStrictEqual(stateNames().filter((n) => n.includes("-node3-")), NODE3_STEPS.concat("pki-node3-host-sign").sort(),
+            "nothing of node3's left the state");
+    });
+
 });
