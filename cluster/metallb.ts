@@ -59,7 +59,8 @@ export class MetalLB extends pulumi.ComponentResource {
         const pool = ipAddressPool({ name: METALLB_POOL_NAME, namespace: METALLB_NAMESPACE, range: args.pool });
         const l2 = l2Advertisement({ name: METALLB_POOL_NAME, namespace: METALLB_NAMESPACE, pools: [METALLB_POOL_NAME] });
         // The release is ready once its pods are (the controller's readiness probe is
-        // /metrics), not once its webhook answers; the provider does not retry a refusal.
+        // /readyz on 17472 in charts/metallb/templates/controller.yaml), not once its webhook
+        // server (9443) answers; the provider does not retry a refusal.
         const accepted = args.admissionCheck?.(manifestYaml([pool, l2]), this.release);
         const after = [this.release, ...accepted ? [accepted] : []];
         this.addressPool = new k8s.apiextensions.CustomResource(`${name}-pool`, {
