@@ -64,9 +64,9 @@ member_remove() {
 
 # A validating webhook's Deployment can be Ready before the webhook serves (MetalLB's
 # controller is Ready on its own /readyz, port 17472, not the webhook server's 9443), and the
-# Kubernetes provider does not retry a webhook's
-# refusal. So before objects that go through one are created, wait until the API server
-# accepts them in a server-side dry run: that calls every admission webhook they match.
+# Kubernetes provider does not retry a webhook's refusal. So before objects that go through
+# one are created, wait until the API server accepts them in a server-side dry run: that
+# calls every admission webhook they match.
 admission_ready() {
   local tmp deadline=$((SECONDS + WAIT_SECONDS))
   : "${HC_WHAT:?}"
