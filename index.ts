@@ -7,9 +7,13 @@ import { loadConfig } from "./config/load";
 import { Gateway } from "./network/gateway";
 import { K3sCluster } from "./cluster/k3sCluster";
 import { MetalLB } from "./cluster/metallb";
-import { Traefik } from "./cluster/traefik";
+import { Traefik, TRAEFIK_NAMESPACE } from "./cluster/traefik";
+import { TRAEFIK_CRDS_RELEASE } from "./cluster/helm";
+import { adoptCrdsCommand } from "./cluster/k3sSteps";
+import { LostNodeGuard } from "./cluster/lostNodeGuard";
 import { PrivateCa } from "./pki/privateCa";
 import { ClusterIssuer } from "./pki/clusterIssuer";
+import { nodeGuards } from "./host/nodeGuard";
 import { StackOutputs } from "./outputs";
 
 const { plan, sshPrivateKey } = loadConfig();
@@ -23,21 +27,37 @@ const gatewayHost = new Gateway("gateway", {
 const ca = new PrivateCa("pki", { plan, sshPrivateKey, waitFor: [gatewayHost] });
 
 // The cluster half; off in the lab, where no K3s can be downloaded.
-function deployCluster(): Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> {
-    const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost] });
+function deployCluster(): { cluster: K3sCluster; outputs: Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> } {
+    // After the gateway and the PKI steps: a node's prepare may reboot it.
+    const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost, ca] });
     // Through the VIP's address (no DNS needed); a fixed cluster identifier makes a renewed
     // certificate or another server URL an update of the provider, never a replacement of
     // everything it manages.
     const provider = new k8s.Provider("k3s", { kubeconfig: cluster.providerKubeconfig, clusterIdentifier: cluster.clusterName });
-    const metallb = new MetalLB("metallb", { pool: plan.metallbPool }, { providers: { kubernetes: provider } });
-    const traefik = new Traefik("traefik", { loadBalancerIp: plan.ingressIp, waitFor: metallb.ready }, { providers: { kubernetes: provider } });
+    const metallb = new MetalLB("metallb", {
+        pool: plan.metallbPool,
+        admissionCheck: (manifest, release) => cluster.whenAccepted("metallb-pool", "MetalLB's address pool and L2 advertisement", manifest, [release]),
+    }, { providers: { kubernetes: provider } });
+    // CRDs the Traefik chart itself installed (stacks from before the CRDs chart) go to the CRDs release.
+    const adopted = cluster.onFirstServer("adopt-traefik-crds", adoptCrdsCommand(TRAEFIK_CRDS_RELEASE, TRAEFIK_NAMESPACE, "traefik.io", "hub"));
+    const traefik = new Traefik("traefik", {
+        loadBalancerIp: plan.ingressIp, waitFor: metallb.ready, crdsWaitFor: [adopted],
+    }, { providers: { kubernetes: provider } });
     new ClusterIssuer("cert-manager", { plan, ca, clusterReady: [cluster.kubeconfigRead], traefik }, { providers: { kubernetes: provider } });
-    return { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires };
+    if (plan.lostNodes.length > 0) {
+        // A lost Pi that comes back with K3s still installed must not rejoin by itself.
+        new LostNodeGuard("lost-nodes", { lostNodes: plan.lostNodes, waitFor: [cluster.kubeconfigRead] }, { providers: { kubernetes: provider } });
+    }
+    return { cluster, outputs: { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires } };
 }
+const deployed = plan.k3s.enabled ? deployCluster() : undefined;
+
+// A node taken out of `nodes` that no longer answers fails the run at once, naming lostNodes.
+nodeGuards(plan, ca.gateway, (node) => [...ca.stepsOn.get(node) ?? [], ...deployed?.cluster.stepsOn(node) ?? []]);
 
 const outputs: StackOutputs = {
     // Only with K3s on: an undefined export would be a warning on every run.
-    ...plan.k3s.enabled ? deployCluster() : {},
+    ...deployed?.outputs ?? {},
     apiEndpoint: `https://${apiFqdn(plan)}:${plan.ports.api}`,
     vip: plan.wan.vip,
     ingressIp: plan.ingressIp,

@@ -1,5 +1,6 @@
 // Helm values and custom resources for the cluster add-ons (MetalLB, Traefik). Pure: no
 // Pulumi import; typed values in, plain objects out.
+import * as YAML from "yaml";
 import { IpRange, isIPv4 } from "../config/plan";
 import { INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT } from "../config/ports";
 
@@ -33,11 +34,31 @@ export const TRAEFIK_CHART: ChartRef = Object.freeze({
     version: "37.3.0",
 });
 
+/**
+ * traefik-crds 1.12.0: Traefik's CRDs as a chart of their own, released with traefik 37.3.0
+ * (traefik-helm-chart, "publish traefik 37.3.0 and 1.12.0"). Helm installs a chart's crds/
+ * once and never upgrades them; the Traefik chart's README recommends this chart plus
+ * `--skip-crds` on the main one, so that a chart bump brings its CRDs. Bump both together.
+ */
+export const TRAEFIK_CRDS_CHART: ChartRef = Object.freeze({
+    chart: "traefik-crds",
+    repo: TRAEFIK_CHART.repo,
+    version: "1.12.0",
+});
+
+/** Release name of the CRDs chart (the CRDs' Helm ownership annotations name it). */
+export const TRAEFIK_CRDS_RELEASE = "traefik-crds";
+
 export const METALLB_NAMESPACE = "metallb-system";
 /** Name of the one IPAddressPool and L2Advertisement the program manages. */
 export const METALLB_POOL_NAME = "homecloud";
 /** The annotation MetalLB (0.14.9+) reads a Service's requested address from; `metallb.universe.tf/…` is deprecated. */
 export const METALLB_LB_IPS_ANNOTATION = "metallb.io/loadBalancerIPs";
+
+/** Objects as one multi-document YAML manifest (`kubectl apply -f` reads it). */
+export function manifestYaml(objects: readonly object[]): string {
+    return objects.map((o) => YAML.stringify(o)).join("---\n");
+}
 
 /** Helm values as the chart reads them. */
 export type HelmValues = { readonly [key: string]: unknown };

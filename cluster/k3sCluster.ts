@@ -21,13 +21,17 @@ import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { AddressPlan, NodeSpec, servers } from "../config/plan";
 import { Host, HostConnection, hostFile, hostStep, hostToolkit, sha256 } from "../host/hostOps";
+import { lostHostStep } from "../host/lostHost";
 import { scriptsIn } from "../host/toolkit";
 import { apiNameUrl, fullJoinToken, k3sConfigFor, renderK3sConfig, vipApiUrl } from "./k3sConfig";
 import {
-    configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand,
+    admissionReadyCommand, configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand,
     readKubeconfigCommand, renewKubeconfigCommand, tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
 } from "./k3sSteps";
 import { clientCertificateValidity, newestKubeconfig, renderKubeconfig, renewalsDue } from "./kubeconfig";
+
+/** A node's commands on the node itself, by suffix (`K3sNodeSteps` but the member step). */
+export const LOST_NODE_STEPS = ["toolkit", "prepare", "booted", "token", "config", "install"] as const;
 
 /** Dials while a Pi reboots: `shutdown -r +1` plus a slow boot is well inside this. */
 const REBOOT_DIAL_LIMIT = 120;
@@ -88,6 +92,29 @@ export class K3sCluster extends pulumi.ComponentResource {
     /** The API URL the kubeconfig names. */
     public readonly apiEndpoint: pulumi.Output<string>;
 
+    private readonly firstHost: Host;
+    private readonly stepName: string;
+
+    /**
+     * A step on the first server (`<name>-accepts-<id>`) that waits, bounded, until the API
+     * server accepts `manifest` (YAML; `what` in messages) in a server-side dry run, after
+     * `after`: what objects behind an admission webhook wait for before they are created.
+     */
+    public whenAccepted(id: string, what: string, manifest: pulumi.Input<string>, after: pulumi.Input<pulumi.Resource>[]): command.remote.Command {
+        return this.onFirstServer(`accepts-${id}`, admissionReadyCommand(what), after, manifest);
+    }
+
+    /** A step `<name>-<id>` on the first server once the cluster is up (no delete): `create` with `stdin`. */
+    public onFirstServer(id: string, create: string, after: pulumi.Input<pulumi.Resource>[] = [], stdin?: pulumi.Input<string>): command.remote.Command {
+        return hostStep(`${this.stepName}-${id}`, this.firstHost, { create, stdin }, { parent: this, dependsOn: [this.kubeconfigRead, ...after] });
+    }
+
+    /** Every step on `node` itself (not its member step, which runs on the first server). */
+    public stepsOn(node: string): command.remote.Command[] {
+        const s = this.nodes[node];
+        return s ? [s.toolkit, s.prepare, s.booted, s.token, s.config, s.install] : [];
+    }
+
     constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:k8s:K3sCluster", name, {}, opts);
         const { plan } = args;
@@ -110,6 +137,8 @@ export class K3sCluster extends pulumi.ComponentResource {
             hostToolkit(`${name}-${node.name}-toolkit`, connection(node), scriptsIn("cluster"), { parent: this, dependsOn: args.waitFor })]));
         const first = serverNodes[0];
         const firstHost = hosts.get(first.name)!;
+        this.firstHost = firstHost;
+        this.stepName = name;
 
         const password = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
         this.token = pulumi.secret(password.result);
@@ -172,6 +201,13 @@ export class K3sCluster extends pulumi.ComponentResource {
             join(node, [lastServer, firstSteps.install], this.joinToken);
         }
         this.nodes = nodes;
+        // A lost node's steps on the node itself stay as they are, never run again (its
+        // `-member` step on the first server is deleted as usual: drain, delete the Node).
+        for (const lost of plan.lostNodes) {
+            for (const step of LOST_NODE_STEPS) {
+                lostHostStep(`${name}-${lost}-${step}`, lost, { parent: this });
+            }
+        }
 
         // Phase 5: the kubeconfig, once every node is Ready; re-read after an upgrade (whose
         // restart may renew the certificate). Its certificate anchors the renewal dates.

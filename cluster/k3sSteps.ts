@@ -12,7 +12,7 @@ const NODE_SCRIPT = "cluster/k3s-node.sh";
 /** How K3s gets onto a node: the plan's `k3s` settings plus the node's role. */
 export interface InstallArgs {
     readonly role: NodeRole;
-    /** Pinned release, e.g. `v1.31.4+k3s1` (validated by the config). */
+    /** Pinned release, e.g. `v1.36.4+k3s1` (validated by the config). */
     readonly version: string;
     readonly install: "script" | "airgap";
     /** Air-gapped install: directory holding `k3s`, `k3s-airgap-images-*` and `install.sh`. */
@@ -55,6 +55,22 @@ export function renewKubeconfigCommand(node: string, renewal: number): string {
         throw new RangeError(`renewal ${renewal} must be a whole number from 0`);
     }
     return toolkitCommand(NODE_SCRIPT, ["read-kubeconfig"], { HC_NODE: node, HC_RENEWAL: String(renewal) });
+}
+
+/**
+ * On the first server: waits, bounded, until the API server accepts the manifest on stdin
+ * in a server-side dry run (every admission webhook it meets serves); `what` names it.
+ */
+export const admissionReadyCommand = (what: string): string => toolkitCommand(NODE_SCRIPT, ["admission-ready"], { HC_WHAT: what });
+
+/**
+ * On the first server: CRDs named `*.<group>` (not `*.<except>.<group>`) that no release owns
+ * get Helm's ownership marks for `namespace`/`release`, so that release's chart adopts them.
+ */
+export function adoptCrdsCommand(release: string, namespace: string, group: string, except = ""): string {
+    return toolkitCommand(NODE_SCRIPT, ["adopt-crds"], {
+        HC_RELEASE: release, HC_NAMESPACE: namespace, HC_GROUP: group, ...except ? { HC_EXCEPT: except } : {},
+    });
 }
 
 /** On the first server: prints K3s' full join token, `K10<CA hash>::server:<secret>` (kept secret by the step). */

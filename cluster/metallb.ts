@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { IpRange } from "../config/plan";
 import {
-    deepMerge, HELM_TIMEOUT_SECONDS, HelmValues, ipAddressPool, l2Advertisement, METALLB_CHART, METALLB_NAMESPACE, METALLB_POOL_NAME,
+    deepMerge, HELM_TIMEOUT_SECONDS, HelmValues, ipAddressPool, manifestYaml, l2Advertisement, METALLB_CHART, METALLB_NAMESPACE, METALLB_POOL_NAME,
     metallbValues, privilegedNamespaceLabels,
 } from "./helm";
 
@@ -16,6 +16,13 @@ export interface MetalLBArgs {
     readonly chartVersion?: string;
     /** Extra Helm values, deep-merged over the typed ones (objects merge, anything else replaces). */
     readonly values?: HelmValues;
+    /**
+     * What the pool and advertisement wait for after the release: given their manifest and
+     * the release, a resource that exists once the API server accepts them (MetalLB's
+     * validating webhook serves), e.g. `K3sCluster.whenAccepted`. Without it they wait for
+     * the release only.
+     */
+    readonly admissionCheck?: (manifest: string, release: pulumi.Resource) => pulumi.Resource;
 }
 
 /** MetalLB from its Helm chart, plus one IPAddressPool and its L2Advertisement. */
@@ -50,13 +57,18 @@ export class MetalLB extends pulumi.ComponentResource {
             timeout: HELM_TIMEOUT_SECONDS,
         }, { parent: this });
         const pool = ipAddressPool({ name: METALLB_POOL_NAME, namespace: METALLB_NAMESPACE, range: args.pool });
+        const l2 = l2Advertisement({ name: METALLB_POOL_NAME, namespace: METALLB_NAMESPACE, pools: [METALLB_POOL_NAME] });
+        // The release is ready once its pods are (the controller's readiness probe is
+        // /readyz on 17472 in charts/metallb/templates/controller.yaml), not once its webhook
+        // server (9443) answers; the provider does not retry a refusal.
+        const accepted = args.admissionCheck?.(manifestYaml([pool, l2]), this.release);
+        const after = [this.release, ...accepted ? [accepted] : []];
         this.addressPool = new k8s.apiextensions.CustomResource(`${name}-pool`, {
             ...pool, metadata: { ...pool.metadata, namespace },
-        }, { parent: this, dependsOn: [this.release] });
-        const l2 = l2Advertisement({ name: METALLB_POOL_NAME, namespace: METALLB_NAMESPACE, pools: [METALLB_POOL_NAME] });
+        }, { parent: this, dependsOn: after });
         this.l2Advertisement = new k8s.apiextensions.CustomResource(`${name}-l2`, {
             ...l2, metadata: { ...l2.metadata, namespace },
-        }, { parent: this, dependsOn: [this.release, this.addressPool] });
+        }, { parent: this, dependsOn: [...after, this.addressPool] });
         this.ready = [this.addressPool, this.l2Advertisement];
         this.poolRange = pulumi.all([this.addressPool.id, this.l2Advertisement.id]).apply(() => `${args.pool.start}-${args.pool.end}`);
         this.registerOutputs({ poolRange: this.poolRange });

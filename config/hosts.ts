@@ -46,10 +46,39 @@ function checkHosts(c: Checker, raw: RawConfig): Hosts {
     } else if (servers.length > 0 && servers.length % 2 === 0) {
         c.warnings.push(`homecloud:nodes: ${servers.length} servers give etcd no better fault tolerance than ${servers.length - 1}; use an odd number of servers`);
     }
-    return { nodes, reservations };
+    return { nodes, reservations, lostNodes: checkLostNodes(c, raw, nodes) };
+}
+
+/** Lost nodes: names of nodes taken out of `nodes`, each once, none still there. */
+function checkLostNodes(c: Checker, raw: RawConfig, nodes: readonly NodeSpec[]): string[] {
+    const v = raw.lostNodes;
+    if (!Array.isArray(v)) {
+        c.fail("lostNodes", "must be a list of node names (an empty list means no node was lost)");
+        return [];
+    }
+    const out: string[] = [];
+    v.forEach((entry, i) => {
+        const k = `lostNodes[${i}]`;
+        const name = c.hostname(k, entry);
+        if (name === undefined) {
+            return;
+        }
+        if (nodes.some((n) => n.name === name)) {
+            c.fail(k, `"${name}" is still in homecloud:nodes; take it out of nodes to remove it (a node that answers is removed by that alone)`);
+        } else if (out.includes(name)) {
+            c.fail(k, `"${name}" is listed twice; list each lost node once`);
+        } else if (raw.gatewayHostname === name) {
+            c.fail(k, `"${name}" is the gateway, which the program always needs; only nodes can be lost`);
+        } else {
+            out.push(name);
+        }
+    });
+    return out;
 }
 
 export interface Hosts {
     readonly nodes: NodeSpec[];
     readonly reservations: ReservationSpec[];
+    /** Nodes removed from `nodes` whose host-side steps are dropped without running. */
+    readonly lostNodes: string[];
 }

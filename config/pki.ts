@@ -20,6 +20,8 @@ export interface PkiContext {
     readonly gatewayHostname?: string;
     /** The nodes' names, servers first; the first one holds the cluster issuer's key. */
     readonly nodes: readonly string[];
+    /** Nodes in homecloud:lostNodes: their entries here stay until the node is forgotten. */
+    readonly lostNodes: readonly string[];
     readonly k3sEnabled: boolean;
 }
 
@@ -66,7 +68,7 @@ function checkExcluded(c: Checker, raw: RawConfig, ctx: PkiContext): string[] | 
         const k = `certificateExclude[${i}]`;
         if (name === ctx.gatewayHostname) {
             c.fail(k, `"${name}" is the gateway, which holds the CA; only nodes can be left out`);
-        } else if (typeof name !== "string" || !ctx.nodes.includes(name)) {
+        } else if (typeof name !== "string" || (!ctx.nodes.includes(name) && !ctx.lostNodes.includes(name))) {
             c.fail(k, `${JSON.stringify(name)} is not a node; use a name from homecloud:nodes (${ctx.nodes.join(", ")})`);
         } else if (ctx.k3sEnabled && name === ctx.nodes[0]) {
             c.fail(k, `"${name}" is the first server, which holds the cluster issuer's key while K3s is on; it cannot be left out`);
@@ -83,7 +85,7 @@ function checkCertificates(c: Checker, raw: RawConfig, ctx: PkiContext, excluded
         c.fail("certificates", "must be a list of { name, host, sans } (an empty list means host certificates only)");
         return [];
     }
-    const hosts = [...ctx.gatewayHostname ? [ctx.gatewayHostname] : [], ...ctx.nodes];
+    const hosts = [...ctx.gatewayHostname ? [ctx.gatewayHostname] : [], ...ctx.nodes, ...ctx.lostNodes];
     const seen = new Map<string, string>();
     const out: ServiceCertificate[] = [];
     v.forEach((entry, i) => {

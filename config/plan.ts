@@ -36,7 +36,7 @@ export interface Ports {
 export interface K3sSettings {
     /** When false the cluster half (K3s, MetalLB, Traefik) is not deployed. */
     readonly enabled: boolean;
-    /** Pinned K3s release, e.g. `v1.31.4+k3s1`. */
+    /** Pinned K3s release, e.g. `v1.36.4+k3s1`. */
     readonly version: string;
     /** `script`: the official install script; `airgap`: binary and images already on the host. */
     readonly install: "script" | "airgap";
@@ -89,6 +89,11 @@ export interface AddressPlan {
     readonly ports: Ports;
     readonly sshUser: string;
     readonly nodes: readonly NodeSpec[];
+    /**
+     * Nodes taken out of `nodes` that cannot be reached: their steps on the host itself are
+     * dropped from the stack without running; everything elsewhere goes as for any removal.
+     */
+    readonly lostNodes: readonly string[];
     readonly reservations: readonly ReservationSpec[];
     readonly k3s: K3sSettings;
     readonly loadBalancer: LoadBalancerSettings;

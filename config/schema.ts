@@ -157,6 +157,10 @@ export const CONFIG_SCHEMA = {
         type: "array", items: "object", example: "list",
         description: "The cluster's Pis, servers first, an odd number of servers: { name, mac, ip, role: server | agent }.",
     },
+    lostNodes: {
+        type: "array", items: "string", default: [], example: "`[node3]`",
+        description: "Nodes gone for good (dead SD card, no network) that you took out of nodes: their steps on the host itself are dropped from the stack without running (nothing dials it), their DNS, DHCP, VIP backend, certificate signing and cluster membership are removed as usual, and with K3s on the cluster refuses a Node of that name.",
+    },
     reservations: {
         type: "array", items: "object", default: [], example: "list",
         description: "Other fixed DHCP clients (a NAS, a printer): { name, mac, ip }.",
@@ -166,8 +170,8 @@ export const CONFIG_SCHEMA = {
         description: "Deploy the cluster half (K3s, MetalLB, Traefik).",
     },
     k3sVersion: {
-        type: "string", default: "v1.31.4+k3s1", example: "`v1.31.4+k3s1`",
-        description: "Pinned K3s release.",
+        type: "string", default: "v1.36.4+k3s1", example: "`v1.36.4+k3s1`",
+        description: "Pinned K3s release (the default is the stable channel's of August 2026). An upgrade goes one minor at a time and never down: the install step refuses anything else before touching the node.",
     },
     k3sInstall: {
         type: "string", default: "script", example: "`script`",

@@ -87,7 +87,7 @@ function checkPorts(c: Checker, raw: RawConfig): Partial<Ports> {
 function checkCluster(c: Checker, raw: RawConfig) {
     const k3s = {
         enabled: raw.k3sEnabled,
-        version: c.pattern("k3sVersion", raw.k3sVersion, K3S_VERSION, "is not a K3s release; pin one such as v1.31.4+k3s1"),
+        version: c.pattern("k3sVersion", raw.k3sVersion, K3S_VERSION, "is not a K3s release; pin one such as v1.36.4+k3s1"),
         install: raw.k3sInstall,
         airgapDir: c.pattern("k3sAirgapDir", raw.k3sAirgapDir, ABS_PATH, "is not an absolute path; e.g. /opt/k3s-airgap"),
         kubeconfigServer: raw.kubeconfigServer,
@@ -290,7 +290,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     checkPlan(c, raw, n, a, h);
     const pki = checkPki(c, raw, {
         domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
-        nodes: h.nodes.map((x) => x.name), k3sEnabled: raw.k3sEnabled === true,
+        nodes: h.nodes.map((x) => x.name), lostNodes: h.lostNodes, k3sEnabled: raw.k3sEnabled === true,
     });
     if (c.problems.length > 0) {
         throw new ConfigError(c.problems);
@@ -310,6 +310,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         ports: ports as Ports,
         sshUser: n.sshUser!,
         nodes: h.nodes,
+        lostNodes: h.lostNodes,
         reservations: h.reservations,
         k3s: k3s as K3sSettings,
         loadBalancer: loadBalancer as LoadBalancerSettings,

@@ -39,7 +39,7 @@ export const recordName = (r: { host: string; label: string }): string => `${r.h
 
 /**
  * Every certificate the plan asks for: each host's own (its FQDN and LAN address), the
- * gateway first, then the service certificates in config order. Excluded nodes get none.
+ * gateway first, then the service certificates in config order. Excluded and lost nodes get none.
  */
 export function certificateRequests(plan: AddressPlan): CertificateRequest[] {
     const hosts = [
@@ -51,7 +51,7 @@ export function certificateRequests(plan: AddressPlan): CertificateRequest[] {
             host: h.name, label: HOST_CERT_LABEL, commonName: `${h.name}.${plan.domain}`,
             sans: [`DNS:${h.name}.${plan.domain}`, `IP:${h.ip}`],
         })),
-        ...plan.pki.certificates.map((c) => ({
+        ...plan.pki.certificates.filter((c) => !plan.lostNodes.includes(c.host)).map((c) => ({
             host: c.host, label: c.name, commonName: `${c.name}.${plan.domain}`,
             sans: [...new Set([`DNS:${c.name}.${plan.domain}`, ...c.sans])],
         })),
@@ -142,6 +142,14 @@ export function signCommand(a: SignArgs): string {
 
 /** On the gateway, on delete: forgets the record. */
 export const unsignCommand = (name: string): string => PKI("pki/ca.sh", ["unsign"], { HC_NAME: name });
+
+/**
+ * On the gateway: succeeds while `node` answers at `address`:`port` (pki/reachable.sh), else
+ * fails naming homecloud:lostNodes. A node's guard step runs it on create and on delete.
+ */
+export function reachableCommand(node: string, address: string, port: number): string {
+    return PKI("pki/reachable.sh", [], { HC_NODE: node, HC_ADDRESS: address, HC_PORT: String(port) });
+}
 
 /** The CA certificate in the system trust store; update-ca-certificates on install and removal (pki/trust.sh). */
 export function trustFile(): HostFileSpec {

@@ -11,7 +11,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AddressPlan, NodeSpec } from "../config/plan";
+import { HOST_CERT_LABEL } from "../config/pki";
 import { Host, HostConnection, hostFile, hostStep, hostToolkit } from "../host/hostOps";
+import { lostHostStep } from "../host/lostHost";
 import { PKI_TOOLKIT_DIR, scriptsIn } from "../host/toolkit";
 import {
     caCreateCommand, caRemoveCommand, CertificateRequest, certFile, certificateRequests, certificateStatus, CertificateStatus,
@@ -58,6 +60,8 @@ export class PrivateCa extends pulumi.ComponentResource {
     public readonly status: pulumi.Output<CertificateStatus>;
     /** What makes a signature due now (renewal epoch and forced renewals). */
     public readonly issue: string;
+    /** Every step on a host itself (toolkit, trust, its keys and certificates), by host name. */
+    public readonly stepsOn: ReadonlyMap<string, command.remote.Command[]>;
 
     constructor(name: string, args: PrivateCaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:pki:PrivateCa", name, {}, opts);
@@ -110,6 +114,17 @@ export class PrivateCa extends pulumi.ComponentResource {
         };
         certificateRequests(plan).forEach(sign);
         this.certificates = certificates;
+        this.stepsOn = new Map([...hosts].map(([h, host]) => [h, [host.toolkit, trust[h],
+            ...certificateRequests(plan).filter((r) => r.host === h).flatMap((r) => [certificates[recordName(r)].key, certificates[recordName(r)].cert])]]));
+
+        // A lost node's steps on the node itself stay as they are, never run again; its
+        // signing records on the gateway are deleted as for any removed host.
+        for (const lost of plan.lostNodes.filter((n) => !plan.pki.excluded.includes(n))) {
+            const labels = [HOST_CERT_LABEL, ...plan.pki.certificates.filter((c) => c.host === lost).map((c) => c.name)];
+            for (const step of ["toolkit", "trust", ...labels.flatMap((l) => [`${l}-key`, `${l}-cert`])]) {
+                lostHostStep(`${name}-${lost}-${step}`, lost, { parent: this });
+            }
+        }
 
         const pems: Record<string, pulumi.Output<string>> = {
             ca: this.ca.stdout, ...Object.fromEntries(Object.entries(certificates).map(([id, s]) => [id, s.sign.stdout])),

@@ -29,6 +29,10 @@ export interface RecordedResource {
     additionalSecretOutputs: string[];
     /** Inputs whose change replaces the resource (`replaceOnChanges`, e.g. `triggers[*]`). */
     replaceOnChanges: string[];
+    /** Inputs whose old value the engine keeps (`ignoreChanges`). */
+    ignoreChanges: string[];
+    /** `retainOnDelete`: dropped on delete without its provider. */
+    retainOnDelete: boolean;
 }
 
 /**
@@ -66,7 +70,7 @@ pulumi.runtime.setMocks({
         const seen = currentRegistration();
         const sent = seen && seen.type === args.type && seen.name === args.name ? seen : {
             urn: engineUrn(pulumi.getStack(), pulumi.getProject(), "", args.type, args.name), parent: "", dependencies: [],
-            aliasUrns: [], replaceOnChanges: [], additionalSecretOutputs: [],
+            aliasUrns: [], replaceOnChanges: [], additionalSecretOutputs: [], ignoreChanges: [], retainOnDelete: false,
         };
         recorded.push({
             type: args.type,
@@ -78,6 +82,8 @@ pulumi.runtime.setMocks({
             aliasUrns: [...sent.aliasUrns],
             replaceOnChanges: [...sent.replaceOnChanges],
             registeredUrn: sent.urn,
+            ignoreChanges: [...sent.ignoreChanges],
+            retainOnDelete: sent.retainOnDelete,
             provider: args.provider ?? "",
             additionalSecretOutputs: [...sent.additionalSecretOutputs],
         });

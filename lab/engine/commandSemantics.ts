@@ -15,6 +15,13 @@
 //        creates the new resource first; the old one's delete is generated after every
 //        create and update has finished (GenerateDeletes :2230), unless deleteBeforeReplace
 //        is set; ScheduleDeletes :2634 runs deletes in reverse dependency order.
+// [ign]  pulumi pkg/resource/deploy/step_generator.go, processIgnoreChanges — every
+//        ignoreChanges path gets its old value back before Check and Diff;
+//        sdk/go/common/resource/properties_path.go, reset — a top-level "*" copies the old
+//        inputs whole, so nothing differs: the resource is left as it is.
+// [ret]  pulumi pkg/resource/deploy/step.go, DeleteStep.Apply — a resource whose (old)
+//        state says RetainOnDelete is dropped without a provider call; SameStep.Apply
+//        keeps the new registration's options in the state.
 
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -66,12 +73,16 @@ function forcesReplace(key: string, replaceOnChanges: readonly string[]): boolea
     return replaceOnChanges.some((p) => p === "*" || p === key || p.startsWith(`${key}[`) || p.startsWith(`${key}.`));
 }
 
-/** Decides create, update, replace or nothing for one command [diff]. */
+/** Decides create, update, replace or nothing for one command [diff]; `ignoreChanges: ["*"]` keeps it as it is [ign]. */
 export function planCommand(
     previous: InputPrints | undefined, next: InputPrints, replaceOnChanges: readonly string[],
+    ignoreChanges: readonly string[] = [],
 ): CommandPlan {
     if (previous === undefined) {
         return { action: "create", changed: [], replaceKeys: [] };
+    }
+    if (ignoreChanges.includes("*")) {
+        return { action: "same", changed: [], replaceKeys: [] };
     }
     const keys = new Set([...Object.keys(previous), ...Object.keys(next)].filter((k) => !k.startsWith("__")));
     const changed = [...keys].filter((k) => previous[k] !== next[k]).sort();

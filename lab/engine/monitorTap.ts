@@ -20,6 +20,10 @@ export interface Registration {
     /** Property paths whose change replaces the resource, e.g. `triggers[*]`. */
     readonly replaceOnChanges: readonly string[];
     readonly deleteBeforeReplace: boolean;
+    /** Input paths whose old value the engine puts back before it diffs, e.g. `*`. */
+    readonly ignoreChanges: readonly string[];
+    /** The engine drops the resource on delete without calling its provider. */
+    readonly retainOnDelete: boolean;
 }
 
 let current: Registration | undefined;
@@ -71,6 +75,8 @@ export function tapRegistrations(
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             replaceOnChanges: req.getReplaceonchangesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
+            retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : false,
         };
         onRequest(r);
         current = r;

@@ -52,6 +52,11 @@ function labKey(): string {
  * was created with; the state keeps only its hash.
  */
 async function runDelete(label: string, e: Entry, key: string): Promise<boolean> {
+    if (e.retainOnDelete) {
+        counts.deleted++;
+        log(`deleted ${label} (retainOnDelete: dropped, not run)`);
+        return true;
+    }
     if (e.delete !== undefined && e.delete !== null) {
         if (e.keySha256 !== undefined && e.keySha256 !== sha256(key)) {
             log(`FAILED delete ${label}: the lab's SSH key is not the one this command was created with`);
@@ -161,13 +166,13 @@ async function up(): Promise<void> {
                 };
                 const prints = printInputs(args.inputs);
                 const prev = state.resources[urn];
-                const plan = planCommand(prev?.prints, prints, reg.replaceOnChanges);
+                const plan = planCommand(prev?.prints, prints, reg.replaceOnChanges, reg.ignoreChanges);
                 const labels: Record<CommandAction, "created" | "updated" | "replaced" | "unchanged"> = {
                     create: "created", update: "updated", replace: "replaced", same: "unchanged",
                 };
                 let action: "created" | "updated" | "replaced" | "unchanged" | "forced" = labels[plan.action];
                 let script = scriptFor(plan.action, i);
-                if (plan.action === "same" && FORCE) {
+                if (plan.action === "same" && FORCE && !(reg?.ignoreChanges ?? []).includes("*")) {
                     action = "forced";
                     script = i.create;
                 }
@@ -199,10 +204,15 @@ async function up(): Promise<void> {
                 if (plan.action === "replace" && !reg.deleteBeforeReplace) {
                     replaced.push({ name, entry: prev! });
                 }
+                // Left as it is, a resource keeps its old inputs, delete, connection and stdin [ign];
+                // the registration's options go into the state either way [ret].
+                const kept = plan.action === "same" ? prev! : undefined;
                 state.resources[urn] = {
-                    prints, delete: i.delete ?? undefined, connection: conn,
+                    prints: kept?.prints ?? prints, delete: kept ? kept.delete : i.delete ?? undefined, connection: kept?.connection ?? conn,
                     // What the delete will read [del]; kept only where there is a delete.
-                    stdin: i.delete ? i.stdin ?? undefined : undefined, keySha256: sha256(i.connection.privateKey),
+                    stdin: kept ? kept.stdin : i.delete ? i.stdin ?? undefined : undefined,
+                    keySha256: kept?.keySha256 ?? sha256(i.connection.privateKey),
+                    retainOnDelete: reg.retainOnDelete === true,
                     dependsOn: effective, order: order++, stdout, stderr,
                 };
                 state.nextOrder = order;

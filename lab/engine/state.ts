@@ -20,6 +20,8 @@ export interface Entry {
     stdin?: string;
     /** SHA-256 of the private key of the connection: a delete must run with that key. */
     keySha256?: string;
+    /** Deleted without running `delete` (the engine drops it) [ret]. */
+    retainOnDelete?: boolean;
     /** Commands this one waited for: it is deleted before them. */
     dependsOn: string[];
     order: number;

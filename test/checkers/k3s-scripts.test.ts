@@ -14,11 +14,12 @@ import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
 import { scriptsIn } from "../../host/toolkit";
 import {
-    installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
+    admissionReadyCommand, adoptCrdsCommand, installCommand, readKubeconfigCommand, renewKubeconfigCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand, uninstallCommand,
     unprepareCommand, waitForRebootCommand,
 } from "../../cluster/k3sSteps";
 import { clusterRawPlan } from "../fixtures/k3s";
 import { assertScriptsPass } from "../assertions";
+import { issuerSecretCommand } from "../../pki/pkiSteps";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -35,14 +36,17 @@ interface Run {
 describe("K3s scripts as files", () => {
     it("pass shellcheck and bash -n", () => {
         const files = scriptsIn("cluster");
-        assert.deepStrictEqual(files, ["cluster/k3s-config.sh", "cluster/k3s-node.sh"]);
+        assert.deepStrictEqual(files, ["cluster/k3s-config.sh", "cluster/k3s-install.sh", "cluster/k3s-kubeconfig.sh", "cluster/k3s-membership.sh", "cluster/k3s-node.sh"]);
+        for (const f of files) {
+            assert.ok(fs.readFileSync(path.join(REPO, f), "utf8").split("\n").length <= 300, `${f} is over 300 lines`);
+        }
         assertScriptsPass(files);
     });
 
     it("says how to use it, and refuses an unknown install mode", () => {
         const usage = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "nonsense"], { encoding: "utf8" });
         assert.strictEqual(usage.status, 2);
-        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\n$/);
+        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\|admission-ready\|adopt-crds\n$/);
         const missing = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "member-remove"], { encoding: "utf8", env: { PATH: process.env.PATH } });
         assert.notStrictEqual(missing.status, 0);
         assert.match(missing.stderr, /HC_NODE: parameter null or not set/);
@@ -62,6 +66,9 @@ const LOG = `${ROOT}/log`;
 const STATE = `${ROOT}/state`;
 const AIRGAP = `${ROOT}/airgap`;
 const CGROUP = `${ROOT}/sys-fs-cgroup`;
+const ETC_UP = `${ROOT}/etc-upper`;
+const ETC_WORK = `${ROOT}/etc-work`;
+const SHARE = `${ROOT}/usrlocalshare`;
 const CMDLINE = `${BOOT}/firmware/cmdline.txt`;
 const ORIGINAL_CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait";
 
@@ -79,9 +86,60 @@ if [ "$1" = --version ]; then
 fi
 if [ "$1 $2 $3" = "kubectl get node" ] && [ -f "${STATE}/node-$4" ]; then
   case "$*" in
+    *conditions*) cat "${STATE}/ready-$4" 2>/dev/null || echo True ;;
     *jsonpath*) cat "${STATE}/node-$4" ;;
     *) echo "node/$4" ;;
   esac
+fi
+# A node whose kubelet is gone (ready-<node> says False), as kubectl drain meets it: evicted
+# pods stay Terminating (only a kubelet confirms their deletion), so a drain without the
+# flags for that waits out its --timeout; with --force --disable-eviction it deletes them and
+# --skip-wait-for-delete-timeout stops waiting for those whose deletion is older than that.
+if [ "$1 $2" = "kubectl drain" ] && [ "$(cat "${STATE}/ready-$3" 2>/dev/null)" = False ]; then
+  case "$*" in
+    *" --force --disable-eviction --skip-wait-for-delete-timeout="*)
+      if [ ! -f ${STATE}/drain-fails ]; then
+        echo 'pod "web-1" has DeletionTimestamp older than 1 seconds, skipping'
+        exit 0
+      fi ;;
+  esac
+  t=$(printf '%s\\n' "$@" | sed -n 's/^--timeout=\\([0-9]*\\)s$/\\1/p')
+  sleep "$t"
+  echo "error: unable to drain node $3 due to error: global timeout reached: \${t}s" >&2
+  exit 1
+fi
+if [ "$1 $2 $3" = "kubectl delete node" ]; then rm -f "${STATE}/node-$4"; fi
+# The admin certificate: "certificate rotate" moves it aside (K3s backs it up), and the next
+# start (a restart, in the systemctl stand-in) issues a new one into k3s.yaml.
+if [ "$1 $2 $3 $4" = "certificate rotate --service admin" ]; then touch ${STATE}/admin-rotated; fi
+# The cluster issuer's Secret: a client-side dry run prints it (cert and key as given),
+# a server-side apply keeps what it was sent, a delete forgets it.
+if [ "$1 $4 $5" = "kubectl create secret" ]; then
+  for a in "$@"; do
+    case "$a" in
+      --cert=*) printf 'cert: %s\n' "$(base64 -w0 "\${a#--cert=}")" ;;
+      --key=*) printf 'key: %s\n' "$(base64 -w0 "\${a#--key=}")" ;;
+    esac
+  done
+fi
+if [ "$1 $2 $3" = "kubectl apply --server-side" ]; then cat > ${STATE}/applied-secret; fi
+if [ "$1 $4 $5" = "kubectl delete secret" ]; then rm -f ${STATE}/applied-secret; fi
+# CRDs: $STATE/crds lists them; $STATE/owner-<crd> holds the Helm release that owns one.
+if [ "$1 $2 $3 $4" = "kubectl get crd -o" ]; then
+  sed 's|^|customresourcedefinition.apiextensions.k8s.io/|' ${STATE}/crds 2>/dev/null
+fi
+if [ "$1 $2 $3" = "kubectl get crd" ] && [ "$5" = -o ]; then cat "${STATE}/owner-$4" 2>/dev/null; fi
+if [ "$1 $2 $3 $4" = "kubectl annotate --overwrite crd" ]; then echo "\${6#*=}" > "${STATE}/owner-$5"; fi
+# A validating webhook whose pods are Ready but which does not serve yet: a server-side dry
+# run is refused while $STATE/webhook-down holds a count above 0 (one less each call).
+if [ "$1 $2 $3" = "kubectl apply --dry-run=server" ]; then
+  cp "$5" ${STATE}/dry-run-manifest
+  n=$(cat ${STATE}/webhook-down 2>/dev/null || echo 0)
+  if [ "$n" -gt 0 ]; then
+    echo $((n - 1)) > ${STATE}/webhook-down
+    echo 'Error from server (InternalError): error when creating "manifest": Internal error occurred: failed calling webhook "ipaddresspoolvalidationwebhook.metallb.io": failed to call webhook: connect: connection refused' >&2
+    exit 1
+  fi
 fi
 exit 0
 `;
@@ -94,6 +152,8 @@ if [ "\${INSTALL_K3S_SKIP_DOWNLOAD:-}" != true ]; then
   cp ${STUBS}/k3s-binary /usr/local/bin/k3s
   echo "$INSTALL_K3S_VERSION" > ${STATE}/version
 fi
+# The node registers running the installed version.
+cp ${STATE}/version "${STATE}/node-\${HC_NODE:?}"
 touch ${STATE}/active
 `;
 
@@ -103,6 +163,11 @@ const STUB_FILES: Record<string, string> = {
 echo "systemctl $*" >> ${LOG}
 # A restart of a K3s that cannot start: queued, and the unit never becomes active again.
 if [ "$1" = restart ] && [ -f ${STATE}/never-starts ]; then rm -f ${STATE}/active; fi
+# A K3s start after \`certificate rotate\` writes a kubeconfig with a new admin certificate.
+if [ "$1 $2 $3" = "restart --no-block k3s" ] && [ -f ${STATE}/admin-rotated ] && [ ! -f ${STATE}/never-starts ]; then
+  rm ${STATE}/admin-rotated
+  echo "kubeconfig with the renewed admin certificate" > /etc/rancher/k3s/k3s.yaml
+fi
 [ "$1" = is-active ] || exit 0
 [ -f ${STATE}/active ]
 `,
@@ -126,14 +191,18 @@ echo "shutdown $*" >> ${LOG}
  */
 function runOnHost(commandLine: string, env: Record<string, string> = {}): Run {
     fs.mkdirSync(USRLOCALLIB, { recursive: true });
-    if (!fs.existsSync(`${USRLOCALLIB}/homecloud`)) {
-        fs.symlinkSync(REPO, `${USRLOCALLIB}/homecloud`);
+    for (const dir of ["homecloud", "homecloud-pki"]) {
+        if (!fs.existsSync(`${USRLOCALLIB}/${dir}`)) {
+            fs.symlinkSync(REPO, `${USRLOCALLIB}/${dir}`);
+        }
     }
     const wrapper = `mount --bind ${BOOT} /boot || exit 99
 mount --bind ${VARLIB} /var/lib || exit 99
 mount --bind ${BIN} /usr/local/bin || exit 99
 mount --bind ${USRLOCALLIB} /usr/local/lib || exit 99
 mount --bind ${CGROUP} /sys/fs/cgroup || exit 99
+mount -t overlay overlay -o lowerdir=/etc,upperdir=${ETC_UP},workdir=${ETC_WORK} /etc || exit 99
+mount --bind ${SHARE} /usr/local/share || exit 99
 sudo() { [ "$1" = -n ] || exit 98; shift; "$@"; }
 eval "$1"`;
     const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", commandLine],
@@ -143,6 +212,20 @@ eval "$1"`;
     }
     assert.ok(r.status !== 99 && r.status !== 98, `test harness failed: ${r.stderr}`);
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What a step asks the API about a node's Ready condition. */
+const READY_QUERY = (node: string): string => `k3s kubectl get node ${node} -o jsonpath={.status.conditions[?(@.type=="Ready")].status}`;
+/** A server's install waiting for its Node: the new version, then Ready. */
+const NODE_READY = (node: string): string[] => [
+    `k3s kubectl get node ${node} --ignore-not-found -o jsonpath={.status.nodeInfo.kubeletVersion}`,
+    `k3s kubectl wait --for=condition=Ready node/${node} --timeout=300s`,
+];
+/** runOnHost with `input` on the command's stdin. */
+function runOnHostWithStdin(commandLine: string, input: string, env: Record<string, string> = {}): Run {
+    const f = `${ROOT}/stdin`;
+    fs.writeFileSync(f, input);
+    return runOnHost(`${commandLine} < ${f}`, env);
 }
 
 const log = (): string[] => fs.existsSync(LOG) ? fs.readFileSync(LOG, "utf8").trim().split("\n") : [];
@@ -164,7 +247,7 @@ function failed(r: Run, stderr: RegExp): void {
 describe("K3s host scripts on a real shell", () => {
     beforeEach(() => {
         fs.rmSync(ROOT, { recursive: true, force: true });
-        for (const d of [`${BOOT}/firmware`, VARLIB, BIN, STUBS, STATE, AIRGAP, CGROUP]) {
+        for (const d of [`${BOOT}/firmware`, VARLIB, BIN, STUBS, STATE, AIRGAP, CGROUP, ETC_UP, ETC_WORK, SHARE]) {
             fs.mkdirSync(d, { recursive: true });
         }
         for (const [name, text] of Object.entries(STUB_FILES)) {
@@ -264,6 +347,7 @@ describe("K3s host scripts on a real shell", () => {
             assert.deepStrictEqual(log().slice(1), [
                 "install.sh VERSION=v1.32.2+k3s1 EXEC=server SKIP_DOWNLOAD= FORCE_RESTART=true",
                 "k3s kubectl get --raw=/readyz",
+                ...NODE_READY("pi1"),
             ]);
             fs.rmSync(LOG);
             ok(runOnHost(server(plan.k3s.version)),
@@ -272,6 +356,7 @@ describe("K3s host scripts on a real shell", () => {
                 "k3s --version",
                 "systemctl is-active --quiet k3s",
                 "k3s kubectl get --raw=/readyz",
+                ...NODE_READY("pi1"),
             ]);
         });
 
@@ -286,10 +371,46 @@ describe("K3s host scripts on a real shell", () => {
                 "k3s etcd-snapshot save --name homecloud-pre-v1.32.2-k3s1",
                 "install.sh VERSION=v1.32.2+k3s1 EXEC=server SKIP_DOWNLOAD= FORCE_RESTART=true",
                 "k3s kubectl get --raw=/readyz",
+                ...NODE_READY("pi1"),
             ]);
             assert.ok(lines.indexOf("k3s etcd-snapshot save --name homecloud-pre-v1.32.2-k3s1") < lines.findIndex((l) => l.startsWith("curl ")),
                 "the snapshot comes before the download");
             assert.strictEqual(read(`${STATE}/version`), "v1.32.2+k3s1\n");
+        });
+
+        it("a server's install ends only when its Node runs the new version and is Ready", () => {
+            ok(runOnHost(server("v1.31.4+k3s1")));
+            fs.rmSync(LOG);
+            // The local API answers at once, but the Node still reports the old kubelet.
+            fs.writeFileSync(`${STUBS}/install.sh.fetched`, `#!/bin/sh\necho "$INSTALL_K3S_VERSION" > ${STATE}/version\n`);
+            const r = runOnHost(server("v1.32.2+k3s1"), { HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1" });
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: pi1: timed out after 2 s waiting for pi1 to register with the cluster running v1.32.2+k3s1; " +
+                "see journalctl -u k3s (a server) or journalctl -u k3s-agent (an agent) on pi1\n");
+            fs.writeFileSync(`${STATE}/node-pi1`, "v1.32.2+k3s1");
+            ok(runOnHost(server("v1.32.2+k3s1")), "homecloud: k3s v1.32.2+k3s1 is installed and running\nhomecloud: k3s v1.32.2+k3s1 is ready\n");
+        });
+
+        it("refuses a downgrade and a skipped minor before touching anything, naming what is allowed", () => {
+            ok(runOnHost(server("v1.32.2+k3s1")));
+            fs.rmSync(LOG);
+            const down = runOnHost(server("v1.32.1+k3s1"));
+            assert.strictEqual(down.status, 1);
+            assert.strictEqual(down.stderr, "homecloud: pi1: k3s v1.32.2+k3s1 is installed and homecloud:k3sVersion v1.32.1+k3s1 is older; " +
+                "K3s cannot be downgraded in place: set homecloud:k3sVersion to v1.32.2+k3s1 or a newer v1.32 or v1.33 release\n");
+            failed(runOnHost(server("v1.32.2+k3s0")), /homecloud:k3sVersion v1\.32\.2\+k3s0 is older/);
+            failed(runOnHost(server("v1.31.9+k3s2")), /homecloud:k3sVersion v1\.31\.9\+k3s2 is older/);
+            const skip = runOnHost(server("v1.34.1+k3s1"));
+            assert.strictEqual(skip.status, 1);
+            assert.strictEqual(skip.stderr, "homecloud: pi1: k3s v1.32.2+k3s1 is installed and homecloud:k3sVersion v1.34.1+k3s1 skips a minor version; " +
+                "upgrade one minor at a time: set homecloud:k3sVersion to a v1.33.x+k3sN release, run pulumi up, then go on to v1.34.1+k3s1\n");
+            failed(runOnHost(server("v2.0.0+k3s1")), /skips a minor version; upgrade one minor at a time: set homecloud:k3sVersion to a v1\.33\.x\+k3sN release/);
+            assert.deepStrictEqual(log().filter((l) => l !== "k3s --version"), [], "no snapshot, no download, no restart");
+            assert.strictEqual(read(`${STATE}/version`), "v1.32.2+k3s1\n");
+            // The next minor, a newer patch and a newer K3s build of the same patch are allowed.
+            ok(runOnHost(server("v1.32.2+k3s2")));
+            ok(runOnHost(server("v1.33.0+k3s1")));
+            assert.strictEqual(read(`${STATE}/version`), "v1.33.0+k3s1\n");
         });
 
         it("an agent upgrade takes no snapshot", () => {
@@ -358,13 +479,101 @@ describe("K3s host scripts on a real shell", () => {
             assert.deepStrictEqual(log(), [
                 "k3s kubectl get --raw=/readyz",
                 "k3s kubectl get node pi2 --ignore-not-found -o name",
+                READY_QUERY("pi2"),
                 "k3s kubectl drain pi2 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
                 "k3s kubectl delete node pi2 --timeout=300s",
             ]);
+            assert.ok(!fs.existsSync(`${STATE}/node-pi2`), "the Node is gone");
             fs.rmSync(LOG);
-            fs.rmSync(`${STATE}/node-pi2`);
             ok(runOnHost(memberRemoveCommand("pi2")), "homecloud: pi2 is not a cluster node (already removed)\n");
             assert.ok(!log().some((l) => l.includes("drain")));
+        });
+
+        it("a node that is not Ready: its pods are deleted without its kubelet, bounded, and its Node always goes", () => {
+            fs.writeFileSync(`${STATE}/node-pi3`, "v1.32.2+k3s1");
+            fs.writeFileSync(`${STATE}/ready-pi3`, "False");
+            const start = Date.now();
+            const r = runOnHost(memberRemoveCommand("pi3"), { HC_WAIT_SECONDS: "3" });
+            ok(r, "homecloud: pi3 (not Ready) removed from the cluster; its pods were deleted without its kubelet\n");
+            assert.ok(Date.now() - start < 2500, `took ${Date.now() - start} ms`);
+            assert.strictEqual(r.stderr, "homecloud: pi3 is not Ready; deleting its pods without waiting for its kubelet\n" +
+                'pod "web-1" has DeletionTimestamp older than 1 seconds, skipping\n');
+            assert.deepStrictEqual(log(), [
+                "k3s kubectl get --raw=/readyz",
+                "k3s kubectl get node pi3 --ignore-not-found -o name",
+                READY_QUERY("pi3"),
+                "k3s kubectl drain pi3 --ignore-daemonsets --delete-emptydir-data --force --disable-eviction --skip-wait-for-delete-timeout=1 --timeout=3s",
+                "k3s kubectl delete node pi3 --timeout=3s",
+            ]);
+            assert.ok(!fs.existsSync(`${STATE}/node-pi3`), "the Node is gone");
+        });
+
+        it("the drain that today's flags would wait out, and a forced drain that fails, still end with the Node deleted", () => {
+            // What the old step ran, against the stand-in: it waits out its timeout and fails.
+            fs.writeFileSync(`${STATE}/node-pi3`, "v1.32.2+k3s1");
+            fs.writeFileSync(`${STATE}/ready-pi3`, "False");
+            const plain = runOnHost("k3s kubectl drain pi3 --ignore-daemonsets --delete-emptydir-data --timeout=1s");
+            assert.strictEqual(plain.status, 1);
+            assert.strictEqual(plain.stderr, "error: unable to drain node pi3 due to error: global timeout reached: 1s\n");
+
+            fs.writeFileSync(`${STATE}/drain-fails`, "");
+            fs.rmSync(LOG);
+            const start = Date.now();
+            const r = runOnHost(memberRemoveCommand("pi3"), { HC_WAIT_SECONDS: "2" });
+            ok(r, "homecloud: pi3 (not Ready) removed from the cluster; its pods were deleted without its kubelet\n");
+            assert.ok(Date.now() - start < 2000 + 2500, `took ${Date.now() - start} ms`);
+            assert.strictEqual(r.stderr, "homecloud: pi3 is not Ready; deleting its pods without waiting for its kubelet\n" +
+                "error: unable to drain node pi3 due to error: global timeout reached: 2s\n" +
+                "homecloud: the drain of pi3 did not finish within 2 s; deleting its Node anyway\n");
+            assert.strictEqual(log().at(-1), "k3s kubectl delete node pi3 --timeout=2s");
+            assert.ok(!fs.existsSync(`${STATE}/node-pi3`), "the Node is gone");
+        });
+
+        it("admission-ready waits until a server-side dry run of the manifest is accepted, bounded, with the last refusal", () => {
+            const manifest = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: homecloud\n";
+            fs.writeFileSync(`${STATE}/webhook-down`, "2");
+            const r = runOnHostWithStdin(admissionReadyCommand("the pool"), manifest, { HC_POLL_SECONDS: "1" });
+            ok(r, "homecloud: the API server accepts the pool\n");
+            assert.deepStrictEqual(log().map((l) => l.replace(/\/tmp\/tmp\.\w+/, "TMP")),
+                Array(3).fill("k3s kubectl apply --dry-run=server -f TMP"));
+            assert.strictEqual(read(`${STATE}/dry-run-manifest`), manifest);
+            const tmp = log()[0].split(" ").pop()!;
+            assert.ok(!fs.existsSync(tmp) && !fs.existsSync(`${tmp}.err`), "no temporary file left");
+
+            fs.writeFileSync(`${STATE}/webhook-down`, "99");
+            const start = Date.now();
+            const t = runOnHostWithStdin(admissionReadyCommand("the pool"), manifest, { HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1" });
+            assert.strictEqual(t.status, 1);
+            assert.strictEqual(t.stderr, `homecloud: ${os.hostname()}: timed out after 2 s waiting for the API server to accept the pool (server-side dry run); ` +
+                'last answer: Error from server (InternalError): error when creating "manifest": Internal error occurred: failed calling webhook ' +
+                '"ipaddresspoolvalidationwebhook.metallb.io": failed to call webhook: connect: connection refused\n');
+            assert.ok(Date.now() - start < 5000, `took ${Date.now() - start} ms`);
+        });
+
+        it("adopt-crds gives the chart-installed traefik.io CRDs (not hub's) to the CRDs release, once", () => {
+            fs.writeFileSync(`${STATE}/crds`, ["ingressroutes.traefik.io", "middlewares.traefik.io", "apiplans.hub.traefik.io",
+                "ipaddresspools.metallb.io", "certificates.cert-manager.io", "tlsstores.traefik.io"].join("\n") + "\n");
+            fs.writeFileSync(`${STATE}/owner-tlsstores.traefik.io`, "traefik-crds");
+            const cmd = adoptCrdsCommand("traefik-crds", "traefik", "traefik.io", "hub");
+            assert.strictEqual(cmd, "sudo -n /usr/bin/env HC_RELEASE=traefik-crds HC_NAMESPACE=traefik HC_GROUP=traefik.io HC_EXCEPT=hub " +
+                "/bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh adopt-crds");
+            ok(runOnHost(cmd), "homecloud: 2 CRDs of traefik.io handed to the Helm release traefik/traefik-crds\n");
+            const owner = "k3s kubectl get crd %s -o jsonpath={.metadata.annotations.meta\\.helm\\.sh/release-name}";
+            assert.deepStrictEqual(log(), [
+                "k3s kubectl get --raw=/readyz",
+                "k3s kubectl get crd -o name",
+                owner.replace("%s", "ingressroutes.traefik.io"),
+                "k3s kubectl label --overwrite crd ingressroutes.traefik.io app.kubernetes.io/managed-by=Helm",
+                "k3s kubectl annotate --overwrite crd ingressroutes.traefik.io meta.helm.sh/release-name=traefik-crds meta.helm.sh/release-namespace=traefik",
+                owner.replace("%s", "middlewares.traefik.io"),
+                "k3s kubectl label --overwrite crd middlewares.traefik.io app.kubernetes.io/managed-by=Helm",
+                "k3s kubectl annotate --overwrite crd middlewares.traefik.io meta.helm.sh/release-name=traefik-crds meta.helm.sh/release-namespace=traefik",
+                owner.replace("%s", "tlsstores.traefik.io"),
+            ]);
+            fs.rmSync(LOG);
+            ok(runOnHost(cmd), "homecloud: 0 CRDs of traefik.io handed to the Helm release traefik/traefik-crds\n");
+            fs.rmSync(`${STATE}/crds`);
+            ok(runOnHost(cmd), "homecloud: 0 CRDs of traefik.io handed to the Helm release traefik/traefik-crds\n");
         });
 
         it("uninstall runs K3s' own uninstall script for the role, or says there is none", () => {
@@ -439,6 +648,112 @@ describe("K3s host scripts on a real shell", () => {
             fs.rmSync(LOG);
             ok(bounded(hook, { HC_UNIT: "k3s", HC_NODE: "pi1" }), "");
             assert.deepStrictEqual(log(), ["systemctl is-active --quiet k3s", "systemctl restart --no-block k3s", "systemctl is-active --quiet k3s"]);
+        });
+    });
+
+    describe("the admin kubeconfig and its renewal (run on the first server)", () => {
+        const kubeconfig = `${ETC_UP}/rancher/k3s/k3s.yaml`;
+        beforeEach(() => {
+            fs.copyFileSync(`${STUBS}/k3s-binary`, `${BIN}/k3s`);
+            fs.mkdirSync(path.dirname(kubeconfig), { recursive: true });
+            fs.writeFileSync(kubeconfig, "kubeconfig with the first admin certificate\n");
+        });
+
+        it("read-kubeconfig prints k3s.yaml and nothing else; renewal 0 rotates nothing", () => {
+            ok(runOnHost(readKubeconfigCommand()), "kubeconfig with the first admin certificate\n");
+            ok(runOnHost(renewKubeconfigCommand("pi1", 0)), "kubeconfig with the first admin certificate\n");
+            assert.ok(!log().some((l) => /rotate|restart/.test(l)), log().join("\n"));
+        });
+
+        it("a renewal rotates the admin certificate, restarts K3s without blocking, waits for the new k3s.yaml and prints it", () => {
+            const r = runOnHost(renewKubeconfigCommand("pi1", 2), { HC_POLL_SECONDS: "1" });
+            ok(r, "kubeconfig with the renewed admin certificate\n");
+            assert.strictEqual(r.stderr, "homecloud: renewed the admin client certificate (renewal 2)\n");
+            assert.deepStrictEqual(log().filter((l) => !l.endsWith("get --raw=/readyz")), [
+                "k3s certificate rotate --service admin",
+                "systemctl restart --no-block k3s",
+            ]);
+            assert.strictEqual(read(kubeconfig), "kubeconfig with the renewed admin certificate\n");
+        });
+
+        it("a K3s that does not come back with a new certificate: bounded, naming what it waited for", () => {
+            fs.writeFileSync(`${STATE}/never-starts`, "");
+            const start = Date.now();
+            const r = runOnHost(renewKubeconfigCommand("pi1", 1), { HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1" });
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stdout, "", "no kubeconfig printed");
+            assert.strictEqual(r.stderr, "homecloud: pi1: timed out after 2 s waiting for k3s to restart with a new admin certificate in " +
+                "/etc/rancher/k3s/k3s.yaml; see journalctl -u k3s on pi1\n");
+            assert.ok(Date.now() - start < 5000, `took ${Date.now() - start} ms`);
+        });
+    });
+
+    describe("the cluster issuer's Secret, pki/cluster-issuer.sh (run on the first server)", () => {
+        const openssl = (...args: string[]) => {
+            const r = spawnSync("openssl", args, { encoding: "utf8" });
+            assert.strictEqual(r.status, 0, r.stderr);
+            return r.stdout;
+        };
+        let intermediate = "";
+        beforeEach(() => {
+            fs.copyFileSync(`${STUBS}/k3s-binary`, `${BIN}/k3s`);
+            // A root in the trust store, the intermediate's key made on this server, its certificate from the root.
+            const d = `${ROOT}/ca`;
+            fs.mkdirSync(d, { recursive: true });
+            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${d}/root.key`,
+                "-out", `${d}/root.crt`, "-subj", "/CN=homecloud test root", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE");
+            fs.mkdirSync(`${SHARE}/ca-certificates`, { recursive: true });
+            fs.copyFileSync(`${d}/root.crt`, `${SHARE}/ca-certificates/homecloud-ca.crt`);
+            fs.mkdirSync(`${ETC_UP}/homecloud/pki`, { recursive: true });
+            openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${ETC_UP}/homecloud/pki/cluster-issuer.key`,
+                "-out", `${d}/int.csr`, "-subj", "/CN=homecloud cluster issuer");
+            fs.writeFileSync(`${d}/ext`, "basicConstraints=critical,CA:TRUE,pathlen:0\n");
+            openssl("x509", "-req", "-in", `${d}/int.csr`, "-CA", `${d}/root.crt`, "-CAkey", `${d}/root.key`, "-CAcreateserial",
+                "-out", `${d}/int.crt`, "-days", "30", "-extfile", `${d}/ext`);
+            intermediate = read(`${d}/int.crt`);
+        });
+
+        it("install: the intermediate and the root as the chain, the key read on this server, applied server-side; remove deletes it", () => {
+            const install = issuerSecretCommand("install", "cert-manager", "homecloud-issuer-ca");
+            const r = runOnHostWithStdin(install, intermediate);
+            ok(r);
+            assert.match(r.stdout, /^homecloud: secret cert-manager\/homecloud-issuer-ca holds the cluster issuer, notAfter=.+ GMT\n$/);
+            // The two ends of a pipe: they start together, so their log lines come in either order.
+            assert.deepStrictEqual(log().map((l) => l.replace(/\/tmp\/tmp\.\w+/g, "TMP")).sort(), [
+                "k3s kubectl -n cert-manager create secret tls homecloud-issuer-ca --cert=TMP/chain.crt " +
+                    "--key=/etc/homecloud/pki/cluster-issuer.key --dry-run=client -o yaml",
+                "k3s kubectl apply --server-side --force-conflicts --field-manager=homecloud -f -",
+            ]);
+            const applied = read(`${STATE}/applied-secret`);
+            const field = (k: string) => Buffer.from(new RegExp(`^${k}: (.*)$`, "m").exec(applied)![1], "base64").toString();
+            assert.strictEqual(field("cert"), intermediate + read(`${SHARE}/ca-certificates/homecloud-ca.crt`), "intermediate, then the root");
+            assert.strictEqual(field("key"), read(`${ETC_UP}/homecloud/pki/cluster-issuer.key`));
+            assert.ok(!r.stdout.includes("PRIVATE KEY") && !r.stderr.includes("PRIVATE KEY"), "the key is not printed");
+
+            fs.rmSync(LOG);
+            ok(runOnHost(issuerSecretCommand("remove", "cert-manager", "homecloud-issuer-ca")), "");
+            assert.deepStrictEqual(log(), ["k3s kubectl -n cert-manager delete secret homecloud-issuer-ca --ignore-not-found"]);
+            assert.ok(!fs.existsSync(`${STATE}/applied-secret`));
+        });
+
+        it("install refuses a certificate for another key or not from the trusted CA, applying nothing; remove without K3s does nothing", () => {
+            const other = `${ROOT}/ca/other.crt`;
+            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${ROOT}/ca/other.key`,
+                "-out", other, "-subj", "/CN=other", "-days", "1");
+            const install = issuerSecretCommand("install", "cert-manager", "homecloud-issuer-ca");
+            const r = runOnHostWithStdin(install, read(other));
+            assert.strictEqual(r.status, 1);
+            assert.strictEqual(r.stderr, "homecloud: the certificate on stdin is not for /etc/homecloud/pki/cluster-issuer.key\n");
+            assert.ok(!fs.existsSync(`${STATE}/applied-secret`));
+            // The right key, but the trust store holds another root.
+            fs.copyFileSync(other, `${SHARE}/ca-certificates/homecloud-ca.crt`);
+            const v = runOnHostWithStdin(install, intermediate);
+            assert.strictEqual(v.status, 2, v.stderr);
+            assert.match(v.stderr, /unable to get local issuer certificate/);
+            assert.ok(!fs.existsSync(`${STATE}/applied-secret`));
+            fs.rmSync(`${BIN}/k3s`);
+            ok(runOnHost(issuerSecretCommand("remove", "cert-manager", "homecloud-issuer-ca")),
+                "homecloud: K3s is gone; no secret cert-manager/homecloud-issuer-ca to remove\n");
         });
     });
 

@@ -3,7 +3,8 @@
 // (gw, node1) runs in its own private mount namespace (test/fixtures/emulatedHost.ts).
 // Real openssl, real update-ca-certificates. Needs root (unshare, mount).
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
+import * as net from "net";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAddressPlan } from "../../config/validate";
@@ -60,8 +61,34 @@ const sign = (csr: string, issue: string, caPem: string, sans = NODE1_SANS): Run
 describe("PKI scripts as files", () => {
     it("pass shellcheck and bash -n", () => {
         const files = scriptsIn("pki");
-        assert.deepStrictEqual(files, ["pki/ca.sh", "pki/cert.sh", "pki/cluster-issuer.sh", "pki/key.sh", "pki/lib.sh", "pki/trust.sh"]);
+        assert.deepStrictEqual(files, ["pki/ca.sh", "pki/cert.sh", "pki/cluster-issuer.sh", "pki/key.sh", "pki/lib.sh", "pki/reachable.sh", "pki/trust.sh"]);
         assertScriptsPass(files);
+    });
+
+    it("reachable.sh: a node that answers passes; one that does not fails fast naming homecloud:lostNodes", async () => {
+        const server = net.createServer((c) => c.end());
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const port = String((server.address() as { port: number }).port);
+        const script = path.join(REPO, "pki/reachable.sh");
+        const env = (p: string) => ({ PATH: process.env.PATH, HC_NODE: "node3", HC_ADDRESS: "127.0.0.1", HC_PORT: p, HC_TRIES: "2" });
+        const up = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+            const p = spawn("bash", [script], { env: env(port) });
+            let stdout = "", stderr = "";
+            p.stdout.on("data", (d: Buffer) => stdout += d);
+            p.stderr.on("data", (d: Buffer) => stderr += d);
+            p.on("close", (status: number | null) => resolve({ status, stdout, stderr }));
+        });
+        assert.deepStrictEqual(up, { status: 0, stdout: `homecloud: node3 answers at 127.0.0.1:${port}\n`, stderr: "" });
+        server.close();
+        await new Promise((r) => setTimeout(r, 100));
+        const start = Date.now();
+        const down = spawnSync("bash", [script], { encoding: "utf8", env: env(port) });
+        assert.strictEqual(down.status, 1);
+        assert.strictEqual(down.stdout, "");
+        assert.strictEqual(down.stderr, "homecloud: node3 (127.0.0.1) does not answer on port " + port + " from the gateway; if it is gone for good, " +
+            "add node3 to homecloud:lostNodes: its steps on the node are then dropped without running (README: A node that is gone); " +
+            "if it is only down, bring it back and run pulumi up again\n");
+        assert.ok(Date.now() - start < 2 * 2000 + 1500, `took ${Date.now() - start} ms`);
     });
 
     it("say how to use them", () => {

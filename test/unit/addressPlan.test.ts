@@ -45,7 +45,7 @@ describe("address plan", () => {
         assert.strictEqual(plan.lan.prefixLength, 24);
         assert.deepStrictEqual(plan.dnsForwarders, []);
         assert.strictEqual(plan.sshUser, "pi");
-        assert.strictEqual(plan.k3s.version, "v1.31.4+k3s1");
+        assert.strictEqual(plan.k3s.version, "v1.36.4+k3s1");
         assert.strictEqual(apiFqdn(plan), "api.lab.home.arpa");
         assert.deepStrictEqual(servers(plan).map((n) => n.name), ["node1", "node2", "node3"]);
         assert.ok(Object.isFrozen(plan) && Object.isFrozen(plan.nodes[0]), "the plan is frozen");
@@ -184,7 +184,7 @@ describe("address plan", () => {
         ["lease time out of range", (c) => { c.leaseSeconds = 10; },
             ["homecloud:leaseSeconds: 10 is out of range; use whole seconds from 60 to 604800"]],
         ["unpinned K3s version", (c) => { c.k3sVersion = "latest"; },
-            ["homecloud:k3sVersion: \"latest\" is not a K3s release; pin one such as v1.31.4+k3s1"]],
+            ["homecloud:k3sVersion: \"latest\" is not a K3s release; pin one such as v1.36.4+k3s1"]],
         ["unknown install method", (c) => { c.k3sInstall = "curl"; },
             ["homecloud:k3sInstall: \"curl\" must be \"script\" or \"airgap\""]],
         ["unknown API health check", (c) => { c.apiHealthCheck = "http"; },

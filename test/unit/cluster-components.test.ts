@@ -139,7 +139,7 @@ describe("cluster components (mocks)", () => {
                 const t = inputs(`hc-${n}-toolkit`);
                 assert.strictEqual(t.create, TOOLKIT_INSTALL);
                 assert.strictEqual(t.delete, TOOLKIT_REMOVE);
-                assert.strictEqual(t.stdin, toolkitInstaller(["cluster/k3s-config.sh", "cluster/k3s-node.sh"]));
+                assert.strictEqual(t.stdin, toolkitInstaller(["cluster/k3s-config.sh", "cluster/k3s-install.sh", "cluster/k3s-kubeconfig.sh", "cluster/k3s-membership.sh", "cluster/k3s-node.sh"]));
             }
         });
 
@@ -377,6 +377,7 @@ describe("cluster components (mocks)", () => {
                 `${CR_L2} metallb-l2`,
                 `${CR_POOL} metallb-pool`,
                 `${RELEASE} metallb-release`,
+                `${RELEASE} traefik-crds`,
                 `${RELEASE} traefik-release`,
                 "homecloud:k8s:MetalLB metallb",
                 "homecloud:k8s:Traefik traefik",
@@ -386,7 +387,7 @@ describe("cluster components (mocks)", () => {
             for (const n of ["metallb-namespace", "metallb-release", "metallb-pool", "metallb-l2"]) {
                 assert.strictEqual(parentName(recorded.find((r) => r.name === n)!), "metallb");
             }
-            for (const n of ["traefik-namespace", "traefik-release"]) {
+            for (const n of ["traefik-namespace", "traefik-crds", "traefik-release"]) {
                 assert.strictEqual(parentName(recorded.find((r) => r.name === n)!), "traefik");
             }
         });
@@ -464,9 +465,23 @@ describe("cluster components (mocks)", () => {
             });
             assert.strictEqual(r.inputs.atomic, true);
             assert.strictEqual(r.inputs.waitForJobs, true);
-            assert.deepStrictEqual(dependsOn(r), ["metallb-l2", "metallb-pool", "traefik-namespace"]);
+            assert.deepStrictEqual(dependsOn(r), ["metallb-l2", "metallb-pool", "traefik-crds", "traefik-namespace"]);
+            assert.strictEqual(r.inputs.skipCrds, true, "the CRDs come from the CRDs chart");
             assert.strictEqual(await resolve(traefik.loadBalancerIp), "10.0.0.200");
             assert.strictEqual(await resolve(metallb.poolRange), "10.0.0.200-10.0.0.220");
+        });
+
+        it("Traefik's CRDs: their own chart, released with the main one, upgraded as Helm upgrades a chart's templates", () => {
+            const c = one(RELEASE, "traefik-crds");
+            assert.strictEqual(c.inputs.name, "traefik-crds");
+            assert.strictEqual(c.inputs.chart, "traefik-crds");
+            assert.strictEqual(c.inputs.version, "1.12.0", "published with traefik 37.3.0");
+            assert.deepStrictEqual(c.inputs.repositoryOpts, { repo: "https://traefik.github.io/charts" });
+            assert.strictEqual(c.inputs.namespace, "traefik");
+            assert.strictEqual(c.inputs.skipCrds, undefined);
+            assert.strictEqual(c.inputs.values, undefined, "chart defaults: Traefik's CRDs, no Gateway API or Hub ones, kept on uninstall");
+            assert.strictEqual(c.inputs.atomic, true);
+            assert.deepStrictEqual(dependsOn(c), ["traefik-namespace"]);
         });
 
         it("rejects an ingress address that is not IPv4", () => {

@@ -51,9 +51,9 @@ describe("configuration schema", () => {
             domain: "home.arpa", gatewayHostname: "gateway", gatewaySshHost: "", leaseSeconds: 3600, dnsForwarders: [],
             apiName: "api", apiPort: 6443, httpPort: 80, httpsPort: 443, sshUser: "pi", sshPort: 22, reservations: [],
             apiHealthCheck: "https", healthCheckIntervalMs: 1000, healthCheckFall: 2, healthCheckRise: 2,
-            ddnsEnabled: true, ddnsSuffix: "", dnsTtlSeconds: 300,
+            ddnsEnabled: true, ddnsSuffix: "", dnsTtlSeconds: 300, lostNodes: [],
             certificateLifetimeDays: 90, certificateRenewal: 0, certificates: [], certificateExclude: [], caDestroy: false,
-            k3sEnabled: true, k3sVersion: "v1.31.4+k3s1", k3sInstall: "script", k3sAirgapDir: "/opt/k3s-airgap",
+            k3sEnabled: true, k3sVersion: "v1.36.4+k3s1", k3sInstall: "script", k3sAirgapDir: "/opt/k3s-airgap",
             kubeconfigServer: "vip", kubeconfigRenewDays: 30,
         });
         assert.deepStrictEqual(withDefaults({ apiPort: 8443 }).apiPort, 8443, "a set value wins");
@@ -95,7 +95,7 @@ describe("configuration schema", () => {
                 "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'caDestroy', 'certificateExclude', " +
                 "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'ddnsEnabled', 'ddnsSuffix', 'dnsTtlSeconds', 'gatewaySshHost', " +
                 "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'httpPort', " +
-                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer' and 'sshPort'"]);
+                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer', 'lostNodes' and 'sshPort'"]);
         });
 
         it("values must have the declared type; secrets must be encrypted", () => {

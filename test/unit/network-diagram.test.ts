@@ -86,7 +86,7 @@ describe("network diagram (DOT renderer)", () => {
             "NAT out enx00e04c680001 · Kea DHCP on lan0 / BIND9 cluster.home.arpa + reverse",
         ]);
         assert.deepStrictEqual(rows(dot, "hosts"), [
-            "hosts · K3s v1.31.4+k3s1",
+            "hosts · K3s v1.36.4+k3s1",
             "172.20.0.1 | router | gateway (lan0): router, DNS, DHCP",
             "172.20.0.11 | server1 | K3s server",
             "172.20.0.12 | server2 | K3s server",

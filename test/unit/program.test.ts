@@ -71,7 +71,14 @@ describe("program (index.ts) with Pulumi.dev.yaml", () => {
         assert.deepStrictEqual(types("homecloud:pki:PrivateCa"), ["pki"]);
         assert.deepStrictEqual(types("homecloud:pki:ClusterIssuer"), ["cert-manager"]);
         const releases = find("kubernetes:helm.sh/v3:Release");
-        assert.deepStrictEqual(releases.map((r) => r.inputs.name).sort(), ["cert-manager", "metallb", "traefik"]);
+        assert.deepStrictEqual(releases.map((r) => r.inputs.name).sort(), ["cert-manager", "metallb", "traefik", "traefik-crds"]);
+        // Traefik's CRDs release waits for the step that hands it CRDs an older chart installed.
+        const adopt = find("command:remote:Command", "k3s-adopt-traefik-crds");
+        assert.strictEqual(adopt.length, 1);
+        assert.strictEqual(adopt[0].inputs.create, "sudo -n /usr/bin/env HC_RELEASE=traefik-crds HC_NAMESPACE=traefik HC_GROUP=traefik.io " +
+            "HC_EXCEPT=hub /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh adopt-crds");
+        const crds = releases.find((r) => r.inputs.name === "traefik-crds")!;
+        assert.ok(crds.dependencies.includes(adopt[0].registeredUrn), "the CRDs release waits for the adoption");
         for (const r of releases) {
             assert.match(r.provider ?? "", /^urn:pulumi:.*::pulumi:providers:kubernetes::k3s::/);
         }
