@@ -27,7 +27,7 @@
 # (900) for the install script, download and restart included. A timeout names the node,
 # what it waited for and where its log is. (The K3s units have TimeoutStartSec=0: a plain
 # `systemctl restart` of a K3s that cannot become ready never returns.)
-set -eu
+set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=host/scripts/lib.sh
 . "$root/host/scripts/lib.sh"
@@ -209,7 +209,8 @@ check_cgroups() {
   exit 1
 }
 
-k3s_version_of() { "$1" --version 2>/dev/null | sed -n 's/^k3s version \(v[^ ]*\).*$/\1/p'; }
+# A binary that does not run has no version (empty), not a failed script.
+k3s_version_of() { { "$1" --version 2>/dev/null || true; } | sed -n 's/^k3s version \(v[^ ]*\).*$/\1/p'; }
 api_ready() { probe "$K3S_BIN" kubectl get --raw=/readyz >/dev/null 2>&1; }
 unit_active() { probe systemctl is-active --quiet "$1"; }
 
