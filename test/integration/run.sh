@@ -35,6 +35,8 @@ first_up=$(since "$t")
 
 rc=0
 npx mocha --timeout 600000 test/integration/lab.test.ts || rc=$?
+# Phase files that deploy (and destroy) on their own, after lab.test.ts's destroy.
+npx mocha --timeout 900000 test/integration/ddns-names.test.ts || rc=$?
 
 echo
 echo "== measured times =="
