@@ -124,7 +124,8 @@ check_cgroups() {
   exit 1
 }
 
-k3s_version_of() { "$1" --version 2>/dev/null | sed -n 's/^k3s version \(v[^ ]*\).*$/\1/p'; }
+# A binary that does not run has no version (empty), not a failed script.
+k3s_version_of() { { "$1" --version 2>/dev/null || true; } | sed -n 's/^k3s version \(v[^ ]*\).*$/\1/p'; }
 wait_ready() {
   if [ "$(service)" = k3s ]; then
     wait_for "the K3s API on this server to be ready (/readyz)" "journalctl -u k3s on $(node_name)" api_ready

@@ -33,7 +33,7 @@
 # (900) for the install script, download and restart included. A timeout names the node,
 # what it waited for and where its log is. (The K3s units have TimeoutStartSec=0: a plain
 # `systemctl restart` of a K3s that cannot become ready never returns.)
-set -eu
+set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=host/scripts/lib.sh
 . "$root/host/scripts/lib.sh"

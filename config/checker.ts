@@ -115,6 +115,15 @@ export class Checker {
         return n;
     }
 
+    /** An absolute path without `..` (the host layer refuses those too), e.g. `example` = /opt/k3s-airgap. */
+    absolutePath(key: string, v: unknown, example: string): string | undefined {
+        const s = this.pattern(key, v, ABS_PATH, `is not an absolute path; e.g. ${example}`);
+        if (s !== undefined && s.includes("..")) {
+            return this.fail(key, `"${s}" contains ".."; give the directory's own absolute path, e.g. ${example}`);
+        }
+        return s;
+    }
+
     pattern(key: string, v: unknown, re: RegExp, hint: string): string | undefined {
         const s = this.string(key, v);
         if (s !== undefined && !re.test(s)) {

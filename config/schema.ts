@@ -62,8 +62,8 @@ export const CONFIG_SCHEMA = {
         description: "Names for pool clients: Kea DHCP-DDNS adds <client hostname>.<ddnsSuffix> and its PTR to BIND (TSIG-signed, loopback only) and removes them when the lease ends.",
     },
     ddnsSuffix: {
-        type: "string", default: "", example: "`home.arpa`",
-        description: "Domain pool clients' names go in: the domain or a name under it; empty (the default) means the domain.",
+        type: "string", default: "", example: "`dhcp.home.arpa`",
+        description: "Domain pool clients' names go in, inside the domain; empty (the default) means dhcp.<domain>. The domain itself is an opt-in with a warning: a client could then take a name the *.<domain> wildcard gives an app.",
     },
     dnsTtlSeconds: {
         type: "integer", default: 300, example: "`300`",

@@ -79,7 +79,11 @@ export interface HostFileArgs {
     readonly file: HostFileSpec;
     /** The file's content; sent through stdin, never into the command line. */
     readonly content: pulumi.Input<string>;
-    /** Content is secret (a token, a key): kept secret in state and not logged. */
+    /**
+     * Content is secret (a token, a key): kept secret in state, and a successful run's output
+     * is not logged. A failing run's stdout and stderr come back inside the error whatever
+     * `logging` says (command v1.2.1, remote/commandOutputs.go), so the hooks never print it.
+     */
     readonly secret?: boolean;
 }
 
@@ -128,7 +132,12 @@ export interface HostStepArgs {
     /** Data for the step (read from stdin), never spliced into its command line. */
     readonly stdin?: pulumi.Input<string>;
     readonly secretStdin?: boolean;
-    /** The step prints a secret (a kubeconfig): stdout is kept secret and nothing is logged. */
+    /**
+     * The step prints a secret (a kubeconfig): stdout is kept secret and a successful run's
+     * output is not logged. A failing run's output comes back inside the error whatever
+     * `logging` says (command v1.2.1, remote/commandOutputs.go), so such a script prints the
+     * secret as its very last step, after everything that can fail.
+     */
     readonly secretStdout?: boolean;
     /**
      * Values whose change must re-run `create` as a NEW command (a replacement). Only for

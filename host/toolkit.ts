@@ -66,7 +66,7 @@ ${text.endsWith("\n") ? text.slice(0, -1) : text}
 HOMECLOUD_TOOLKIT_EOF
 chmod 0755 "$new/${rel}"`;
     });
-    return `set -eu
+    return `set -euo pipefail
 dir=${dir}
 new=$(mktemp -d "$dir.new.XXXXXX")
 trap 'rm -rf "$new" "$dir.old"' EXIT

@@ -5,6 +5,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { DDNS_DEFAULT_LABEL } from "../config/ddns";
 import { CONFIG_SCHEMA } from "../config/schema";
 import { stackFileRawConfig } from "../config/stackFile";
 
@@ -23,6 +24,8 @@ interface Host { readonly name: string; readonly mac: string; readonly ip: strin
 
 export interface LabPlan {
     readonly domain: string;
+    /** Where pool clients' names go (the stack's ddnsSuffix, or the default under the domain). */
+    readonly ddnsSuffix: string;
     readonly gwLan: string;
     /** The gateway's WAN address and its peer's (the lab's uplink host). */
     readonly gwWan: string;
@@ -56,6 +59,7 @@ export function labPlan(file = path.join(REPO, "Pulumi.lab.yaml")): LabPlan {
     }
     return {
         domain: get("domain"),
+        ddnsSuffix: get("ddnsSuffix") || `${DDNS_DEFAULT_LABEL}.${get("domain")}`,
         gwLan: get("gatewayLanAddress"),
         gwWan: addr("gw", "wan0"),
         uplink: addr("uplink", "eth0"),

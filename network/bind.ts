@@ -119,7 +119,8 @@ export function renderNamedOptions(plan: AddressPlan): string {
  * signed with one of the gateway's two keys, and nothing else: the program's own key may
  * change anything (dyn-zone.sh changes the records it owns that way, so it never rewrites a
  * file named keeps a journal for), kea-dhcp-ddns's key may add and remove only A (under
- * the DDNS suffix), PTR and DHCID records, and never at a name the program owns.
+ * the DDNS suffix), PTR and DHCID records, and never at a name the program owns or a
+ * service certificate names (ddnsDenied).
  */
 export function renderNamedLocal(plan: AddressPlan, zoneDir: string = zoneDirOf(plan), keyDir: string = KEY_DIR): string {
     const policy = (zone: string): string[] => {
@@ -127,11 +128,11 @@ export function renderNamedLocal(plan: AddressPlan, zoneDir: string = zoneDirOf(
             return ["    allow-update { none; };"];
         }
         const forward = zone === forwardZoneName(plan);
-        const owned = forward ? ownedNames(plan) : ownedPtrNames(plan, zone);
+        const denied = forward ? ddnsDenied(plan) : ownedPtrNames(plan, zone).map((n) => `name ${n}`);
         return [
             "    update-policy {",
             `        grant ${STATIC_KEY} zonesub ANY;`,
-            ...owned.map((n) => `        deny ${DDNS_KEY} name ${n} ANY;`),
+            ...denied.map((n) => `        deny ${DDNS_KEY} ${n} ANY;`),
             forward ? `        grant ${DDNS_KEY} subdomain ${plan.ddns.suffix}. A DHCID;` : `        grant ${DDNS_KEY} zonesub PTR DHCID;`,
             "    };",
         ];
@@ -156,6 +157,22 @@ export function renderNamedLocal(plan: AddressPlan, zoneDir: string = zoneDirOf(
 export function ownedNames(plan: AddressPlan): string[] {
     const names = [plan.domain, ...lanHosts(plan).map((h) => `${h.name}.${plan.domain}`), `${plan.apiName}.${plan.domain}`, `*.${plan.domain}`];
     return [...new Set(names)].map((n) => `${n}.`);
+}
+
+/**
+ * What kea-dhcp-ddns's key may never touch in the forward zone, as update-policy name
+ * fields: every name the program owns, the pool's own suffix, and every name a service
+ * certificate vouches for (its name and DNS SANs). A wildcard SAN over names under the
+ * suffix is a `wildcard` rule: pool clients get none of the names it covers.
+ */
+export function ddnsDenied(plan: AddressPlan): string[] {
+    const suffix = plan.ddns!.suffix;
+    const certified = plan.pki.certificates.flatMap((c) =>
+        [`${c.name}.${plan.domain}`, ...c.sans.filter((s) => s.startsWith("DNS:")).map((s) => s.slice(4))]);
+    const names = [...ownedNames(plan), `${suffix}.`, ...certified.filter((n) => !n.startsWith("*.")).map((n) => `${n}.`)];
+    const under = (n: string): boolean => n === suffix || n.endsWith(`.${suffix}`);
+    const wildcards = certified.filter((n) => n.startsWith("*.") && under(n.slice(2)));
+    return [...[...new Set(names)].map((n) => `name ${n}`), ...[...new Set(wildcards)].map((n) => `wildcard ${n}.`)];
 }
 
 /** The PTR names the program owns in a reverse zone. */

@@ -3,7 +3,7 @@
 # there (HC_KEY_DIR; HC_KEYS: their names). create makes each key that does not exist yet
 # and keeps the ones that do, so a re-run never changes a key kea-dhcp-ddns or named holds;
 # readable by root and named's group only. Nothing here prints a secret. remove deletes them.
-set -eu
+set -euo pipefail
 dir=${HC_KEY_DIR:?HC_KEY_DIR is not set}
 
 create_keys() {

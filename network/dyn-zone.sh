@@ -14,7 +14,7 @@
 #
 # Environment: HC_ZONE (name), HC_DEST (file), HC_KEY_FILE (the program's TSIG key),
 # HC_RESOURCE (the URN of the resource that owns the zone).
-set -eu
+set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=host/scripts/lib.sh
 . "$here/host/scripts/lib.sh"
@@ -23,10 +23,25 @@ dest=${HC_DEST:?HC_DEST is not set}
 applied="$HC_STATE/zones/$zone.applied"
 resource=${HC_RESOURCE:-dyn-zone}
 
-# canonical FILE: one "name ttl class type data" line per record, SOA left out, sorted.
+# canonical FILE OUT: one "name ttl class type data" line per record, SOA left out, sorted,
+# into OUT. Fails, saying why, when named-compilezone does or when no record is left (every
+# zone the program renders has an NS record at least): an empty rendering must never read
+# as "nothing changed".
 canonical() {
-  sed 's/@SERIAL@ ; serial$/1 ; serial/' "$1" |
-    named-compilezone -q -s full -i none -o - "$zone" /dev/stdin | awk '$4 != "SOA"' | LC_ALL=C sort
+  local err
+  err=$(mktemp)
+  if ! sed 's/@SERIAL@ ; serial$/1 ; serial/' "$1" |
+    named-compilezone -s full -i none -o - "$zone" /dev/stdin 2>"$err" | awk '$4 != "SOA"' | LC_ALL=C sort >"$2"; then
+    echo "homecloud: zone $zone: named-compilezone could not read $3; nothing was sent:" >&2
+    cat "$err" >&2
+    rm -f "$err"
+    return 1
+  fi
+  rm -f "$err"
+  if [ ! -s "$2" ]; then
+    echo "homecloud: zone $zone: $3 has no records after named-compilezone; nothing was sent" >&2
+    return 1
+  fi
 }
 
 claim() { owner_claim "$dest" "$resource"; }
@@ -63,8 +78,8 @@ apply_zone() {
   fi
   # Without a record of what was applied, nothing is deleted: only what the program owns
   # may go, and it cannot know what that was.
-  if [ -f "$applied" ]; then canonical "$applied" >"$old"; fi
-  canonical "$candidate" >"$new"
+  if [ -f "$applied" ]; then canonical "$applied" "$old" "the rendering applied last ($applied)" || return 1; fi
+  canonical "$candidate" "$new" "the new rendering" || return 1
   deletes=$(LC_ALL=C comm -23 "$old" "$new")
   adds=$(LC_ALL=C comm -13 "$old" "$new")
   if [ -n "$deletes$adds" ]; then

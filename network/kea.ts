@@ -21,11 +21,14 @@ export const TSIG_SECRET_TOKEN = "@TSIG_SECRET@";
  * kea-dhcp4's side of dynamic DNS: every lease from the pool gets `<hostname>.<suffix>`
  * and its PTR, removed again when the lease is released or expires. The client's own wish
  * (FQDN option flags) is overridden: the server always updates both records. A missing
- * host name gets one made from the address (`dhcp-10-0-0-100`); characters outside a DNS
- * label's set are dropped (Kea 2.2 then asks for the bare domain for a name left empty,
- * which BIND's update policy refuses: such a client gets no name). Conflict resolution
- * (RFC 4703, DHCID records) keeps a client from taking a name another client or the
- * program holds.
+ * host name gets one made from the address (`dhcp-10-0-0-100`). Only letters, digits and
+ * hyphens of a client's name are kept, dots included in what is dropped: Kea 2.2 takes a
+ * host name that had dots as complete (`a.b` becomes the name `ab.`, in no zone: no record)
+ * instead of putting it below the suffix; a name left empty makes Kea ask for the bare
+ * suffix, which BIND's update policy refuses. A client sending an FQDN option keeps its
+ * dots (Kea cleans that one label by label), so what it may take is BIND's to decide:
+ * names under the suffix only (bind.ts). Conflict resolution (RFC 4703, DHCID records)
+ * keeps a client from taking a name another client holds.
  */
 function ddnsParameters(suffix: string): Record<string, unknown> {
     return {
@@ -46,7 +49,7 @@ function ddnsParameters(suffix: string): Record<string, unknown> {
         "ddns-qualifying-suffix": `${suffix}.`,
         "ddns-update-on-renew": false,
         "ddns-use-conflict-resolution": true,
-        "hostname-char-set": "[^A-Za-z0-9.-]",
+        "hostname-char-set": "[^A-Za-z0-9-]",
         "hostname-char-replacement": "",
     };
 }

@@ -3,13 +3,13 @@
 # each). install: apt installs the missing ones, and only those; their names are recorded
 # before apt runs, so even an interrupted install is undone. remove: dpkg (not apt) purges
 # what was recorded, so nothing installed later that depends on one of them is taken along.
-set -eu
+set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=host/scripts/lib.sh
 . "$here/host/scripts/lib.sh"
 record="$HC_STATE/packages-installed"
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 
 install_packages() {
   local p missing=""

@@ -16,7 +16,7 @@
 #           the certificate signed for it before, so a re-run changes nothing. Prints the
 #           certificate.
 #   unsign  forgets the record of HC_NAME.
-set -eu
+set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=pki/lib.sh
 . "$here/pki/lib.sh"

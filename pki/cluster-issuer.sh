@@ -7,7 +7,7 @@
 #   install  creates or updates Secret HC_SECRET (type kubernetes.io/tls) in HC_NAMESPACE,
 #            server-side, so no last-applied annotation holds a copy of the key.
 #   remove   deletes it (nothing to do when K3s is already gone).
-set -eu
+set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=pki/lib.sh
 . "$here/pki/lib.sh"

@@ -6,7 +6,7 @@
 #            the name stay the same, a re-run prints the very same CSR, so nothing
 #            downstream changes; renewals re-sign it with the same key.
 #   forget   removes the key and its CSR.
-set -eu
+set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=pki/lib.sh
 . "$here/pki/lib.sh"

@@ -4,7 +4,7 @@
 # guard step, which depends on every step on that node: taking a node out of homecloud:nodes
 # deletes the guard first, so a node that no longer answers fails the run at once, naming
 # homecloud:lostNodes, before any of its own steps dials it for minutes.
-set -eu
+set -euo pipefail
 node=${HC_NODE:?} address=${HC_ADDRESS:?} port=${HC_PORT:?}
 tries=${HC_TRIES:-3}
 for _ in $(seq "$tries"); do

@@ -7,7 +7,8 @@
 check() {
   [ "$(grep -c -- '-----BEGIN CERTIFICATE-----' "$CANDIDATE")" = 1 ]
   openssl x509 -in "$CANDIDATE" -noout
-  openssl x509 -in "$CANDIDATE" -noout -ext basicConstraints | grep -q 'CA:TRUE'
+  # grep reads it all (no -q): under pipefail an early exit could fail openssl's write.
+  openssl x509 -in "$CANDIDATE" -noout -ext basicConstraints | grep 'CA:TRUE' >/dev/null
 }
 
 activate() {

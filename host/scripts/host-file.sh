@@ -6,7 +6,8 @@
 #            `prepare` first fills in what only the host knows, e.g. a secret it made), the host's
 #            original is kept once, the candidate moved into place atomically and the hooks'
 #            `activate` run; if that fails the previous file comes back and is activated
-#            again. Unchanged content changes and activates nothing.
+#            again. An unchanged file (content, mode and owner) changes and activates
+#            nothing; a new mode or owner alone is installed like new content.
 #   remove   puts the host's original back (or removes ours) and runs the hooks' `revert`.
 #
 # Environment (set on the command line by the program; never the content):
@@ -20,8 +21,9 @@
 #   HC_RESOURCE    the URN of the resource that owns the file. install records it; remove
 #                  leaves the file alone when another resource owns it now, so the delete
 #                  of a renamed or moved resource can never undo its successor's install
-# Each hook runs in its own bash with `set -eu`: a failing step of a check rejects the file.
-set -eu
+# Each hook runs in its own bash with `set -euo pipefail`: a failing step of a check, or of
+# any pipeline in it, rejects the file.
+set -euo pipefail
 # The toolkit's root: hooks files are named relative to it.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=host/scripts/lib.sh
@@ -39,15 +41,18 @@ claim() { owner_claim "$dest" "${HC_RESOURCE:-}"; }
 # hook NAME: runs the hooks file's function NAME, if it defines one.
 hook() {
   [ -n "${HC_HOOKS:-}" ] || return 0
-  bash -eu -c '. "$1"; . "$2"; if declare -F "$3" >/dev/null; then "$3"; fi' hook "$root/host/scripts/lib.sh" "$root/$HC_HOOKS" "$1"
+  bash -euo pipefail -c '. "$1"; . "$2"; if declare -F "$3" >/dev/null; then "$3"; fi' hook "$root/host/scripts/lib.sh" "$root/$HC_HOOKS" "$1"
 }
 
+# zone_serial: fills in the candidate's serial: the installed one when no record changed
+# (so it reads as unchanged), else one greater than it, at least today's YYYYMMDD00.
 zone_serial() {
   local old=0 serial
   if [ -f "$dest" ]; then
-    old=$(sed -n 's/^ *\([0-9][0-9]*\) *; serial$/\1/p' "$dest" | head -n 1)
+    old=$(sed -n '/^ *[0-9][0-9]* *; serial$/{s/^ *\([0-9][0-9]*\) *; serial$/\1/p;q}' "$dest")
     if sed 's/^\( *\)[0-9][0-9]* *; serial$/\1@SERIAL@ ; serial/' "$dest" | cmp -s - "$CANDIDATE"; then
-      return 1
+      sed -i "s/@SERIAL@ ; serial$/$old ; serial/" "$CANDIDATE"
+      return 0
     fi
   fi
   serial=$(date -u +%Y%m%d00)
@@ -69,13 +74,10 @@ install_file() {
     echo "$out" >&2
     return 1
   fi
-  if [ "${HC_ZONE_SERIAL:-0}" = 1 ]; then
-    if ! zone_serial; then
-      claim
-      echo "homecloud: $dest unchanged"
-      return 0
-    fi
-  elif [ -f "$dest" ] && cmp -s "$CANDIDATE" "$dest"; then
+  if [ "${HC_ZONE_SERIAL:-0}" = 1 ]; then zone_serial; fi
+  # Unchanged means the same content, mode and owner: a new HC_MODE or HC_OWNER is applied.
+  if [ -f "$dest" ] && cmp -s "$CANDIDATE" "$dest" &&
+    [ "$(stat -c '%a %U:%G' "$dest")" = "$(stat -c '%a %U:%G' "$CANDIDATE")" ]; then
     claim
     echo "homecloud: $dest unchanged"
     return 0

@@ -194,7 +194,8 @@ async function up(): Promise<void> {
                         counts.failed++;
                         failures.push(name);
                         log(`FAILED ${name} (exit ${r.code})`);
-                        process.stderr.write(i.logging === "none" ? "(stderr not shown: logging none)\n" : r.stderr);
+                        // As the provider's error does (v1.2.1 remote/commandOutputs.go): stdout and stderr, whatever `logging` says.
+                        process.stderr.write(r.stdout + r.stderr);
                         throw new Error(`${name}: remote command exited ${r.code}`);
                     }
                     // commandOutputs.go: strings.TrimSuffix(stdout, "\n"), the same for stderr.

@@ -4,13 +4,13 @@
 // bound over /var/lib (the state directory) and the repository stands in for the toolkit
 // under /usr/local/lib/homecloud. Test hooks live in ./hooks. Needs root (unshare --mount).
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { fileCommand, HostFileSpec, SERIAL_TOKEN } from "../../host/hostFile";
 import { packagesCommands } from "../../network/gateway";
+import { REPO, Run, runOnHost as runOnHostIn } from "./harness";
+import { HOST_SCRIPTS, scriptsIn, toolkitInstaller } from "../../host/toolkit";
 
-const REPO = path.resolve(__dirname, "..", "..");
 const ROOT = `/tmp/hc-test-${process.pid}`;
 const VARLIB = `${ROOT}/varlib`;
 const USRLOCALLIB = `${ROOT}/usrlocallib`;
@@ -19,31 +19,17 @@ const DEST = `${ETC}/x.conf`;
 const LOG = `${ROOT}/activations`;
 const SAVED = `${VARLIB}/homecloud/original${DEST}`;
 
-interface Run {
-    readonly status: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
-}
-
-/** Runs a command line as a host would, with `stdin`, in the namespace described above. */
+/** Runs a command line as a host would, with `stdin`, in the namespace of ./harness.ts. */
 function runOnHost(commandLine: string, stdin = "", env: Record<string, string> = {}): Run {
-    fs.mkdirSync(USRLOCALLIB, { recursive: true });
-    if (!fs.existsSync(`${USRLOCALLIB}/homecloud`)) {
-        fs.symlinkSync(REPO, `${USRLOCALLIB}/homecloud`);
-    }
-    const wrapper = 'mount --bind "$1" /var/lib || exit 99\n' +
-        'mount --bind "$2" /usr/local/lib || exit 99\n' +
-        'sudo() { [ "$1" = -n ] || exit 98; shift; "$@"; }\n' +
-        'eval "$3"';
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "host", VARLIB, USRLOCALLIB, commandLine],
-        { input: stdin, encoding: "utf8", env: { ...process.env, ...env } });
-    if (r.error) {
-        throw r.error;
-    }
-    assert.ok(r.status !== 99 && r.status !== 98, `test harness failed: ${r.stderr}`);
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    return runOnHostIn(VARLIB, USRLOCALLIB, commandLine, stdin, env);
 }
 
+/** The numeric id of a group, from the host's group database. */
+const execGid = (group: string): string => {
+    const line = fs.readFileSync("/etc/group", "utf8").split("\n").find((l) => l.startsWith(`${group}:`));
+    assert.ok(line, `no group ${group}`);
+    return line.split(":")[2];
+};
 const activations = (): string[] => fs.existsSync(LOG) ? fs.readFileSync(LOG, "utf8").trim().split("\n") : [];
 const content = (): string | undefined => fs.existsSync(DEST) ? fs.readFileSync(DEST, "utf8") : undefined;
 const mode = (p: string): string => (fs.statSync(p).mode & 0o7777).toString(8);
@@ -121,6 +107,42 @@ describe("host scripts on a real shell", () => {
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /rejected by its checker/);
         assert.strictEqual(content(), undefined);
+    });
+
+    it("runs a check with pipefail: a failing stage of a pipeline rejects", () => {
+        const r = install("anything\n", spec({ hooks: "test/checkers/hooks/piped.sh" }));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /rejected by its checker/);
+        assert.strictEqual(content(), undefined);
+    });
+
+    it("applies a changed mode or owner to unchanged content, and activates it", () => {
+        succeeded(install("same\n"), `homecloud: ${DEST} installed\n`);
+        assert.strictEqual(mode(DEST), "644");
+        succeeded(install("same\n", spec({ mode: "0600" })), `homecloud: ${DEST} installed\n`);
+        assert.strictEqual(mode(DEST), "600");
+        succeeded(install("same\n", spec({ mode: "0600", owner: "root:nogroup" })), `homecloud: ${DEST} installed\n`);
+        assert.strictEqual(fs.statSync(DEST).gid, Number(execGid("nogroup")));
+        assert.strictEqual(mode(DEST), "600");
+        succeeded(install("same\n", spec({ mode: "0600", owner: "root:nogroup" })), `homecloud: ${DEST} unchanged\n`);
+        assert.deepStrictEqual(activations(), ["activate same", "activate same", "activate same"]);
+        assert.deepStrictEqual(leftovers(), []);
+    });
+
+    it("every host script runs with pipefail: scripts set it, hooks run under it, the toolkit installer too", () => {
+        const scripts = [...HOST_SCRIPTS, ...["network", "cluster", "pki"].flatMap(scriptsIn)];
+        const run = scripts.filter((f) => fs.readFileSync(path.join(REPO, f), "utf8").startsWith("#!/bin/bash\n"));
+        assert.deepStrictEqual(run, ["host/scripts/host-file.sh", "network/ddns-keys.sh", "network/dyn-zone.sh", "network/packages.sh",
+            "cluster/k3s-node.sh", "pki/ca.sh", "pki/cluster-issuer.sh", "pki/key.sh"]);
+        for (const f of run) {
+            const sets = fs.readFileSync(path.join(REPO, f), "utf8").split("\n").filter((l) => /^set /.test(l));
+            assert.deepStrictEqual(sets, ["set -euo pipefail"], f);
+        }
+        // Every other script is sourced: hooks (by host-file.sh, under pipefail) and libraries.
+        for (const f of scripts.filter((x) => !run.includes(x))) {
+            assert.ok(fs.readFileSync(path.join(REPO, f), "utf8").startsWith("# shellcheck shell=bash"), `${f} is sourced`);
+        }
+        assert.ok(toolkitInstaller([]).startsWith("set -euo pipefail\n"));
     });
 
     it("is one short command line, and a failure reads as one line naming the file", () => {

@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import { checkDhcp, clientBack, digShort, figure, poolLease, waitName } from "./gateway-checks";
-import { changes, CLIENT_LINE, CLIENT_MAC, DOMAIN, engine, execOk, GW_LAN, KEY, labPhase, PLAN, stackReplacing, STATE_FILE } from "./lab-helpers";
+import { changes, CLIENT_LINE, CLIENT_MAC, DDNS, DOMAIN, engine, execOk, GW_LAN, KEY, labPhase, PLAN, stackReplacing, STATE_FILE } from "./lab-helpers";
 
 labPhase("7c: one-value change and secrets in the engine's state", () => {
     /** One more reservation. */
@@ -19,7 +19,7 @@ labPhase("7c: one-value change and secrets in the engine's state", () => {
         ];
         // A pool client's name is in the zone before the change; it must still be after.
         const laptop = poolLease("laptop");
-        waitName(`laptop.${DOMAIN}`, laptop, 5_000);
+        waitName(`laptop.${DDNS}`, laptop, 5_000);
         engine("up", "reservation-up", { SSH_ENGINE_STACK_FILE: f });
         assert.deepStrictEqual(changes("reservation-up"), fourUpdates, "4 updates, no replacement, no delete");
         assert.ok(execOk("gw", "cat", "/etc/kea/kea-dhcp4.conf").includes(`"hw-address": "${PRINTER.mac}"`));
@@ -31,9 +31,9 @@ labPhase("7c: one-value change and secrets in the engine's state", () => {
         assert.strictEqual(digShort("client", `@${GW_LAN}`, `${PRINTER.name}.${DOMAIN}`, "A"), PRINTER.ip);
         assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", PRINTER.ip), `${PRINTER.name}.${DOMAIN}.`);
         // The pool client's records went through the `up` and the restart (named's journal).
-        assert.strictEqual(digShort("client", `@${GW_LAN}`, `laptop.${DOMAIN}`, "A"), laptop);
-        assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", laptop), `laptop.${DOMAIN}.`);
-        figure(`DDNS: a dynamic record present through an \`up\` adding a reservation and a named restart: laptop.${DOMAIN} → ${laptop} kept`);
+        assert.strictEqual(digShort("client", `@${GW_LAN}`, `laptop.${DDNS}`, "A"), laptop);
+        assert.strictEqual(digShort("client", `@${GW_LAN}`, "-x", laptop), `laptop.${DDNS}.`);
+        figure(`DDNS: a dynamic record present through an \`up\` adding a reservation and a named restart: laptop.${DDNS} → ${laptop} kept`);
         clientBack();
         checkDhcp();
         engine("up", "reservation-back");

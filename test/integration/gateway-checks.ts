@@ -48,8 +48,8 @@ export function clientBack(): void {
 
 /**
  * Milliseconds until `name` resolves to `ip` and `ip` back to `name` at the gateway, polled
- * from node1 every 100 ms. For a removed name pass the wildcard's address (the ingress: what
- * any other name of the domain resolves to) as `ip` and the removed address as `gone`.
+ * from node1 every 100 ms. For a removed name pass the removed address as `gone`: then the
+ * name must no longer resolve to it (nothing, or the wildcard's ingress) and it has no PTR.
  */
 export function waitName(name: string, ip: string, limitMs: number, gone?: string): number {
     const t = Date.now();
@@ -57,7 +57,7 @@ export function waitName(name: string, ip: string, limitMs: number, gone?: strin
     const want = gone ? "" : `${name}.`;
     const script = `for i in $(seq ${Math.ceil(limitMs / 100) + 10}); do ` +
         `a=$(dig +short +time=1 +tries=1 @${GW_LAN} ${name} A); p=$(dig +short +time=1 +tries=1 @${GW_LAN} -x ${address}); ` +
-        `[ "$a" = "${ip}" ] && [ "$p" = "${want}" ] && exit 0; sleep 0.1; done; echo "A=$a PTR=$p"; exit 1`;
+        `${gone ? `[ "$a" != "${gone}" ]` : `[ "$a" = "${ip}" ]`} && [ "$p" = "${want}" ] && exit 0; sleep 0.1; done; echo "A=$a PTR=$p"; exit 1`;
     const r = bash("node1", script);
     const ms = Date.now() - t;
     assert.strictEqual(r.code, 0, `${name} / ${address}: still ${r.stdout.trim()} after ${ms} ms`);

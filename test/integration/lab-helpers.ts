@@ -16,6 +16,8 @@ export const STATE_FILE = process.env.SSH_ENGINE_STATE ?? path.join(RUN_DIR, "ss
 export const KEY = path.join(process.env.HOMECLOUD_CACHE ?? "/var/cache/homecloud", "lab-ssh", "id_ed25519");
 export const PLAN = labPlan();
 export const DOMAIN = PLAN.domain;
+/** Where pool clients' names go (dhcp.<domain> by default). */
+export const DDNS = PLAN.ddnsSuffix;
 export const GW_LAN = PLAN.gwLan;
 export const GW_WAN = PLAN.gwWan;
 export const VIP = PLAN.vip;

@@ -197,7 +197,18 @@ describe("address plan", () => {
             "homecloud:healthCheckRise: 1.5 is out of range; use a whole number of checks from 1 to 10",
         ]],
         ["DDNS suffix outside the domain", (c) => { c.ddnsSuffix = "example.net"; },
-            ["homecloud:ddnsSuffix: \"example.net\" is outside homecloud:domain lab.home.arpa; BIND here serves only that zone: use lab.home.arpa or a name under it, e.g. dhcp.lab.home.arpa"]],
+            ["homecloud:ddnsSuffix: \"example.net\" is outside homecloud:domain lab.home.arpa; BIND here serves only that zone: use a name under it, e.g. dhcp.lab.home.arpa (the default, when empty)"]],
+        ["API port on the SSH port", (c) => { c.apiPort = 22; },
+            ["homecloud:apiPort: 22 is also homecloud:sshPort; the gateway's sshd listens on it on every address, so HAProxy could not bind it on the VIP: pick another port"]],
+        ["HTTP and HTTPS ports on a moved SSH port", (c) => { c.sshPort = 8443; c.httpsPort = 8443; c.httpPort = 8443; },
+            [
+                "homecloud:httpPort: 8443 is also homecloud:sshPort; the gateway's sshd listens on it on every address, so HAProxy could not bind it on the VIP: pick another port",
+                "homecloud:httpsPort: 8443 is already used by httpPort; each forwarded port must differ",
+            ]],
+        ["air-gap directory climbing out with ..", (c) => { c.k3sAirgapDir = "/opt/k3s/../../etc"; },
+            ["homecloud:k3sAirgapDir: \"/opt/k3s/../../etc\" contains \"..\"; give the directory's own absolute path, e.g. /opt/k3s-airgap"]],
+        ["relative air-gap directory", (c) => { c.k3sAirgapDir = "opt/k3s"; },
+            ["homecloud:k3sAirgapDir: \"opt/k3s\" is not an absolute path; e.g. /opt/k3s-airgap"]],
         ["DNS TTL too short", (c) => { c.dnsTtlSeconds = 5; },
             ["homecloud:dnsTtlSeconds: 5 is out of range; use whole seconds from 30 to 86400"]],
         ["DDNS switch not a boolean", (c) => { c.ddnsEnabled = "yes"; },
@@ -232,6 +243,21 @@ describe("address plan", () => {
 
     it(`covers at least 25 distinct bad-config cases (has ${cases.length})`, () => {
         assert.ok(cases.length >= 25);
+    });
+
+    it("puts pool clients under dhcp.<domain> by default, and warns when the domain itself is chosen", () => {
+        assert.deepStrictEqual(parseAddressPlan(base()).plan.ddns, { suffix: "dhcp.lab.home.arpa" });
+        const raw = base();
+        raw.ddnsSuffix = "lab.home.arpa";
+        const { plan, warnings } = parseAddressPlan(raw);
+        assert.deepStrictEqual(plan.ddns, { suffix: "lab.home.arpa" });
+        assert.deepStrictEqual(warnings, [
+            "homecloud:ddnsSuffix: \"lab.home.arpa\" puts pool clients' names beside your apps: a DHCP client calling itself grafana " +
+            "takes grafana.lab.home.arpa, which the *.lab.home.arpa wildcard gave the ingress; only names the program knows " +
+            "(hosts, apiName, certificates) stay out of reach. Leave ddnsSuffix empty for dhcp.lab.home.arpa",
+        ]);
+        assert.deepStrictEqual(parseAddressPlan({ ...base(), ddnsSuffix: "lab.home.arpa", ddnsEnabled: false }).warnings, [], "no warning with DDNS off");
+        assert.deepStrictEqual(parseAddressPlan({ ...base(), ddnsSuffix: "pool.lab.home.arpa" }).plan.ddns, { suffix: "pool.lab.home.arpa" });
     });
 
     it("warns on a .local domain and suggests home.arpa", () => {

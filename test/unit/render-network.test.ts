@@ -62,6 +62,13 @@ describe("network renderers", () => {
             });
         }
 
+        it("keeps only letters, digits and hyphens of a pool client's name (no dots), under dhcp.<domain>", () => {
+            const kea = JSON.parse(renderKeaConfig(loadPlan("large"))).Dhcp4;
+            assert.strictEqual(kea["hostname-char-set"], "[^A-Za-z0-9-]");
+            assert.strictEqual(kea["hostname-char-replacement"], "");
+            assert.strictEqual(kea["ddns-qualifying-suffix"], "dhcp.cluster.home.arpa.");
+        });
+
         it("has one reservation per node and per extra reservation, in config order", () => {
             const plan = loadPlan("large");
             const subnets = JSON.parse(renderKeaConfig(plan)).Dhcp4.subnet4;
@@ -157,6 +164,39 @@ describe("network renderers", () => {
                     assert.deepStrictEqual(lines, [`        ${SERIAL_TOKEN} ; serial`]);
                 }
             }
+        });
+
+        it("keeps pool clients under dhcp.<domain>, out of the suffix's own name and every name a service certificate holds", () => {
+            const { plan } = parseAddressPlan({
+                ...rawPlan("large"),
+                certificates: [
+                    { name: "registry", host: "server1", sans: ["registry.dhcp.cluster.home.arpa", "*.builds.dhcp.cluster.home.arpa", "*.apps.cluster.home.arpa", "IP:172.20.0.11"] },
+                    { name: "grafana", host: "server2" },
+                ],
+            });
+            const policy = renderNamedLocal(plan).split("\n");
+            const forward = policy.slice(policy.indexOf('zone "cluster.home.arpa" {'));
+            assert.deepStrictEqual(forward.slice(forward.indexOf("    update-policy {"), forward.indexOf("    };") + 1), [
+                "    update-policy {",
+                "        grant homecloud-static zonesub ANY;",
+                ...["cluster.home.arpa", "router", "server1", "server2", "server3", "agent1", "nas", "printer", "k8s", "*"].map((n) =>
+                    `        deny homecloud-ddns name ${n === "cluster.home.arpa" ? n : `${n}.cluster.home.arpa`}. ANY;`),
+                "        deny homecloud-ddns name dhcp.cluster.home.arpa. ANY;",
+                "        deny homecloud-ddns name registry.cluster.home.arpa. ANY;",
+                "        deny homecloud-ddns name registry.dhcp.cluster.home.arpa. ANY;",
+                "        deny homecloud-ddns name grafana.cluster.home.arpa. ANY;",
+                // The wildcard SAN over pool names is a wildcard rule; the one over apps is outside the grant anyway.
+                "        deny homecloud-ddns wildcard *.builds.dhcp.cluster.home.arpa. ANY;",
+                "        grant homecloud-ddns subdomain dhcp.cluster.home.arpa. A DHCID;",
+                "    };",
+            ]);
+        });
+
+        it("with the domain itself as the suffix, still denies the service certificates' names", () => {
+            const { plan } = parseAddressPlan({ ...rawPlan("large"), ddnsSuffix: "cluster.home.arpa", certificates: [{ name: "grafana", host: "server2" }] });
+            const local = renderNamedLocal(plan);
+            assert.ok(local.includes("        deny homecloud-ddns name grafana.cluster.home.arpa. ANY;\n"));
+            assert.ok(local.includes("        grant homecloud-ddns subdomain cluster.home.arpa. A DHCID;\n"));
         });
 
         it("declares both zones with files under /etc/bind/homecloud", () => {
