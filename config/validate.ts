@@ -3,6 +3,7 @@
 // all reporting into one Checker. Pure: no Pulumi import.
 import * as ipaddr from "ipaddr.js";
 import { ABS_PATH, Checker, HOSTNAME, IFNAME, inCidr, inRange, K3S_VERSION, rangesOverlap, SSH_USER } from "./checker";
+import { checkHostKeys } from "./hostKeys";
 import { checkHosts, Hosts } from "./hosts";
 import { checkPki } from "./pki";
 import { AddressPlan, ConfigError, K3sSettings, LoadBalancerSettings, ParsedPlan, PkiSettings, Ports } from "./plan";
@@ -292,6 +293,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
         nodes: h.nodes.map((x) => x.name), k3sEnabled: raw.k3sEnabled === true,
     });
+    const hostKeys = checkHostKeys(c, raw, { gatewayHostname: n.gwHostname, nodes: h.nodes.map((x) => x.name) });
     if (c.problems.length > 0) {
         throw new ConfigError(c.problems);
     }
@@ -309,6 +311,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         apiName: n.apiName!,
         ports: ports as Ports,
         sshUser: n.sshUser!,
+        hostKeys,
         nodes: h.nodes,
         reservations: h.reservations,
         k3s: k3s as K3sSettings,
