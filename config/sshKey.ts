@@ -47,7 +47,7 @@ function blobProblem(type: string, blob: Buffer): string | undefined {
     }
     const inner = parts[0].toString("latin1");
     if (inner !== type) {
-        return `its base64 holds a ${JSON.stringify(inner)} key, not ${type}`;
+        return `its base64 holds a key of type ${JSON.stringify(inner)}, not ${type}`;
     }
     if (type === "ssh-ed25519" && (parts.length !== 2 || parts[1].length !== 32)) {
         return "its base64 is not a whole ed25519 key (32 bytes)";

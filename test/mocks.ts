@@ -28,6 +28,8 @@ export interface RecordedResource {
     additionalSecretOutputs: string[];
     /** Inputs whose change replaces the resource (`replaceOnChanges`, e.g. `triggers[*]`). */
     replaceOnChanges: string[];
+    /** Inputs whose change is ignored once the resource exists (`ignoreChanges`). */
+    ignoreChanges: string[];
 }
 
 /**
@@ -86,6 +88,7 @@ pulumi.runtime.setMocks({
             parent: sent?.parent ?? "",
             dependencies: [...sent?.dependencies ?? []],
             replaceOnChanges: [...sent?.replaceOnChanges ?? []],
+            ignoreChanges: [...sent?.ignoreChanges ?? []],
             registeredUrn: "",
             provider: args.provider ?? "",
             additionalSecretOutputs: [...sent?.additionalSecretOutputs ?? []],

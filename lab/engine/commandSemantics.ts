@@ -15,6 +15,8 @@
 //        creates the new resource first; the old one's delete is generated after every
 //        create and update has finished (GenerateDeletes :2230), unless deleteBeforeReplace
 //        is set; ScheduleDeletes :2634 runs deletes in reverse dependency order.
+// [ign]  same file, GenerateSteps: when the resource exists, processIgnoreChanges puts the
+//        OLD value of every `ignoreChanges` property back into the new inputs before the diff.
 
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -59,6 +61,26 @@ export function printInputs(inputs: Readonly<Record<string, unknown>>): InputPri
     return Object.fromEntries(Object.entries(unwrapSecrets(inputs) as Record<string, unknown>)
         .filter(([k, v]) => !k.startsWith("__") && v !== undefined && v !== null)
         .map(([k, v]) => [k, crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex")]));
+}
+
+/**
+ * The prints of `next` with every ignored top-level input put back to its old print [ign], so
+ * a change there is no change. (The engine keeps prints, not values: a command whose other
+ * inputs change too runs with the new value of an ignored one, where Pulumi sends the old.)
+ */
+export function keepIgnored(previous: InputPrints | undefined, next: InputPrints, ignoreChanges: readonly string[]): InputPrints {
+    if (previous === undefined || ignoreChanges.length === 0) {
+        return next;
+    }
+    const out: Record<string, string> = { ...next };
+    for (const key of ignoreChanges) {
+        if (previous[key] === undefined) {
+            delete out[key];
+        } else {
+            out[key] = previous[key];
+        }
+    }
+    return out;
 }
 
 /** Whether the changed top-level input `key` matches a replaceOnChanges path like `triggers[*]`. */

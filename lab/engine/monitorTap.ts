@@ -14,6 +14,8 @@ export interface Registration {
     readonly additionalSecretOutputs: readonly string[];
     /** Property paths whose change replaces the resource, e.g. `triggers[*]`. */
     readonly replaceOnChanges: readonly string[];
+    /** Inputs whose change is ignored once the resource exists (`ignoreChanges`). */
+    readonly ignoreChanges: readonly string[];
     readonly deleteBeforeReplace: boolean;
 }
 
@@ -35,6 +37,7 @@ export function tapRegistrations(
             dependencies: req.getDependenciesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             replaceOnChanges: req.getReplaceonchangesList(),
+            ignoreChanges: req.getIgnorechangesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
         };
         onRequest(r);

@@ -17,7 +17,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 
-import { CommandAction, deleteOrder, planCommand, printInputs, scriptFor, unwrapSecrets } from "./commandSemantics";
+import { CommandAction, deleteOrder, keepIgnored, planCommand, printInputs, scriptFor, unwrapSecrets } from "./commandSemantics";
 import { Registration, tapRegistrations } from "./monitorTap";
 import { Conn, removeKeyFiles, runRemote, sleep, sshStats } from "./ssh";
 import { Entry, loadState, saveState } from "./state";
@@ -129,11 +129,11 @@ async function up(): Promise<void> {
                 const i = unwrapSecrets(args.inputs);
                 const conn: Conn = {
                     host: i.connection.host, port: i.connection.port ?? 22, user: i.connection.user ?? "root",
-                    dialErrorLimit: i.connection.dialErrorLimit,
+                    dialErrorLimit: i.connection.dialErrorLimit, hostKey: i.connection.hostKey,
                 };
-                const prints = printInputs(args.inputs);
                 const prev = state.resources[name];
                 const reg = sent.get(`${args.type}::${name}`);
+                const prints = keepIgnored(prev?.prints, printInputs(args.inputs), reg?.ignoreChanges ?? []);
                 const plan = planCommand(prev?.prints, prints, reg?.replaceOnChanges ?? []);
                 const labels: Record<CommandAction, "created" | "updated" | "replaced" | "unchanged"> = {
                     create: "created", update: "updated", replace: "replaced", same: "unchanged",
