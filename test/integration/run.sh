@@ -35,12 +35,14 @@ first_up=$(since "$t")
 
 rc=0
 npx mocha --timeout 600000 test/integration/lab.test.ts || rc=$?
+# Phases with a deployment of their own (lab.test.ts destroys its own at the end).
+npx mocha --timeout 900000 test/integration/host-keys.test.ts || rc=$?
 
 echo
 echo "== measured times =="
 echo "lab up (--recreate):  ${lab_up} s"
 echo "first engine up:      ${first_up} s ($(grep '^summary' "$RUN_DIR/first-up.log" || true))"
-for f in noop-up force-up reservation-up destroy; do
+for f in noop-up force-up reservation-up destroy hostkeys-first-up hostkeys-refused-up hostkeys-pinned-up; do
   if [[ -f $RUN_DIR/$f.log ]]; then
     printf '%-21s %s s (%s)\n' "$f:" "$(cat "$RUN_DIR/$f.time" 2>/dev/null || echo '?')" "$(grep '^summary' "$RUN_DIR/$f.log" || true)"
   fi

@@ -2,7 +2,7 @@
 // order through the dependencies each registration sent the engine, the scripts and
 // connections, secrets, providers and Helm release arguments. Mocks first, then the code.
 import * as assert from "assert";
-import { byUrn, dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks, testHostKeys } from "../mocks";
+import { byUrn, dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks, testHostKey, testHostKeys } from "../mocks";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import type * as K3sModule from "../../cluster/k3sCluster";
@@ -194,7 +194,7 @@ describe("cluster components (mocks)", () => {
                 assert.strictEqual(prepare.create, "sudo -n /usr/bin/env /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh prepare");
                 assert.strictEqual(prepare.delete, unprepareCommand());
                 assert.deepStrictEqual(prepare.connection, {
-                    host, port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5,
+                    host, port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5, hostKey: testHostKey(n.name),
                 });
                 const booted = inputs(`hc-${n.name}-booted`);
                 assert.strictEqual(booted.create, waitForRebootCommand(n.name));

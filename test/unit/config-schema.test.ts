@@ -99,7 +99,7 @@ describe("configuration schema", () => {
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
                 "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'caDestroy', 'certificateExclude', " +
                 "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'ddnsEnabled', 'ddnsSuffix', 'dnsTtlSeconds', 'gatewaySshHost', " +
-                "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'httpPort', " +
+                "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'hostKeys', 'httpPort', " +
                 "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer' and 'sshPort'"]);
         });
 

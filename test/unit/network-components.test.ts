@@ -261,7 +261,7 @@ describe("network components (mocks)", () => {
             const sent = r.inputs.connection;
             assert.strictEqual(sent[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, `${r.name}: connection is secret`);
             assert.deepStrictEqual(sent.value, {
-                host: "192.168.50.2", port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5,
+                host: "192.168.50.2", port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5, hostKey: testHostKey("gw"),
             }, r.name);
             for (const field of ["create", "update", "delete", "stdin"]) {
                 assert.ok(!String(r.inputs[field] ?? "").includes("not-a-real-key"), `${r.name}.${field}`);
