@@ -25,20 +25,27 @@ function keyscanType(type: string): string {
     return type === "ssh-ed25519" ? "ed25519" : type.startsWith("ecdsa-") ? "ecdsa" : type;
 }
 
-/** `ssh-keyscan -T 5 -t <family> -p <port> <address>`: its key lines, and its `# host:port SSH-2.0-…` banner line on stderr. */
+/**
+ * What one ssh-keyscan run means: its first key line (`<host> <type> <base64>`) is what the
+ * host offers; none, but its `# <host>:<port> SSH-2.0-…` banner line on stderr, is a server
+ * without that key type; neither is a host that did not answer.
+ */
+export function keyscanResult(stdout: string, stderr: string, notInstalled: boolean): ScanResult {
+    const line = stdout.split("\n").map((l) => l.trim().split(/\s+/)).find((f) => f.length >= 3 && !f[0].startsWith("#"));
+    if (line) {
+        return { kind: "offered", key: `${line[1]} ${line[2]}` };
+    }
+    if (/^# \S+ SSH-/m.test(stderr)) {
+        return { kind: "none" };
+    }
+    return notInstalled ? { kind: "noScanner" } : { kind: "unreachable", detail: stderr.trim() || "no answer" };
+}
+
+/** `ssh-keyscan -T 5 -t <family> -p <port> <address>`. */
 export const sshKeyscan: HostKeyScanner = (address, port, type) => new Promise((resolve) => {
     execFile("ssh-keyscan", ["-T", String(SCAN_TIMEOUT), "-t", keyscanType(type), "-p", String(port), address],
-        { timeout: (SCAN_TIMEOUT + 5) * 1000 }, (err, stdout, stderr) => {
-            const line = stdout.split("\n").map((l) => l.trim().split(/\s+/)).find((f) => f.length >= 3 && !f[0].startsWith("#"));
-            if (line) {
-                resolve({ kind: "offered", key: `${line[1]} ${line[2]}` });
-            } else if (/^# \S+ SSH-/m.test(stderr)) {
-                resolve({ kind: "none" });
-            } else {
-                resolve((err as NodeJS.ErrnoException | null)?.code === "ENOENT" ? { kind: "noScanner" }
-                    : { kind: "unreachable", detail: stderr.trim() || "no answer" });
-            }
-        });
+        { timeout: (SCAN_TIMEOUT + 5) * 1000 },
+        (err, stdout, stderr) => resolve(keyscanResult(stdout, stderr, (err as NodeJS.ErrnoException | null)?.code === "ENOENT")));
 });
 
 let scanner: HostKeyScanner = sshKeyscan;

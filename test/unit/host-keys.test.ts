@@ -2,6 +2,7 @@
 // fingerprinted as OpenSSH does, every command pinned (config-given or learned) but the learn
 // steps, the learn steps themselves, and the refusal of a changed key before any command.
 import * as assert from "assert";
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../../config/plan";
 import { RawConfig } from "../../config/schema";
@@ -9,6 +10,8 @@ import { parseSshPublicKey } from "../../config/sshKey";
 import { parseAddressPlan } from "../../config/validate";
 import { checkPin, Pin } from "../../host/hostKeyCheck";
 import { LEARN_HOST_KEY } from "../../host/hostKeys";
+import { keyscanResult } from "../../host/keyscan";
+import { hostKeyOptions, removeKeyFiles } from "../../lab/engine/ssh";
 import { byUrn, find, isSecret, recorded, RecordedResource, reset, resolve, scanAnswers, scans, stdoutHooks, testHostKey } from "../mocks";
 import { runProgram, stackFile, TEST_SSH_KEY } from "../program";
 import { k3sStdout } from "../fixtures/k3s";
@@ -210,6 +213,16 @@ describe("SSH host keys: a changed key is refused before anything is sent", () =
         });
     });
 
+    it("reads ssh-keyscan's answer: the key it printed, a server without that key type, no answer, no ssh-keyscan", () => {
+        const banner = "# 10.77.0.11:22 SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\n";
+        assert.deepStrictEqual(keyscanResult(`10.77.0.11 ${OTHER}\n`, banner, false), { kind: "offered", key: OTHER });
+        assert.deepStrictEqual(keyscanResult(`[10.77.0.11]:2222 ${ECDSA}\n`, banner.replace(":22 ", ":2222 "), false), { kind: "offered", key: ECDSA });
+        assert.deepStrictEqual(keyscanResult("", banner, false), { kind: "none" });
+        assert.deepStrictEqual(keyscanResult("", "10.77.0.11: Connection refused\n", false), { kind: "unreachable", detail: "10.77.0.11: Connection refused" });
+        assert.deepStrictEqual(keyscanResult("", "", false), { kind: "unreachable", detail: "no answer" });
+        assert.deepStrictEqual(keyscanResult("", "", true), { kind: "noScanner" });
+    });
+
     it("a host offering another key gets no command registered; the other hosts go on", async () => {
         reset();
         scanAnswers.set("10.77.0.11", { kind: "offered", key: OTHER });
@@ -243,3 +256,22 @@ describe("SSH host keys: a changed key is refused before anything is sent", () =
 function escape(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
+
+describe("SSH host keys: the lab's SSH engine pins connection.hostKey as the provider does", () => {
+    after(removeKeyFiles);
+
+    it("with hostKey: a known_hosts file holding only that key, strict checking, and only that key's type offered", () => {
+        const opts = hostKeyOptions(`${ECDSA} root@gw`);
+        const file = opts[opts.indexOf("-o") + 3].replace(/^UserKnownHostsFile=/, "");
+        assert.deepStrictEqual(opts, [
+            "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${file}`, "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", "HostKeyAlias=homecloud-pinned", "-o", "CheckHostIP=no", "-o", "HostKeyAlgorithms=ecdsa-sha2-nistp384",
+        ]);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), `homecloud-pinned ${ECDSA}\n`);
+        assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+    });
+
+    it("without hostKey: any key, as the provider's InsecureIgnoreHostKey", () => {
+        assert.deepStrictEqual(hostKeyOptions(undefined), ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]);
+    });
+});
