@@ -27,15 +27,16 @@ function keyscanType(type: string): string {
 
 /**
  * What one ssh-keyscan run means: its first key line (`<host> <type> <base64>`) is what the
- * host offers; none, but its `# <host>:<port> SSH-2.0-…` banner line on stderr, is a server
- * without that key type; neither is a host that did not answer.
+ * host offers; none, but its `# <host>:<port> SSH-2.0-…` banner line (on stderr up to OpenSSH
+ * 9.x, on stdout in newer releases), is a server without that key type; neither is a host
+ * that did not answer.
  */
 export function keyscanResult(stdout: string, stderr: string, notInstalled: boolean): ScanResult {
     const line = stdout.split("\n").map((l) => l.trim().split(/\s+/)).find((f) => f.length >= 3 && !f[0].startsWith("#"));
     if (line) {
         return { kind: "offered", key: `${line[1]} ${line[2]}` };
     }
-    if (/^# \S+ SSH-/m.test(stderr)) {
+    if (/^# \S+ SSH-/m.test(`${stdout}\n${stderr}`)) {
         return { kind: "none" };
     }
     return notInstalled ? { kind: "noScanner" } : { kind: "unreachable", detail: stderr.trim() || "no answer" };

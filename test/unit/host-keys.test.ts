@@ -218,6 +218,8 @@ describe("SSH host keys: a changed key is refused before anything is sent", () =
         assert.deepStrictEqual(keyscanResult(`10.77.0.11 ${OTHER}\n`, banner, false), { kind: "offered", key: OTHER });
         assert.deepStrictEqual(keyscanResult(`[10.77.0.11]:2222 ${ECDSA}\n`, banner.replace(":22 ", ":2222 "), false), { kind: "offered", key: ECDSA });
         assert.deepStrictEqual(keyscanResult("", banner, false), { kind: "none" });
+        assert.deepStrictEqual(keyscanResult(banner, "", false), { kind: "none" }, "newer OpenSSH prints the banner on stdout");
+        assert.deepStrictEqual(keyscanResult(`${banner}10.77.0.11 ${OTHER}\n`, "", false), { kind: "offered", key: OTHER });
         assert.deepStrictEqual(keyscanResult("", "10.77.0.11: Connection refused\n", false), { kind: "unreachable", detail: "10.77.0.11: Connection refused" });
         assert.deepStrictEqual(keyscanResult("", "", false), { kind: "unreachable", detail: "no answer" });
         assert.deepStrictEqual(keyscanResult("", "", true), { kind: "noScanner" });
