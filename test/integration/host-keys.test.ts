@@ -55,6 +55,7 @@ function engine(mode: "up" | "destroy", label: string, stackFile?: string): Resu
     }, 600_000);
     const secs = (Date.now() - t) / 1000;
     fs.writeFileSync(path.join(RUN_DIR, `hostkeys-${label}.log`), r.stdout + r.stderr);
+    fs.writeFileSync(path.join(RUN_DIR, `hostkeys-${label}.time`), secs.toFixed(1));
     return { ...r, secs, out: r.stdout + r.stderr };
 }
 
