@@ -1,9 +1,10 @@
-// homecloud: config → gateway (NAT, DHCP, DNS, VIP balanced by HAProxy) → private CA (gateway) with a
+// homecloud: config → every host's SSH key pinned → gateway (NAT, DHCP, DNS, VIP balanced by HAProxy) → private CA (gateway) with a
 // certificate per host → K3s → MetalLB → Traefik → cert-manager under the CA → outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { apiFqdn } from "./config/plan";
 import { loadConfig } from "./config/load";
+import { HostKeys } from "./host/hostKeys";
 import { Gateway } from "./network/gateway";
 import { K3sCluster } from "./cluster/k3sCluster";
 import { MetalLB } from "./cluster/metallb";
@@ -18,18 +19,24 @@ import { StackOutputs } from "./outputs";
 
 const { plan, sshPrivateKey } = loadConfig();
 
+// Every command pins its host's SSH key: given in config, or learned once on the first up.
+const hostKeys = new HostKeys("hostkeys", { plan, sshPrivateKey });
+
 const gatewayHost = new Gateway("gateway", {
     plan,
-    connection: { host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey },
+    connection: {
+        host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey,
+        hostKey: hostKeys.key(plan.gateway.hostname),
+    },
 });
 
 // The CA lives on the gateway; every host (gateway and nodes) gets its own key and certificate.
-const ca = new PrivateCa("pki", { plan, sshPrivateKey, waitFor: [gatewayHost] });
+const ca = new PrivateCa("pki", { plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: [gatewayHost] });
 
 // The cluster half; off in the lab, where no K3s can be downloaded.
 function deployCluster(): { cluster: K3sCluster; outputs: Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> } {
     // After the gateway and the PKI steps: a node's prepare may reboot it.
-    const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, waitFor: [gatewayHost, ca] });
+    const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: [gatewayHost, ca] });
     // Through the VIP's address (no DNS needed); a fixed cluster identifier makes a renewed
     // certificate or another server URL an update of the provider, never a replacement of
     // everything it manages.
@@ -68,5 +75,6 @@ const outputs: StackOutputs = {
     loadBalancer: gatewayHost.loadBalancerStatus,
     caCertificate: ca.caCertificate,
     certificates: ca.status,
+    hostKeys: hostKeys.entries,
 };
 export = outputs;

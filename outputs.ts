@@ -29,6 +29,14 @@ export interface StackOutputs {
     readonly caCertificate: pulumi.Output<string>;
     /** The certificate that expires first, when, and from when the next `up` re-signs them all. */
     readonly certificates: pulumi.Output<CertificateStatus>;
+    /** Every host's pinned SSH host key (given or learned), as homecloud:hostKeys takes it. */
+    readonly hostKeys: pulumi.Output<readonly HostKeyEntry[]>;
+}
+
+/** One host's SSH host key: its name and `<type> <base64>`. */
+export interface HostKeyEntry {
+    readonly host: string;
+    readonly key: string;
 }
 
 /** What an operator needs to look at the VIP's balancer, all on the gateway itself. */
@@ -88,6 +96,8 @@ function record<T extends Record<string, string>>(fields: readonly (keyof T & st
 
 const nodeEntry = record<{ ip: string; role: string }>(["ip", "role"]);
 
+const hostKeyEntry = record<{ host: string; key: string }>(["host", "key"]);
+
 const nodes: Reader<StackOutputValues["nodes"]> = (v, where) => {
     if (typeof v !== "object" || v === null || Array.isArray(v)) {
         return fail(where, "an object of name → { ip, role }", v);
@@ -124,6 +134,8 @@ const readers: { readonly [K in keyof StackOutputValues]: Reader<StackOutputValu
         const days = typeof o.lifetimeDays === "number" ? o.lifetimeDays : fail(`${where}.lifetimeDays`, "a number", o.lifetimeDays);
         return { nearest: textOrNull("nearest"), nearestExpiry: textOrNull("nearestExpiry"), renewsFrom: text(o.renewsFrom, `${where}.renewsFrom`), lifetimeDays: days };
     },
+    hostKeys: (v, where) => Array.isArray(v) ? v.map((e, i) => hostKeyEntry(e, `${where}[${i}]`))
+        : fail(where, "a list of { host, key }", v),
 };
 
 /**

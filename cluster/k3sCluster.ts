@@ -20,7 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { AddressPlan, NodeSpec, servers } from "../config/plan";
-import { Host, HostConnection, hostFile, hostStep, hostToolkit, sha256 } from "../host/hostOps";
+import { Host, HostConnection, hostFile, hostStep, hostToolkit, pinnedKey, sha256 } from "../host/hostOps";
 import { lostHostStep } from "../host/lostHost";
 import { scriptsIn } from "../host/toolkit";
 import { apiNameUrl, fullJoinToken, k3sConfigFor, renderK3sConfig, vipApiUrl } from "./k3sConfig";
@@ -41,6 +41,8 @@ export interface K3sClusterArgs {
     readonly plan: AddressPlan;
     /** Private key (OpenSSH) of `plan.sshUser` on every node; kept secret. */
     readonly sshPrivateKey: pulumi.Input<string>;
+    /** Each node's pinned SSH host key, by node name (HostKeys.byHost). */
+    readonly hostKeys: Readonly<Record<string, pulumi.Input<string>>>;
     /** Address to SSH to, by node name; default the node's reserved LAN address. */
     readonly sshHosts?: Readonly<Record<string, pulumi.Input<string>>>;
     /**
@@ -132,6 +134,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             port: plan.ports.ssh,
             user: plan.sshUser,
             privateKey: pulumi.secret(args.sshPrivateKey),
+            hostKey: pinnedKey(args.hostKeys, node.name, this),
         });
         const hosts = new Map<string, Host>(plan.nodes.map((node) => [node.name,
             hostToolkit(`${name}-${node.name}-toolkit`, connection(node), scriptsIn("cluster"), { parent: this, dependsOn: args.waitFor })]));

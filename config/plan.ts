@@ -88,6 +88,8 @@ export interface AddressPlan {
     readonly apiName: string;
     readonly ports: Ports;
     readonly sshUser: string;
+    /** SSH host keys given in config (`<type> <base64>`), by host name; other hosts' keys are learned. */
+    readonly hostKeys: Readonly<Record<string, string>>;
     readonly nodes: readonly NodeSpec[];
     /**
      * Nodes taken out of `nodes` that cannot be reached: their steps on the host itself are

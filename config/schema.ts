@@ -153,6 +153,10 @@ export const CONFIG_SCHEMA = {
         type: "string", secret: true, example: "secret",
         description: "OpenSSH private key of sshUser; set it with `pulumi config set --secret homecloud:sshPrivateKey < key`.",
     },
+    hostKeys: {
+        type: "array", items: "object", default: [], example: "list",
+        description: "SSH host keys to pin, one { host, key } per host: the gateway's host name or a node's name, and the key as /etc/ssh/ssh_host_ed25519_key.pub holds it. A host without one has its key learned on the first up (trust on first use, with a warning) and pinned from then on; stack output hostKeys lists them all.",
+    },
     nodes: {
         type: "array", items: "object", example: "list",
         description: "The cluster's Pis, servers first, an odd number of servers: { name, mac, ip, role: server | agent }.",

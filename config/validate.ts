@@ -4,6 +4,7 @@
 import { checkAddresses } from "./addresses";
 import { Checker } from "./checker";
 import { checkDdns } from "./ddns";
+import { checkHostKeys } from "./hostKeys";
 import { checkHosts } from "./hosts";
 import { checkPlan } from "./layout";
 import { checkNames } from "./names";
@@ -31,6 +32,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
         nodes: h.nodes.map((x) => x.name), lostNodes: h.lostNodes, k3sEnabled: raw.k3sEnabled === true,
     });
+    const hostKeys = checkHostKeys(c, raw, { gatewayHostname: n.gwHostname, nodes: h.nodes.map((x) => x.name) });
     if (c.problems.length > 0) {
         throw new ConfigError(c.problems);
     }
@@ -48,6 +50,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         apiName: n.apiName!,
         ports: ports as Ports,
         sshUser: n.sshUser!,
+        hostKeys,
         nodes: h.nodes,
         lostNodes: h.lostNodes,
         reservations: h.reservations,

@@ -7,6 +7,9 @@
 // triggers[*]); the new one is created, then the OLD one's delete runs and undoes it.
 // Content travels as stdin and data in the command line: a change of either is an
 // in-place update that runs `update`.
+//
+// Every connection pins the host's SSH key (`hostKey`: the provider then accepts only that
+// key, and offers only its type). The one exception is learnHostKey, which reads the key.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
@@ -14,8 +17,8 @@ import { fileCommand, HostFileSpec } from "./hostFile";
 import { TOOLKIT_DIR, TOOLKIT_INSTALL, toolkitInstaller, toolkitRemove } from "./toolkit";
 import { childUrn, COMMAND_TYPE, engineUrn } from "./urn";
 
-/** How to reach a host over SSH as a sudo-capable user. */
-export interface HostConnection {
+/** How to reach a host over SSH as a sudo-capable user, before its key is known. */
+export interface UnpinnedConnection {
     readonly host: pulumi.Input<string>;
     readonly port: number;
     readonly user: string;
@@ -25,8 +28,15 @@ export interface HostConnection {
     readonly dialErrorLimit?: number;
 }
 
-function connectionArgs(c: HostConnection): command.types.input.remote.ConnectionArgs {
+/** How to reach a host over SSH: who, where, and the host key it must present. */
+export interface HostConnection extends UnpinnedConnection {
+    /** The host's public key, `<type> <base64>` (host/hostKeys.ts): any other key fails the dial. */
+    readonly hostKey: pulumi.Input<string>;
+}
+
+function connectionArgs(c: UnpinnedConnection & { hostKey?: pulumi.Input<string> }): command.types.input.remote.ConnectionArgs {
     return {
+        ...c.hostKey === undefined ? {} : { hostKey: c.hostKey },
         host: c.host,
         port: c.port,
         user: c.user,
@@ -35,6 +45,15 @@ function connectionArgs(c: HostConnection): command.types.input.remote.Connectio
         dialErrorLimit: c.dialErrorLimit ?? 60,
         perDialTimeout: 5,
     };
+}
+
+/** A host's pinned key from a by-name record; an error naming the host when it has none. */
+export function pinnedKey(keys: Readonly<Record<string, pulumi.Input<string>>>, host: string, owner: pulumi.Resource): pulumi.Input<string> {
+    const k = keys[host];
+    if (k === undefined) {
+        throw new pulumi.ResourceError(`no SSH host key for ${host} (hostKeys has ${Object.keys(keys).join(", ") || "none"}); every connection pins one`, owner);
+    }
+    return k;
 }
 
 export function sha256(text: string): string {
@@ -166,4 +185,20 @@ export function hostStep(name: string, host: Host, args: HostStepArgs, opts: pul
         logging: args.secretStdin || args.secretStdout ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,
     }, args.secretStdout ? { ...o, additionalSecretOutputs: [...(o.additionalSecretOutputs ?? []), "stdout"] } : o);
+}
+
+/**
+ * Reads a host's public key once, unpinned (trust on first use): the only command without
+ * `hostKey`. It sends nothing but the login (public-key authentication gives the server no
+ * secret). No delete and no triggers; every input is in ignoreChanges, so a changed SSH key,
+ * port or address never reads the key again: only a replacement (`up --replace`) does.
+ */
+export function learnHostKey(name: string, connection: UnpinnedConnection, create: string,
+    opts: pulumi.CustomResourceOptions): command.remote.Command {
+    return new command.remote.Command(name, {
+        connection: connectionArgs(connection),
+        create,
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+    }, { ...opts, ignoreChanges: ["connection", "create", "logging", "addPreviousOutputInEnv"] });
 }

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { AddressPlan, NodeSpec } from "../config/plan";
 import { HOST_CERT_LABEL } from "../config/pki";
-import { Host, HostConnection, hostFile, hostStep, hostToolkit } from "../host/hostOps";
+import { Host, HostConnection, hostFile, hostStep, hostToolkit, pinnedKey } from "../host/hostOps";
 import { lostHostStep } from "../host/lostHost";
 import { PKI_TOOLKIT_DIR, scriptsIn } from "../host/toolkit";
 import {
@@ -26,6 +26,8 @@ export interface PrivateCaArgs {
     readonly plan: AddressPlan;
     /** Private key (OpenSSH) of `plan.sshUser` on every host; kept secret. */
     readonly sshPrivateKey: pulumi.Input<string>;
+    /** Each host's pinned SSH host key, by host name (HostKeys.byHost). */
+    readonly hostKeys: Readonly<Record<string, pulumi.Input<string>>>;
     /** What every host's first step waits for (the gateway: DHCP, DNS). */
     readonly waitFor?: pulumi.Input<pulumi.Resource>[];
     /** The clock the renewal schedule reads; default now. */
@@ -69,11 +71,12 @@ export class PrivateCa extends pulumi.ComponentResource {
         const now = args.now ?? new Date();
         this.issue = issueToken(plan, now);
         const scripts = scriptsIn("pki");
-        const connection = (host: string): HostConnection => ({
+        const connection = (hostName: string, host: string): HostConnection => ({
             host, port: plan.ports.ssh, user: plan.sshUser, privateKey: pulumi.secret(args.sshPrivateKey),
+            hostKey: pinnedKey(args.hostKeys, hostName, this),
         });
         const toolkit = (hostName: string, address: string): Host =>
-            hostToolkit(`${name}-${hostName}-toolkit`, connection(address), scripts, { parent: this, dependsOn: args.waitFor }, PKI_TOOLKIT_DIR);
+            hostToolkit(`${name}-${hostName}-toolkit`, connection(hostName, address), scripts, { parent: this, dependsOn: args.waitFor }, PKI_TOOLKIT_DIR);
         this.gateway = toolkit(plan.gateway.hostname, plan.gateway.sshHost);
         const hosts = new Map<string, Host>([[plan.gateway.hostname, this.gateway]]);
         plan.nodes.filter((n: NodeSpec) => !plan.pki.excluded.includes(n.name)).forEach((n) => hosts.set(n.name, toolkit(n.name, n.ip)));

@@ -3,6 +3,8 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { HOST_KEY_FILE } from "../config/sshKey";
+import { HostKeyScanner, ScanResult, useHostKeyScanner } from "../host/keyscan";
 import { unwrapSecrets } from "../lab/engine/commandSemantics";
 import { engineUrn } from "../host/urn";
 import { currentRegistration, tapRegistrations } from "../lab/engine/monitorTap";
@@ -43,6 +45,36 @@ export interface RecordedResource {
 export const stdoutHooks: ((r: { name: string; inputs: Record<string, any> }) => string | undefined)[] = [];
 
 export const recorded: RecordedResource[] = [];
+
+/** A well-formed ed25519 public key line made from `seed` (a host's address, say): `ssh-ed25519 AAAA…`. */
+export function testHostKey(seed: string): string {
+    const part = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    const blob = Buffer.concat([part(Buffer.from("ssh-ed25519")), part(crypto.createHash("sha256").update(seed).digest())]);
+    return `ssh-ed25519 ${blob.toString("base64")}`;
+}
+
+/** Test keys for these hosts, by name (what HostKeys.byHost gives the components). */
+export function testHostKeys(hosts: readonly string[]): Record<string, string> {
+    return Object.fromEntries(hosts.map((h) => [h, testHostKey(h)]));
+}
+
+/**
+ * The host key scanner under the mocks: nothing is dialled. Every scan is recorded; a host
+ * answers what `scanAnswers` holds for its address, else as a host that is down.
+ */
+export const scans: { address: string; port: number; type: string }[] = [];
+export const scanAnswers = new Map<string, ScanResult>();
+export const mockScanner: HostKeyScanner = async (address, port, type) => {
+    scans.push({ address, port, type });
+    return scanAnswers.get(address) ?? { kind: "unreachable", detail: "not dialled under the mocks" };
+};
+useHostKeyScanner(mockScanner);
+
+/** A learn step (host/hostKeys.ts) prints the host's key: one made from the address it dials. */
+function learnedKeyStdout(inputs: Record<string, any>): string | undefined {
+    return typeof inputs.create === "string" && inputs.create.includes(HOST_KEY_FILE)
+        ? testHostKey(String(unwrapSecrets(inputs.connection).host)) : undefined;
+}
 
 /**
  * What a command prints when no hook says otherwise: a line derived from what it runs
@@ -99,7 +131,7 @@ pulumi.runtime.setMocks({
             Object.assign(state, stack);
         }
         if (args.type === "command:remote:Command") {
-            state.stdout = args.inputs.__mockStdout
+            state.stdout = args.inputs.__mockStdout ?? learnedKeyStdout(args.inputs)
                 ?? stdoutHooks.map((h) => h({ name: args.name, inputs: args.inputs })).find((o) => o !== undefined)
                 ?? defaultStdout(args.name, args.inputs);
             state.stderr = "";

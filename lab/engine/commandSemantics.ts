@@ -68,6 +68,26 @@ export function printInputs(inputs: Readonly<Record<string, unknown>>): InputPri
         .map(([k, v]) => [k, crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex")]));
 }
 
+/**
+ * The prints of `next` with every ignored top-level input put back to its old print [ign], so
+ * a change there is no change. (The engine keeps prints, not values: a command whose other
+ * inputs change too runs with the new value of an ignored one, where Pulumi sends the old.)
+ */
+export function keepIgnored(previous: InputPrints | undefined, next: InputPrints, ignoreChanges: readonly string[]): InputPrints {
+    if (previous === undefined || ignoreChanges.length === 0) {
+        return next;
+    }
+    const out: Record<string, string> = { ...next };
+    for (const key of ignoreChanges) {
+        if (previous[key] === undefined) {
+            delete out[key];
+        } else {
+            out[key] = previous[key];
+        }
+    }
+    return out;
+}
+
 /** Whether the changed top-level input `key` matches a replaceOnChanges path like `triggers[*]`. */
 function forcesReplace(key: string, replaceOnChanges: readonly string[]): boolean {
     return replaceOnChanges.some((p) => p === "*" || p === key || p.startsWith(`${key}[`) || p.startsWith(`${key}.`));

@@ -19,6 +19,8 @@ export interface Registration {
     readonly additionalSecretOutputs: readonly string[];
     /** Property paths whose change replaces the resource, e.g. `triggers[*]`. */
     readonly replaceOnChanges: readonly string[];
+    /** Inputs whose change is ignored once the resource exists (`ignoreChanges`). */
+    readonly ignoreChanges: readonly string[];
     readonly deleteBeforeReplace: boolean;
     /** Input paths whose old value the engine puts back before it diffs, e.g. `*`. */
     readonly ignoreChanges: readonly string[];
@@ -74,6 +76,7 @@ export function tapRegistrations(
             dependencies: req.getDependenciesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             replaceOnChanges: req.getReplaceonchangesList(),
+            ignoreChanges: req.getIgnorechangesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
             ignoreChanges: req.getIgnorechangesList(),
             retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : false,

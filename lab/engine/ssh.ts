@@ -8,14 +8,17 @@
 //   - the COMMAND runs once on the dialled connection, never again: a connection lost
 //     mid-command is that command's failure, not a reason to run half of it twice.
 // Here the dial is an OpenSSH master connection (ControlMaster) and the command a session
-// over it; the key is in a private temporary file.
+// over it; the key is in a private temporary file. A connection's `hostKey` is pinned as the
+// provider pins it (remote/connection.go SSHConfig: FixedHostKey, and HostKeyAlgorithms =
+// that key's type): a known_hosts file holding only that key, StrictHostKeyChecking=yes; a
+// refused key is a failed dial, retried like any other.
 import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-export interface Conn { host: string; port: number; user: string; dialErrorLimit?: number; perDialTimeout?: number }
+export interface Conn { host: string; port: number; user: string; dialErrorLimit?: number; perDialTimeout?: number; hostKey?: string }
 export interface RemoteResult { code: number; stdout: string; stderr: string }
 
 /** The provider's default dial limit (connection.go dialErrorDefault) and its "unlimited". */
@@ -32,15 +35,32 @@ function dir(): string {
 }
 
 const keyFiles = new Map<string, string>();
-function keyFileFor(privateKey: string): string {
-    const h = crypto.createHash("sha256").update(privateKey).digest("hex").slice(0, 16);
-    let f = keyFiles.get(h);
+/** A private file holding `text` (a key, a known_hosts line), one per kind and content. */
+function fileFor(kind: string, text: string): string {
+    const h = crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
+    let f = keyFiles.get(`${kind}-${h}`);
     if (!f) {
-        f = path.join(dir(), `key-${h}`);
-        fs.writeFileSync(f, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
-        keyFiles.set(h, f);
+        f = path.join(dir(), `${kind}-${h}`);
+        fs.writeFileSync(f, text.endsWith("\n") ? text : `${text}\n`, { mode: 0o600 });
+        keyFiles.set(`${kind}-${h}`, f);
     }
     return f;
+}
+
+/** The alias every pinned key is filed under, whatever the host's address and port. */
+const PINNED = "homecloud-pinned";
+
+/** ssh options for the host key: pinned to `hostKey` exactly, or (no hostKey) any key, as the provider does. */
+export function hostKeyOptions(hostKey: string | undefined): string[] {
+    if (hostKey === undefined || hostKey === null) {
+        return ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+    }
+    const [type, base64] = hostKey.trim().split(/\s+/);
+    return [
+        "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${fileFor("known-hosts", `${PINNED} ${type} ${base64}`)}`,
+        "-o", "GlobalKnownHostsFile=/dev/null", "-o", `HostKeyAlias=${PINNED}`, "-o", "CheckHostIP=no",
+        "-o", `HostKeyAlgorithms=${type}`,
+    ];
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -73,9 +93,9 @@ function spawnSsh(args: string[], stdin: string | undefined): Promise<RemoteResu
 
 function baseArgs(conn: Conn, key: string, socket: string): string[] {
     return [
-        "-F", "/dev/null", "-i", keyFileFor(key), "-o", "IdentitiesOnly=yes",
+        "-F", "/dev/null", "-i", fileFor("key", key), "-o", "IdentitiesOnly=yes",
         "-p", String(conn.port ?? 22), "-S", socket,
-        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        ...hostKeyOptions(conn.hostKey),
         "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", `ConnectTimeout=${conn.perDialTimeout ?? 15}`,
     ];
 }

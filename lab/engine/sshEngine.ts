@@ -162,7 +162,7 @@ async function up(): Promise<void> {
                 const i = unwrapSecrets(args.inputs);
                 const conn: Conn = {
                     host: i.connection.host, port: i.connection.port ?? 22, user: i.connection.user ?? "root",
-                    dialErrorLimit: i.connection.dialErrorLimit, perDialTimeout: i.connection.perDialTimeout,
+                    dialErrorLimit: i.connection.dialErrorLimit, perDialTimeout: i.connection.perDialTimeout, hostKey: i.connection.hostKey,
                 };
                 const prints = printInputs(args.inputs);
                 const prev = state.resources[urn];
@@ -258,9 +258,13 @@ async function up(): Promise<void> {
         failed = true;
     }
     if (failed || errors.length > 0) {
+        // One failed Output (a refused host key) fails every resource built from it, each
+        // wrapping the message in the SDK's "error serializing property" chain: print it once.
+        const shown = new Set<string>();
         for (const e of errors) {
-            const msg = e instanceof Error ? e.message : String(e);
-            if (!/remote command exited|not run, an earlier command failed/.test(msg)) {
+            const msg = (e instanceof Error ? e.message : String(e)).replace(/^(error serializing property "[^"]*": )+/, "");
+            if (!/remote command exited|not run, an earlier command failed/.test(msg) && !shown.has(msg)) {
+                shown.add(msg);
                 process.stderr.write(`error: ${msg}\n`);
             }
         }

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { assertScriptsPass } from "../assertions";
-import { recorded, reset, resolve } from "../mocks";
+import { recorded, reset, resolve, testHostKey } from "../mocks";
 import { HostFileSpec, SERIAL_TOKEN } from "../../host/hostFile";
 import { HOST_SCRIPTS, scriptsIn, TOOLKIT_DIR, TOOLKIT_INSTALL, TOOLKIT_REMOVE } from "../../host/toolkit";
 import { DDNS_KEY, forwardZoneName, keyFilePath, renderNamedLocal, reverseZoneNames, STATIC_KEY } from "../../network/bind";
@@ -254,7 +254,7 @@ describe("daemon checkers on the rendered network files", function () {
             for (const name of PLAN_NAMES) {
                 const plan = loadPlan(name);
                 const gw = new gateway.Gateway(`chk-${name}`, {
-                    plan, connection: { host: plan.gateway.sshHost, port: 22, user: "pi", privateKey: "key" },
+                    plan, connection: { host: plan.gateway.sshHost, port: 22, user: "pi", privateKey: "key", hostKey: testHostKey(name) },
                 });
                 await Promise.all([resolve(gw.vip), resolve(gw.lanAddress), resolve(gw.domain)]);
             }

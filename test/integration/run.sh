@@ -52,7 +52,7 @@ echo
 echo "== measured times =="
 echo "lab up (--recreate):  ${lab_up} s"
 echo "first engine up:      ${first_up} s ($(grep '^summary' "$RUN_DIR/first-up.log" || true))"
-for f in noop-up force-up reservation-up destroy lost-base-up lost-without-list lost-up; do
+for f in noop-up force-up reservation-up destroy lost-base-up lost-without-list lost-up hostkeys-first-up hostkeys-refused-up hostkeys-pinned-up; do
   if [[ -f $RUN_DIR/$f.log ]]; then
     printf '%-21s %s s (%s)\n' "$f:" "$(cat "$RUN_DIR/$f.time" 2>/dev/null || echo '?')" "$(grep '^summary' "$RUN_DIR/$f.log" || true)"
   fi

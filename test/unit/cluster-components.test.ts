@@ -2,7 +2,7 @@
 // order through the dependencies each registration sent the engine, the scripts and
 // connections, secrets, providers and Helm release arguments. Mocks first, then the code.
 import * as assert from "assert";
-import { byUrn, dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks } from "../mocks";
+import { byUrn, dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks, testHostKey, testHostKeys } from "../mocks";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import type * as K3sModule from "../../cluster/k3sCluster";
@@ -99,7 +99,8 @@ describe("cluster components (mocks)", () => {
             reset();
             const gateway = new random.RandomId("gw-stand-in", { byteLength: 4 });
             cluster = new m.K3sCluster("hc", {
-                plan, sshPrivateKey: KEY, sshHosts: { pi5: "192.168.1.55" }, waitFor: [gateway], now: new Date("2025-06-01T00:00:00Z"),
+                plan, sshPrivateKey: KEY, hostKeys: testHostKeys(plan.nodes.map((n) => n.name)), sshHosts: { pi5: "192.168.1.55" },
+                waitFor: [gateway], now: new Date("2025-06-01T00:00:00Z"),
             });
             await Promise.all([resolve(cluster.kubeconfig), resolve(cluster.apiEndpoint), resolve(cluster.joinToken)]);
             await settle();
@@ -195,7 +196,7 @@ describe("cluster components (mocks)", () => {
                 assert.strictEqual(prepare.create, "sudo -n /usr/bin/env /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh prepare");
                 assert.strictEqual(prepare.delete, unprepareCommand());
                 assert.deepStrictEqual(prepare.connection, {
-                    host, port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5,
+                    host, port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5, hostKey: testHostKey(n.name),
                 });
                 const booted = inputs(`hc-${n.name}-booted`);
                 assert.strictEqual(booted.create, waitForRebootCommand(n.name));
@@ -321,7 +322,7 @@ describe("cluster components (mocks)", () => {
         });
 
         it("rejects sshHosts for nodes that do not exist", () => {
-            assert.throws(() => new m.K3sCluster("bad", { plan, sshPrivateKey: KEY, sshHosts: { pi9: "10.0.0.99" } }),
+            assert.throws(() => new m.K3sCluster("bad", { plan, sshPrivateKey: KEY, hostKeys: {}, sshHosts: { pi9: "10.0.0.99" } }),
                 /sshHosts names pi9, which is not in homecloud:nodes; use node names/);
         });
     });
@@ -332,7 +333,9 @@ describe("cluster components (mocks)", () => {
             const renewed = k3sKubeconfig(ADMIN_CERT_2026);
             stdoutHooks.unshift(k3sStdout("nm", renewed));
             const named = parseAddressPlan({ ...clusterRawPlan(), kubeconfigServer: "name", kubeconfigRenewDays: 30 }).plan;
-            const c = new m.K3sCluster("nm", { plan: named, sshPrivateKey: KEY, now: new Date("2026-02-05T00:00:00Z"), clusterName: "homecloud-prod" });
+            const c = new m.K3sCluster("nm", {
+                plan: named, sshPrivateKey: KEY, hostKeys: testHostKeys(named.nodes.map((n) => n.name)), now: new Date("2026-02-05T00:00:00Z"), clusterName: "homecloud-prod",
+            });
             assert.strictEqual(await resolve(c.kubeconfig), renderKubeconfig(renewed, "https://api.home.arpa:8443", "homecloud-prod"));
             assert.strictEqual(await resolve(c.providerKubeconfig), renderKubeconfig(renewed, "https://192.168.1.10:8443", "homecloud-prod"));
             assert.strictEqual(await resolve(c.kubeconfigExpires), "2027-02-10T00:00:00.000Z");

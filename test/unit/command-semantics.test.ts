@@ -1,6 +1,6 @@
 // The rules the lab's SSH engine follows to play the real engine with the command provider.
 import * as assert from "assert";
-import { deleteOrder, planCommand, printInputs, scriptFor, unwrapSecrets } from "../../lab/engine/commandSemantics";
+import { deleteOrder, keepIgnored, planCommand, printInputs, scriptFor, unwrapSecrets } from "../../lab/engine/commandSemantics";
 import * as pulumi from "@pulumi/pulumi";
 import { dialDelayMs, dialLimitReached } from "../../lab/engine/ssh";
 
@@ -33,6 +33,17 @@ describe("command semantics (what the real engine does with a changed command)",
         assert.strictEqual(planCommand(printInputs(withTriggers), printInputs(base), TRIGGERS).action, "replace");
         // Without replaceOnChanges (not what @pulumi/command registers) the same change is an update.
         assert.strictEqual(planCommand(printInputs(withTriggers), printInputs({ ...base, triggers: ["b"] }), []).action, "update");
+    });
+
+    it("an input in ignoreChanges keeps its old value once the command exists: its change runs nothing", () => {
+        const old = printInputs(base);
+        const changed = printInputs({ ...base, connection: { host: "h2" }, create: "c2" });
+        const kept = keepIgnored(old, changed, ["connection", "create"]);
+        assert.deepStrictEqual(kept, old);
+        assert.deepStrictEqual(planCommand(old, kept, TRIGGERS), { action: "same", changed: [], replaceKeys: [] });
+        // Another input still counts; a new command takes every input as given.
+        assert.strictEqual(planCommand(old, keepIgnored(old, printInputs({ ...base, stdin: "two", create: "c2" }), ["create"]), TRIGGERS).action, "update");
+        assert.deepStrictEqual(keepIgnored(undefined, changed, ["connection"]), changed);
     });
 
     it("internal __ inputs are ignored", () => {

@@ -49,7 +49,7 @@ describe("configuration schema", () => {
         assert.deepStrictEqual(Object.keys(raw).sort(), CONFIG_KEYS.filter((k) => projectConfigBlock()[k].default !== undefined).sort());
         assert.deepStrictEqual(raw, {
             domain: "home.arpa", gatewayHostname: "gateway", gatewaySshHost: "", leaseSeconds: 3600, dnsForwarders: [],
-            apiName: "api", apiPort: 6443, httpPort: 80, httpsPort: 443, sshUser: "pi", sshPort: 22, reservations: [],
+            apiName: "api", apiPort: 6443, httpPort: 80, httpsPort: 443, sshUser: "pi", sshPort: 22, hostKeys: [], reservations: [],
             apiHealthCheck: "https", healthCheckIntervalMs: 1000, healthCheckFall: 2, healthCheckRise: 2,
             ddnsEnabled: true, ddnsSuffix: "", dnsTtlSeconds: 300, lostNodes: [],
             certificateLifetimeDays: 90, certificateRenewal: 0, certificates: [], certificateExclude: [], caDestroy: false,
@@ -94,7 +94,7 @@ describe("configuration schema", () => {
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
                 "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'caDestroy', 'certificateExclude', " +
                 "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'ddnsEnabled', 'ddnsSuffix', 'dnsTtlSeconds', 'gatewaySshHost', " +
-                "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'httpPort', " +
+                "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'hostKeys', 'httpPort', " +
                 "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer', 'lostNodes' and 'sshPort'"]);
         });
 

@@ -1,7 +1,7 @@
 // The network components under Pulumi mocks: which resources, their names, parents,
 // dependencies, scripts and content. Mocks first, then the code under test.
 import * as assert from "assert";
-import { dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve } from "../mocks";
+import { dependsOn, find, isSecret, parentName, recorded, RecordedResource, reset, resolve, testHostKey } from "../mocks";
 import * as pulumi from "@pulumi/pulumi";
 import type * as GatewayModule from "../../network/gateway";
 import { fileCommand, HostFileSpec } from "../../host/hostFile";
@@ -41,7 +41,7 @@ describe("network components (mocks)", () => {
         gw = new m.Gateway("gw", {
             plan,
             // A plain string on purpose: the helper must make it secret itself.
-            connection: { host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: KEY },
+            connection: { host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: KEY, hostKey: testHostKey("gw") },
         });
         await Promise.all([resolve(gw.lanAddress), resolve(gw.vip), resolve(gw.domain), resolve(gw.apiFqdn)]);
         // Let registrations still in flight (registerOutputs) finish.
@@ -264,7 +264,7 @@ describe("network components (mocks)", () => {
             const sent = r.inputs.connection;
             assert.strictEqual(sent[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, `${r.name}: connection is secret`);
             assert.deepStrictEqual(sent.value, {
-                host: "192.168.50.2", port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5,
+                host: "192.168.50.2", port: 22, user: "pi", privateKey: KEY, dialErrorLimit: 60, perDialTimeout: 5, hostKey: testHostKey("gw"),
             }, r.name);
             for (const field of ["create", "update", "delete", "stdin"]) {
                 assert.ok(!String(r.inputs[field] ?? "").includes("not-a-real-key"), `${r.name}.${field}`);
@@ -293,7 +293,7 @@ describe("network components (mocks)", () => {
         const before = recorded.length;
         const other = new m.Gateway("edge", {
             plan: loadPlan("small"),
-            connection: { host: "10.0.0.1", port: 22, user: "pi", privateKey: pulumi.secret(KEY) },
+            connection: { host: "10.0.0.1", port: 22, user: "pi", privateKey: pulumi.secret(KEY), hostKey: testHostKey("edge") },
         });
         await resolve(other.vip);
         await new Promise((r) => setTimeout(r, 50));

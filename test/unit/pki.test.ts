@@ -3,7 +3,7 @@
 // what travels between hosts). Mocks first, then the code under test.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import { dependsOn, find, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks } from "../mocks";
+import { dependsOn, find, parentName, recorded, RecordedResource, reset, resolve, stdoutHooks, testHostKeys } from "../mocks";
 import * as k8s from "@pulumi/kubernetes";
 import { AddressPlan } from "../../config/plan";
 import { RawConfig } from "../../config/schema";
@@ -167,7 +167,7 @@ describe("PrivateCa (mocks, the lab plan with a service certificate)", () => {
         reset();
         stdoutHooks.push(hook);
         const m = await import("../../pki/privateCa");
-        ca = new m.PrivateCa("pki", { plan, sshPrivateKey: KEY, now: NOW });
+        ca = new m.PrivateCa("pki", { plan, sshPrivateKey: KEY, hostKeys: testHostKeys([plan.gateway.hostname, ...plan.nodes.map((n) => n.name)]), now: NOW });
         await resolve(ca.status);
         await new Promise((r) => setTimeout(r, 50));
     });
@@ -289,7 +289,7 @@ describe("ClusterIssuer (mocks): cert-manager rooted in the gateway's CA", () =>
         const caModule: typeof PrivateCaModule = await import("../../pki/privateCa");
         const m: typeof ClusterIssuerModule = await import("../../pki/clusterIssuer");
         const provider = new k8s.Provider("k3s", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
-        const ca = new caModule.PrivateCa("pki", { plan, sshPrivateKey: KEY, now: NOW });
+        const ca = new caModule.PrivateCa("pki", { plan, sshPrivateKey: KEY, hostKeys: testHostKeys([plan.gateway.hostname, ...plan.nodes.map((n) => n.name)]), now: NOW });
         // Stands in for the cluster's kubeconfig read (any resource the Secret step must wait for).
         const ready = new k8s.core.v1.ConfigMap("k3s-kubeconfig", {}, { provider });
         const traefikNs = new k8s.core.v1.Namespace("traefik-namespace", { metadata: { name: "traefik" } }, { provider });

@@ -98,10 +98,10 @@ describe("program (index.ts) with Pulumi.lab.yaml (K3s off)", () => {
     it("exports no kubeconfig at all (an undefined export is a warning on every run) and registers no cluster, only the CA", async () => {
         const { outputs, resources } = await runProgram(stackFile("Pulumi.lab.yaml"));
         assert.deepStrictEqual(Object.keys(outputs).sort(),
-            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "ingressIp", "loadBalancer", "metallbPool", "nodes", "vip"]);
+            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "hostKeys", "ingressIp", "loadBalancer", "metallbPool", "nodes", "vip"]);
         assert.ok(!("kubeconfigExpires" in outputs));
         assert.deepStrictEqual(resources.filter((r) => !r.type.startsWith("homecloud:network:") && r.type !== "command:remote:Command")
-            .map((r) => `${r.type} ${r.name}`), ["homecloud:pki:PrivateCa pki"]);
+            .map((r) => `${r.type} ${r.name}`), ["homecloud:host:HostKeys hostkeys", "homecloud:pki:PrivateCa pki"]);
         assert.strictEqual(outputs.apiEndpoint, "https://api.lab.home.arpa:6443");
     });
 });

@@ -3,7 +3,7 @@
 // missing or mistyped output fails naming the output and the stack.
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { find, isSecret, referencedStacks, resolve, stdoutHooks } from "../mocks";
+import { find, isSecret, referencedStacks, resolve, stdoutHooks, testHostKey } from "../mocks";
 import { runProgram, stackFile } from "../program";
 import { homecloudOutputs, HomecloudOutputs, referenceHomecloud, StackOutputValues } from "../../outputs";
 import { k3sStdout } from "../fixtures/k3s";
@@ -43,7 +43,7 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
         const home = referenceHomecloud("organization/homecloud/dev");
         const got = await values(home);
         assert.deepStrictEqual(Object.keys(got).sort(),
-            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "ingressIp", "kubeconfig", "kubeconfigExpires",
+            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "hostKeys", "ingressIp", "kubeconfig", "kubeconfigExpires",
                 "loadBalancer", "metallbPool", "nodes", "vip"]);
         assert.deepStrictEqual(got, devState);
         const expected: Omit<StackOutputValues, "kubeconfig" | "caCertificate" | "certificates"> = {
@@ -61,6 +61,9 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
             gateway: { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240" },
             loadBalancer: { statsSocket: "/run/haproxy/admin.sock", statsUrl: "http://127.0.0.1:8404/", apiHealthCheck: "https" },
             kubeconfigExpires: "2026-03-01T00:00:00.000Z",
+            // Learned (under the mocks, a key made from each host's address), in homecloud:hostKeys' shape.
+            hostKeys: [["gateway", "10.0.0.1"], ["pi-server-1", "10.0.0.11"], ["pi-server-2", "10.0.0.12"], ["pi-server-3", "10.0.0.13"],
+                ["pi-agent-1", "10.0.0.21"]].map(([host, address]) => ({ host, key: testHostKey(address) })),
         };
         assert.deepStrictEqual({ ...got, kubeconfig: undefined, caCertificate: undefined, certificates: undefined },
             { ...expected, kubeconfig: undefined, caCertificate: undefined, certificates: undefined });
@@ -76,7 +79,7 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
         const home = referenceHomecloud("organization/homecloud/dev");
         assert.strictEqual(home.kubeconfig, home.kubeconfig, "one Output per output, read once");
         assert.strictEqual(await isSecret(home.kubeconfig), true);
-        for (const key of ["apiEndpoint", "vip", "ingressIp", "metallbPool", "domain", "nodes", "gateway", "loadBalancer", "kubeconfigExpires"] as const) {
+        for (const key of ["apiEndpoint", "vip", "ingressIp", "metallbPool", "domain", "nodes", "gateway", "loadBalancer", "kubeconfigExpires", "hostKeys"] as const) {
             assert.strictEqual(await isSecret(home[key]), false, key);
         }
     });
@@ -118,6 +121,7 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
                 vip: 7,
                 nodes: { n1: { ip: "10.0.0.11", role: "master" } },
                 gateway: { hostname: "gw", lanAddress: "10.0.0.1" },
+                hostKeys: [{ host: "gw", key: 7 }],
             },
             secretOutputNames: [],
         });
@@ -128,6 +132,8 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
             "output nodes.n1.role of stack organization/other/prod is \"master\", expected \"server\" or \"agent\"" + tail);
         assert.strictEqual(await failure(home.gateway),
             "output gateway.vip of stack organization/other/prod is missing, expected a string" + tail);
+        assert.strictEqual(await failure(home.hostKeys),
+            "output hostKeys[0].key of stack organization/other/prod is 7, expected a string" + tail);
         assert.strictEqual(await resolve(home.domain), "home.arpa");
     });
 });
