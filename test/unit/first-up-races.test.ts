@@ -39,7 +39,8 @@ describe("first up: no races (dev stack under mocks)", () => {
             l2Advertisement({ name: METALLB_POOL_NAME, namespace: METALLB_NAMESPACE, pools: [METALLB_POOL_NAME] }),
         ]));
         assert.match(gate.inputs.stdin, /^apiVersion: metallb\.io\/v1beta1\nkind: IPAddressPool\n[\s\S]*\n---\napiVersion: metallb\.io\/v1beta1\nkind: L2Advertisement\n/);
-        assert.deepStrictEqual(deps(gate), ["k3s-kubeconfig", "k3s-pi-server-1-toolkit", "metallb-release"]);
+        // hostkeys-pi-server-1: the connection pins the first server's learned host key.
+        assert.deepStrictEqual(deps(gate), ["hostkeys-pi-server-1", "k3s-kubeconfig", "k3s-pi-server-1-toolkit", "metallb-release"]);
         assert.deepStrictEqual(deps(named("metallb-pool")), ["k3s-accepts-metallb-pool", "metallb-namespace", "metallb-release"]);
         assert.deepStrictEqual(deps(named("metallb-l2")), ["k3s-accepts-metallb-pool", "metallb-namespace", "metallb-pool", "metallb-release"]);
     });

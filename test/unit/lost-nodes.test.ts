@@ -82,7 +82,8 @@ describe("lostNodes: the program (index.ts) under mocks", () => {
         // The guard on the gateway waits for every step on node3, so it is deleted before them.
         const guard = before.find((r) => r.name === "node-node3-reachable")!;
         assert.deepStrictEqual(guard.dependencies.map((u) => before.find((r) => r.registeredUrn === u)!.name).sort(),
-            ["pki-gw-toolkit", "pki-node3-host-cert", "pki-node3-host-key", "pki-node3-toolkit", "pki-node3-trust"]);
+            // hostkeys-gw: the guard's connection pins the gateway's learned host key.
+            ["hostkeys-gw", "pki-gw-toolkit", "pki-node3-host-cert", "pki-node3-host-key", "pki-node3-toolkit", "pki-node3-trust"]);
         assert.strictEqual(guard.inputs.connection.value.host, "10.77.0.1", "run on the gateway");
         assert.strictEqual(guard.inputs.delete,
             "sudo -n /usr/bin/env HC_NODE=node3 HC_ADDRESS=10.77.0.13 HC_PORT=22 /bin/bash /usr/local/lib/homecloud-pki/pki/reachable.sh");
