@@ -153,7 +153,7 @@ describe("pinned SSH host keys (lab)", function () {
         const outputs = JSON.parse(r.stdout.split("\noutputs: ")[1]);
         assert.deepStrictEqual(outputs.hostKeys.find((e: { host: string }) => e.host === "node1"), { host: "node1", key: newNode1.text });
         const state = JSON.parse(fs.readFileSync(STATE, "utf8"));
-        assert.strictEqual(state.resources["pki-node1-web-key"].connection.hostKey, newNode1.text);
+        assert.strictEqual(state.resources["urn:pulumi:lab::homecloud::homecloud:pki:PrivateCa$command:remote:Command::pki-node1-web-key"].connection.hostKey, newNode1.text);
     });
 
     it("destroy takes it all down again, pinned", () => {

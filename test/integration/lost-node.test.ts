@@ -64,8 +64,11 @@ function stackWithoutNode3(label: string, extra = ""): string {
 }
 
 const actions = (out: string): string[] => out.split("\n").filter((l) => /^(created|updated|replaced|deleted|FAILED) /.test(l)).sort();
-const stateNames = (): string[] => Object.keys(JSON.parse(fs.readFileSync(STATE_FILE, "utf8")).resources).sort();
-const stateEntry = (name: string) => JSON.parse(fs.readFileSync(STATE_FILE, "utf8")).resources[name];
+// The engine's state is keyed by URN; these checks name commands.
+const stateNames = (): string[] => Object.keys(JSON.parse(fs.readFileSync(STATE_FILE, "utf8")).resources)
+    .map((u) => u.slice(u.lastIndexOf("::") + 2)).sort();
+const stateEntry = (name: string) => Object.entries(JSON.parse(fs.readFileSync(STATE_FILE, "utf8")).resources)
+    .find(([u]) => u.endsWith(`::${name}`))?.[1] as any;
 
 function haproxyServers(): string[] {
     const csv = execOk("gw", "echo 'show stat' | socat stdio /run/haproxy/admin.sock");
