@@ -19,8 +19,6 @@ export interface Registration {
     readonly additionalSecretOutputs: readonly string[];
     /** Property paths whose change replaces the resource, e.g. `triggers[*]`. */
     readonly replaceOnChanges: readonly string[];
-    /** Inputs whose change is ignored once the resource exists (`ignoreChanges`). */
-    readonly ignoreChanges: readonly string[];
     readonly deleteBeforeReplace: boolean;
     /** Input paths whose old value the engine puts back before it diffs, e.g. `*`. */
     readonly ignoreChanges: readonly string[];
@@ -76,7 +74,6 @@ export function tapRegistrations(
             dependencies: req.getDependenciesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             replaceOnChanges: req.getReplaceonchangesList(),
-            ignoreChanges: req.getIgnorechangesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
             ignoreChanges: req.getIgnorechangesList(),
             retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : false,

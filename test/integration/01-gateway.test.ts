@@ -1,12 +1,11 @@
 // Phase 1-4 of the lab run, right after the engine's first `up`: the gateway serves the LAN
 // (DHCP, DNS, NAT, the VIP and its health checks, names for pool clients).
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import {
     checkBalancer, checkDhcp, checkDns, checkNat, checkReloadKeepsConnections, checkVip, clientBack, digShort, figure, poolLease,
     resetFigures, waitName,
 } from "./gateway-checks";
-import { bash, DDNS, DOMAIN, execOk, GW_LAN, GW_WAN, labPhase, PLAN } from "./lab-helpers";
+import { bash, DDNS, DOMAIN, GW_LAN, GW_WAN, labPhase, PLAN } from "./lab-helpers";
 
 labPhase("1-4: the gateway serves the LAN", () => {
     it("1 DHCP: reservation, DNS and domain options, pool for unknown MACs, nothing on the WAN", checkDhcp);

@@ -177,7 +177,7 @@ describe("replacement safety: no ordinary change replaces a command whose delete
                 super(type, name, {});
             }
         }
-        const under = async (type: string, aliases?: pulumi.Alias[]): Promise<Map<string, RecordedResource>> => {
+        const under = async (type: string, aliases?: pulumi.Input<string | pulumi.Alias>[]): Promise<Map<string, RecordedResource>> => {
             recorded.length = 0;
             const file = { path: "/etc/kea/kea-dhcp4.conf" };
             const c = new command.remote.Command("gateway-dhcp-config", {
