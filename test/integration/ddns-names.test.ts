@@ -6,27 +6,10 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { labPlan } from "../../lab/plan";
+import { DDNS, DOMAIN, GW_LAN, ipNum, PLAN, Result, run, RUN_DIR } from "./lab-helpers";
 
-const REPO = path.resolve(__dirname, "..", "..");
-const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";
-const PLAN = labPlan();
-const DOMAIN = PLAN.domain;
-const DDNS = PLAN.ddnsSuffix;
-const GW_LAN = PLAN.gwLan;
 /** A MAC no reservation has: the client takes it to get a pool address. */
 const POOL_MAC = PLAN.client.mac.replace(/..$/, "98");
-const ipNum = (ip: string): number => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-
-interface Result { code: number; stdout: string; stderr: string }
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeout = 120_000): Result {
-    const r = spawnSync(cmd, args, { cwd: REPO, env, encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
-    if (r.error) {
-        throw r.error;
-    }
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 function bash(host: string, script: string): Result {
     return run("lab/exec", [host, "bash", "-c", script]);
@@ -39,7 +22,7 @@ function bashOk(host: string, script: string): string {
 }
 
 function engine(mode: "up" | "destroy", label: string): string {
-    const r = run("npx", ["ts-node", "lab/engine/sshEngine.ts", mode], { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" }, 900_000);
+    const r = run("npx", ["ts-node", "lab/engine/sshEngine.ts", mode], { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" }, timeout: 900_000 });
     fs.writeFileSync(path.join(RUN_DIR, `${label}.log`), r.stdout + r.stderr);
     assert.strictEqual(r.code, 0, `engine ${mode} (${label}) exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
     return r.stdout;

@@ -8,29 +8,13 @@
 //   - unplugs it again and takes it out of `nodes` alone: the run fails at once, naming
 //     homecloud:lostNodes, without one of node3's own steps dialling it.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { labPlan } from "../../lab/plan";
-
-const REPO = path.resolve(__dirname, "..", "..");
-const RUN_DIR = process.env.HOMECLOUD_LAB_RUN ?? "/run/homecloud-lab";
-const STATE_FILE = process.env.SSH_ENGINE_STATE ?? path.join(RUN_DIR, "ssh-engine-state.json");
-const PLAN = labPlan();
-const GW_LAN = PLAN.gwLan;
+import { GW_LAN, PLAN, REPO, Result, run, RUN_DIR, STATE_FILE } from "./lab-helpers";
 const NODE3 = { mac: "02:77:00:00:00:13", ip: "10.77.0.13", line: `    - { name: node3, mac: "02:77:00:00:00:13", ip: 10.77.0.13, role: server }` };
 /** node3's own steps while K3s is off (the lab): its PKI steps, and its guard on the gateway. */
 const NODE3_STEPS = ["node-node3-reachable", "pki-node3-host-cert", "pki-node3-host-key", "pki-node3-toolkit", "pki-node3-trust"];
 
-interface Result { code: number; stdout: string; stderr: string }
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeout = 120_000): Result {
-    const r = spawnSync(cmd, args, { cwd: REPO, env, encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024 });
-    if (r.error) {
-        throw r.error;
-    }
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 const bash = (host: string, script: string): Result => run("lab/exec", [host, "bash", "-c", script]);
 
@@ -44,8 +28,8 @@ function execOk(host: string, script: string): string {
 function engineUp(label: string, stackFile?: string): { r: Result; secs: number; summary: Record<string, number> } {
     const t = Date.now();
     const r = run("npx", ["ts-node", "lab/engine/sshEngine.ts", "up"], {
-        ...process.env, TS_NODE_TRANSPILE_ONLY: "1", ...stackFile ? { SSH_ENGINE_STACK_FILE: stackFile } : {},
-    }, 900_000);
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", ...stackFile ? { SSH_ENGINE_STACK_FILE: stackFile } : {} }, timeout: 900_000,
+    });
     const secs = (Date.now() - t) / 1000;
     fs.writeFileSync(path.join(RUN_DIR, `${label}.log`), r.stdout + r.stderr);
     fs.writeFileSync(path.join(RUN_DIR, `${label}.time`), secs.toFixed(1));
