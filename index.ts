@@ -2,10 +2,11 @@
 // certificate per host → K3s → MetalLB → Traefik → cert-manager under the CA → outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { apiFqdn } from "./config/plan";
+import { apiFqdn, servers } from "./config/plan";
 import { loadConfig } from "./config/load";
 import { HostKeys } from "./host/hostKeys";
 import { Gateway } from "./network/gateway";
+import { LoadBalancer } from "./network/loadBalancer";
 import { K3sCluster } from "./cluster/k3sCluster";
 import { MetalLB } from "./cluster/metallb";
 import { Traefik, TRAEFIK_NAMESPACE } from "./cluster/traefik";
@@ -22,7 +23,7 @@ const { plan, sshPrivateKey } = loadConfig();
 // Every command pins its host's SSH key: given in config, or learned once on the first up.
 const hostKeys = new HostKeys("hostkeys", { plan, sshPrivateKey });
 
-const gatewayHost = new Gateway("gateway", {
+const gateway = new Gateway("gateway", {
     plan,
     connection: {
         host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey,
@@ -31,12 +32,25 @@ const gatewayHost = new Gateway("gateway", {
 });
 
 // The CA lives on the gateway; every host (gateway and nodes) gets its own key and certificate.
-const ca = new PrivateCa("pki", { plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: [gatewayHost] });
+const ca = new PrivateCa("pki", { plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: gateway.services });
+
+// HAProxy on the VIP checks each server's /readyz with a client certificate that K3s's client
+// CA signs on the first server (so a server whose etcd lost quorum is taken out); before K3s
+// runs there, without one. With K3s managed here it comes once the first server is installed.
+const firstServer = servers(plan)[0];
+const serveApi = (after: pulumi.Resource[]): LoadBalancer => gateway.serveApi(firstServer && ca.hosts.has(firstServer.name) ? {
+    gateway: ca.gateway, firstServer: ca.hosts.get(firstServer.name)!, after,
+    k3s: plan.k3s.enabled ? "managed" : "unmanaged", days: plan.pki.lifetimeDays, issue: ca.issue,
+} : undefined);
 
 // The cluster half; off in the lab, where no K3s can be downloaded.
-function deployCluster(): { cluster: K3sCluster; outputs: Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> } {
+function deployCluster(): { cluster: K3sCluster; loadBalancer: LoadBalancer; outputs: Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> } {
     // After the gateway and the PKI steps: a node's prepare may reboot it.
-    const cluster = new K3sCluster("k3s", { plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: [gatewayHost, ca] });
+    let loadBalancer: LoadBalancer | undefined;
+    const cluster = new K3sCluster("k3s", {
+        plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: [...gateway.services, ca],
+        apiFrontend: (firstServerInstalled) => loadBalancer = serveApi([firstServerInstalled]),
+    });
     // Through the VIP's address (no DNS needed); a fixed cluster identifier makes a renewed
     // certificate or another server URL an update of the provider, never a replacement of
     // everything it manages.
@@ -55,9 +69,10 @@ function deployCluster(): { cluster: K3sCluster; outputs: Pick<StackOutputs, "ku
         // A lost Pi that comes back with K3s still installed must not rejoin by itself.
         new LostNodeGuard("lost-nodes", { lostNodes: plan.lostNodes, waitFor: [cluster.kubeconfigRead] }, { providers: { kubernetes: provider } });
     }
-    return { cluster, outputs: { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires } };
+    return { cluster, loadBalancer: loadBalancer!, outputs: { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires } };
 }
 const deployed = plan.k3s.enabled ? deployCluster() : undefined;
+const loadBalancer = deployed?.loadBalancer ?? serveApi([]);
 
 // A node taken out of `nodes` that no longer answers fails the run at once, naming lostNodes.
 nodeGuards(plan, ca.gateway, (node) => [...ca.stepsOn.get(node) ?? [], ...deployed?.cluster.stepsOn(node) ?? []]);
@@ -72,7 +87,7 @@ const outputs: StackOutputs = {
     domain: plan.domain,
     nodes: Object.fromEntries(plan.nodes.map((n) => [n.name, { ip: n.ip, role: n.role }])),
     gateway: { hostname: plan.gateway.hostname, lanAddress: plan.gateway.lanAddress, vip: plan.wan.vip },
-    loadBalancer: gatewayHost.loadBalancerStatus,
+    loadBalancer: loadBalancer.status,
     caCertificate: ca.caCertificate,
     certificates: ca.status,
     hostKeys: hostKeys.entries,

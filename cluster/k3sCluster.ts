@@ -54,6 +54,12 @@ export interface K3sClusterArgs {
     readonly now?: Date;
     /** What the first phase waits for, e.g. the Gateway (DHCP reservations, DNS, the VIP). */
     readonly waitFor?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The API's load balancer on the VIP, made once the first server is installed (its health
+     * check signs a client certificate there); agents, which join through the VIP, and the
+     * kubeconfig wait for it.
+     */
+    readonly apiFrontend?: (firstServerInstalled: command.remote.Command) => pulumi.Resource;
 }
 
 /** The commands that make up one node, in phase order. */
@@ -200,8 +206,9 @@ export class K3sCluster extends pulumi.ComponentResource {
             previous = join(node, [previous, firstSteps.install], this.joinToken).member!;
         }
         const lastServer = previous;
+        const frontend = args.apiFrontend ? [args.apiFrontend(firstSteps.install)] : [];
         for (const node of plan.nodes.filter((n) => n.role === "agent")) {
-            join(node, [lastServer, firstSteps.install], this.joinToken);
+            join(node, [lastServer, firstSteps.install, ...frontend], this.joinToken);
         }
         this.nodes = nodes;
         // A lost node's steps on the node itself stay as they are, never run again (its
@@ -220,7 +227,7 @@ export class K3sCluster extends pulumi.ComponentResource {
             triggers: [plan.k3s.version],
         }, {
             parent: this,
-            dependsOn: Object.values(nodes).map((n) => n.member ?? n.install),
+            dependsOn: [...Object.values(nodes).map((n) => n.member ?? n.install), ...frontend],
         });
         // Renewals due by now: an unchanged count is an unchanged command line, nothing runs.
         const now = args.now ?? new Date();

@@ -5,10 +5,10 @@ import * as command from "@pulumi/command";
 import { AddressPlan, apiFqdn } from "../config/plan";
 import { DhcpServer } from "./dhcpServer";
 import { DnsZone } from "./dnsZone";
-import { HostConnection, hostFile, hostStep, hostToolkit } from "../host/hostOps";
+import { Host, HostConnection, hostFile, hostStep, hostToolkit } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
 import { scriptsIn, toolkitCommand } from "../host/toolkit";
-import { LoadBalancer, LoadBalancerStatus } from "./loadBalancer";
+import { ApiCheckSigner, LoadBalancer } from "./loadBalancer";
 import { NatRules } from "./natRules";
 import { FORWARDING_SYSCTL_PATH, renderForwardingSysctl } from "./sysctl";
 
@@ -47,9 +47,9 @@ export interface GatewayArgs {
 }
 
 /**
- * The gateway Pi: packages, IPv4 forwarding, then DHCP (Kea), DNS (BIND), NAT with the VIP
- * (nftables) and the VIP's load balancer (HAProxy), each a child component that waits for
- * the packages.
+ * The gateway Pi: packages, IPv4 forwarding, then DHCP (Kea), DNS (BIND) and NAT with the
+ * VIP (nftables), each a child component that waits for the packages. The VIP's load
+ * balancer (HAProxy) comes with `serveApi`, once what its API check needs exists.
  */
 export class Gateway extends pulumi.ComponentResource {
     /** The program's scripts on the gateway; every other command waits for it. */
@@ -59,20 +59,28 @@ export class Gateway extends pulumi.ComponentResource {
     public readonly dhcp: DhcpServer;
     public readonly dns: DnsZone;
     public readonly nat: NatRules;
-    public readonly loadBalancer: LoadBalancer;
+    /** The gateway with the network toolkit. */
+    public readonly host: Host;
+    /**
+     * What the rest waits for: everything but the load balancer, which may itself wait for
+     * the first K3s server (a dependency on this component would include it).
+     */
+    public readonly services: pulumi.Resource[];
     /** The gateway's LAN address: router and DNS server of the LAN. */
     public readonly lanAddress: pulumi.Output<string>;
-    /** The VIP on the home network (K3s API and ingress), once HAProxy serves it. */
+    /** The VIP on the home network (K3s API and ingress), once it is up. */
     public readonly vip: pulumi.Output<string>;
-    /** Where to look at the balancer on the gateway. */
-    public readonly loadBalancerStatus: pulumi.Output<LoadBalancerStatus>;
     /** The cluster domain, once BIND serves it. */
     public readonly domain: pulumi.Output<string>;
     /** DNS name of the VIP, e.g. `api.home.arpa`. */
     public readonly apiFqdn: pulumi.Output<string>;
 
+    private readonly name: string;
+    private readonly plan: AddressPlan;
+
     constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:network:Gateway", name, {}, opts);
+        this.name = name;
         const { plan, connection } = args;
         const host = hostToolkit(`${name}-toolkit`, connection, scriptsIn("network"), { parent: this });
         this.toolkit = host.toolkit;
@@ -91,18 +99,23 @@ export class Gateway extends pulumi.ComponentResource {
         this.nat = new NatRules(`${name}-nat`, { plan, host }, {
             parent: this, dependsOn: [this.packages, this.forwarding],
         });
-        // HAProxy binds the VIP, so it comes after the unit that puts the VIP up.
-        this.loadBalancer = new LoadBalancer(`${name}-lb`, { plan, host }, {
-            parent: this, dependsOn: [this.packages, this.nat],
-        });
+        this.host = host;
+        this.plan = plan;
+        this.services = [this.toolkit, this.packages, this.forwarding, this.dns, this.dhcp, this.nat];
         this.lanAddress = pulumi.all([this.dhcp.lanInterface, this.dns.nameserver]).apply(() => plan.gateway.lanAddress);
-        this.vip = pulumi.all([this.nat.vip, this.loadBalancer.status]).apply(([vip]) => vip);
-        this.loadBalancerStatus = this.loadBalancer.status;
+        this.vip = this.nat.vip;
         this.domain = this.dns.zone;
         this.apiFqdn = this.dns.zone.apply(() => apiFqdn(plan));
         this.registerOutputs({
             lanAddress: this.lanAddress, vip: this.vip, domain: this.domain, apiFqdn: this.apiFqdn,
-            loadBalancerStatus: this.loadBalancerStatus,
+        });
+    }
+
+    /** HAProxy on the VIP, a child of the gateway (`<name>-lb`); its API check signed by `signer`. */
+    public serveApi(signer?: ApiCheckSigner): LoadBalancer {
+        // HAProxy binds the VIP, so it comes after the unit that puts the VIP up.
+        return new LoadBalancer(`${this.name}-lb`, { plan: this.plan, host: this.host, apiCheckSigner: signer }, {
+            parent: this, dependsOn: [this.packages, this.nat],
         });
     }
 }

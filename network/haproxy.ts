@@ -11,14 +11,28 @@ export const HAPROXY_STATS_SOCKET = "/run/haproxy/admin.sock";
 /** The status page, on the gateway's loopback only. */
 export const HAPROXY_STATS_ADDRESS = "127.0.0.1:8404";
 
+/** How long an API check may take: a loaded Pi's TLS handshake plus /readyz fit in it. */
+export const API_CHECK_TIMEOUT_MS = 2500;
+
+/** The client certificate HAProxy's API check presents (its key beside it, `<path>.key`). */
+export interface ApiCheckClient {
+    /** The certificate file on the gateway. */
+    readonly path: string;
+    /** SHA-256 of its content: a renewed certificate changes the file, and so reloads HAProxy. */
+    readonly sha256: string;
+}
+
 /**
  * Renders haproxy.cfg.
  *
  * - The API frontend on VIP:apiPort balances new connections round robin over every
  *   server's 6443. With `https` checks each server must finish a TLS handshake and answer
- *   GET /readyz from its kube-apiserver: 200, or 401 because K3s runs the apiserver with
- *   anonymous auth off; K3s's own handler answers 503 while its apiserver is not up, which
- *   takes the server out. `tcp` checks only connect, as K3s's load-balancer guide does.
+ *   GET /readyz from its kube-apiserver. With the cluster's client certificate (`client`)
+ *   only 200 passes: the apiserver answers 500 when its etcd has lost quorum, K3s's own
+ *   handler 503 while its apiserver is not up. Without one (no cluster yet) 401 passes too,
+ *   since K3s runs the apiserver with anonymous auth off — and then a server whose etcd is
+ *   down stays in (it answers an anonymous request 401 all the same).
+ *   `tcp` checks only connect, as K3s's load-balancer guide does.
  * - The ingress frontends on VIP:httpPort/httpsPort go to the ingress address's 80/443,
  *   checked by connect. Traefik sees the gateway's LAN address as the client.
  * - After a failed check the next one comes after half the interval (fastinter), so a dead
@@ -27,20 +41,22 @@ export const HAPROXY_STATS_ADDRESS = "127.0.0.1:8404";
  *   client is not the one to find a dead server before the checks do.
  * - Long timeouts on established connections: API watches and kubectl logs -f stay open.
  */
-export function renderHaproxyConfig(plan: AddressPlan): string {
+export function renderHaproxyConfig(plan: AddressPlan, client?: ApiCheckClient): string {
     const { intervalMs, fall, rise, apiCheck } = plan.loadBalancer;
     const fastInter = Math.max(100, Math.floor(intervalMs / 2));
     const checkTimeout = Math.min(intervalMs, 1000);
     const vip = plan.wan.vip;
     const check = `check inter ${intervalMs} fastinter ${fastInter} downinter ${intervalMs} fall ${fall} rise ${rise}`;
-    const apiServerOptions = apiCheck === "https" ? `${check} check-ssl verify none` : check;
-    const apiCheckLines = apiCheck === "https"
-        ? [
-            "    option httpchk",
-            "    http-check send meth GET uri /readyz",
-            "    http-check expect rstatus ^(200|401)$",
-        ]
-        : [];
+    const https = apiCheck === "https";
+    const apiServerOptions = !https ? check : `${check} check-ssl verify none${client ? ` crt ${client.path}` : ""}`;
+    const apiCheckLines = !https ? [] : [
+        "    option httpchk",
+        "    http-check send meth GET uri /readyz",
+        ...client
+            ? [`    # With the cluster's client certificate (sha256 ${client.sha256}): only 200 passes`, "    http-check expect status 200"]
+            : ["    # No cluster client certificate yet: 401 (anonymous) passes too", "    http-check expect rstatus ^(200|401)$"],
+        `    timeout check ${API_CHECK_TIMEOUT_MS}ms`,
+    ];
     // The VIP's `port` passed to the ingress address's `target`, one checked server.
     const ingress = (name: string, port: number, target: number): string[] => [
         `frontend ${name}`,

@@ -161,6 +161,28 @@ export function certFile(label: string): HostFileSpec {
     return { path: `${PKI_DIR}/${label}.crt`, hooks: "pki/cert.sh", env: { HC_KEY: `${PKI_DIR}/${label}.key` } };
 }
 
+/** HAProxy's client key for the API check, on the gateway (`PKI_DIR/<label>.key`). */
+export const API_CHECK_LABEL = "k3s-api-check";
+/** The Kubernetes user HAProxy's check authenticates as (the certificate's CN; no groups). */
+export const API_CHECK_USER = "homecloud:haproxy";
+
+/**
+ * On the first server: signs the CSR on stdin with K3s's client CA, prints the certificate
+ * and the CA's, or nothing while K3s has no client CA there (pki/k3s-client.sh). `k3s` says
+ * whether the program installs K3s there ("managed" or "unmanaged"): turning K3s on re-signs.
+ */
+export function k3sClientSignCommand(a: { readonly days: number; readonly issue: string; readonly k3s: string }): string {
+    return PKI("pki/k3s-client.sh", ["sign"], { HC_DAYS: String(a.days), HC_ISSUE: a.issue, HC_K3S: a.k3s });
+}
+
+/**
+ * HAProxy's API check certificate, beside its key: no extension, because HAProxy 2.6 loads
+ * a `crt` file's missing key from `<crt>.key`. Empty until K3s signs it (pki/client-cert.sh).
+ */
+export function clientCertFile(label: string): HostFileSpec {
+    return { path: `${PKI_DIR}/${label}`, hooks: "pki/client-cert.sh", env: { HC_KEY: `${PKI_DIR}/${label}.key` } };
+}
+
 /** On the first server: the ClusterIssuer's Secret from the intermediate on stdin and its key on disk. */
 export function issuerSecretCommand(op: "install" | "remove", namespace: string, secret: string): string {
     return PKI("pki/cluster-issuer.sh", [op], { HC_NAMESPACE: namespace, HC_SECRET: secret, HC_LABEL: CLUSTER_ISSUER_LABEL });

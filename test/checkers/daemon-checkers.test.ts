@@ -256,7 +256,7 @@ describe("daemon checkers on the rendered network files", function () {
                 const gw = new gateway.Gateway(`chk-${name}`, {
                     plan, connection: { host: plan.gateway.sshHost, port: 22, user: "pi", privateKey: "key", hostKey: testHostKey(name) },
                 });
-                await Promise.all([resolve(gw.vip), resolve(gw.lanAddress), resolve(gw.domain)]);
+                await Promise.all([resolve(gw.vip), resolve(gw.lanAddress), resolve(gw.domain), resolve(gw.serveApi().status)]);
             }
             for (const r of recorded.filter((x) => x.type === "command:remote:Command")) {
                 for (const field of ["create", "update", "delete"]) {

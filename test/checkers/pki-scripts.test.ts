@@ -11,9 +11,10 @@ import { parseAddressPlan } from "../../config/validate";
 import { fileCommand } from "../../host/hostFile";
 import { PKI_TOOLKIT_DIR, scriptsIn } from "../../host/toolkit";
 import {
-    caCreateCommand, caRemoveCommand, certFile, keyForgetCommand, keyRequestCommand, permittedNames, signCommand, trustFile,
-    unsignCommand,
+    API_CHECK_LABEL, API_CHECK_USER, caCreateCommand, caRemoveCommand, certFile, clientCertFile, k3sClientSignCommand, keyForgetCommand,
+    keyRequestCommand, permittedNames, signCommand, trustFile, unsignCommand,
 } from "../../pki/pkiSteps";
+import { renderHaproxyConfig } from "../../network/haproxy";
 import { stackFile } from "../program";
 import { assertScriptsPass } from "../assertions";
 import { hostDir, Run, runOnHost } from "../fixtures/emulatedHost";
@@ -61,7 +62,7 @@ const sign = (csr: string, issue: string, caPem: string, sans = NODE1_SANS): Run
 describe("PKI scripts as files", () => {
     it("pass shellcheck and bash -n", () => {
         const files = scriptsIn("pki");
-        assert.deepStrictEqual(files, ["pki/ca.sh", "pki/cert.sh", "pki/cluster-issuer.sh", "pki/key.sh", "pki/lib.sh", "pki/reachable.sh", "pki/trust.sh"]);
+        assert.deepStrictEqual(files, ["pki/ca.sh", "pki/cert.sh", "pki/client-cert.sh", "pki/cluster-issuer.sh", "pki/k3s-client.sh", "pki/key.sh", "pki/lib.sh", "pki/reachable.sh", "pki/trust.sh"]);
         assertScriptsPass(files);
     });
 
@@ -92,7 +93,7 @@ describe("PKI scripts as files", () => {
     });
 
     it("say how to use them", () => {
-        for (const [f, usage] of [["ca.sh", "create|remove|sign|unsign"], ["cluster-issuer.sh", "install|remove"]]) {
+        for (const [f, usage] of [["ca.sh", "create|remove|sign|unsign"], ["cluster-issuer.sh", "install|remove"], ["k3s-client.sh", "sign"]]) {
             const r = spawnSync("bash", [path.join(REPO, "pki", f), "nonsense"], {
                 encoding: "utf8", env: { PATH: process.env.PATH, HC_NAMESPACE: "x", HC_SECRET: "x", HC_LABEL: "x" },
             });
@@ -249,5 +250,89 @@ describe("PKI scripts on a real shell: CA on gw, a key and certificate on node1"
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /holds only half a CA; refusing to make a new one over it/);
         assert.strictEqual(fs.readFileSync(etc("gw", "/etc/homecloud/ca/ca.key"), "utf8"), "precious\n");
+    });
+});
+
+describe("HAProxy's API check certificate on a real shell: key on gw, signed by K3s's client CA on node1", function () {
+    this.timeout(60_000);
+    const TLS = "rancher/k3s/server/tls";
+    const signLine = k3sClientSignCommand({ days: 90, issue: "7.0", k3s: "managed" });
+    const install = (content: string): Run =>
+        onHost("gw", fileCommand("install", clientCertFile(API_CHECK_LABEL), "gateway-lb-api-check-cert", PKI_TOOLKIT_DIR), content);
+    const installed = (): string => fs.readFileSync(etc("gw", clientCertFile(API_CHECK_LABEL).path), "utf8");
+    let csr = "";
+    let pem = "";
+
+    before(() => {
+        fs.rmSync(ROOT, { recursive: true, force: true });
+        fs.mkdirSync(ROOT, { recursive: true });
+    });
+    after(() => {
+        fs.rmSync(ROOT, { recursive: true, force: true });
+    });
+
+    it("node1 without K3s: signs nothing, says why, succeeds (HAProxy keeps its check without a certificate)", () => {
+        csr = ok(onHost("gw", keyRequestCommand(API_CHECK_LABEL, API_CHECK_USER)), "key request");
+        assert.match(csr, /^-----BEGIN CERTIFICATE REQUEST-----\n/);
+        const r = onHost("node1", signLine, csr);
+        assert.deepStrictEqual(r, {
+            status: 0, stdout: "",
+            stderr: "homecloud: no K3s client CA in /var/lib/rancher/k3s/server/tls yet; HAProxy checks the API without a client certificate\n",
+        });
+        ok(install(""), "an empty certificate installs: no certificate yet");
+        assert.strictEqual(installed(), "");
+    });
+
+    it("node1 with K3s's client CA: a client certificate for the gateway's key, then the CA's; the hook installs it", () => {
+        const tls = path.join(dir("node1", "varlib"), TLS);
+        fs.mkdirSync(tls, { recursive: true });
+        ok(openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${tls}/client-ca.key`,
+            "-out", `${tls}/client-ca.crt`, "-subj", "/CN=k3s-client-ca@1733300000", "-days", "3650"]), "client CA");
+        const r = onHost("node1", signLine, csr);
+        pem = ok(r, "sign");
+        assert.match(r.stderr, /^homecloud: signed subject=CN=homecloud:haproxy with \/var\/lib\/rancher\/k3s\/server\/tls\/client-ca\.crt for 90 days\n$/);
+        const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n/g) ?? [];
+        assert.strictEqual(blocks.length, 2, pem);
+        assert.strictEqual(blocks[1], fs.readFileSync(`${tls}/client-ca.crt`, "utf8"));
+        const text = ok(openssl(["x509", "-noout", "-text"], blocks[0]), "x509 -text");
+        assert.match(text, /Subject: CN = homecloud:haproxy\n/);
+        assert.match(text, /Issuer: CN = k3s-client-ca@1733300000\n/);
+        assert.match(text, /X509v3 Extended Key Usage: \n\s+TLS Web Client Authentication\n/);
+        assert.match(text, /CA:FALSE/);
+        assert.doesNotMatch(pem, /PRIVATE KEY/);
+        ok(install(pem), "install");
+        assert.strictEqual(installed(), pem);
+        assert.strictEqual(mode(etc("gw", clientCertFile(API_CHECK_LABEL).path)), "644");
+    });
+
+    it("haproxy -c loads the certificate with its key beside it (<crt>.key), as the gateway's configuration names it", () => {
+        const cfg = tmpFile("haproxy.cfg", renderHaproxyConfig(PLAN, { path: clientCertFile(API_CHECK_LABEL).path, sha256: "x" }));
+        const r = onHost("gw", `haproxy -c -f ${cfg}`);
+        assert.strictEqual(r.status, 0, r.stderr + r.stdout);
+        ok(onHost("gw", keyForgetCommand(API_CHECK_LABEL)), "forget the key");
+        const noKey = onHost("gw", `haproxy -c -f ${cfg}`);
+        assert.notStrictEqual(noKey.status, 0);
+        assert.match(noKey.stdout + noKey.stderr, /No Private Key found in '\/etc\/homecloud\/pki\/k3s-api-check\.key'/);
+    });
+
+    it("the hook refuses a certificate for another key, or one its CA did not sign, and keeps the installed one", () => {
+        csr = ok(onHost("gw", keyRequestCommand(API_CHECK_LABEL, API_CHECK_USER)), "a new key");
+        ok(openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${ROOT}/stranger.key`]), "a stranger's key");
+        const strangerCsr = ok(openssl(["req", "-new", "-key", `${ROOT}/stranger.key`, "-subj", "/CN=homecloud:haproxy"]), "its CSR");
+        const forStranger = onHost("gw", fileCommand("install", clientCertFile(API_CHECK_LABEL), "gateway-lb-api-check-cert", PKI_TOOLKIT_DIR),
+            ok(onHost("node1", signLine, strangerCsr), "sign the stranger's"));
+        assert.notStrictEqual(forStranger.status, 0);
+        assert.match(forStranger.stderr, /the certificate is not for \/etc\/homecloud\/pki\/k3s-api-check\.key/);
+        assert.strictEqual(installed(), pem, "the installed file stays");
+        const fresh = ok(onHost("node1", signLine, csr), "sign the new key");
+        const otherCa = tmpFile("other-ca.crt", ok(openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", `${ROOT}/other-ca.key`, "-subj", "/CN=other", "-days", "1"]), "other CA"));
+        const leaf = fresh.split("-----END CERTIFICATE-----\n")[0] + "-----END CERTIFICATE-----\n";
+        const wrongChain = onHost("gw", fileCommand("install", clientCertFile(API_CHECK_LABEL), "gateway-lb-api-check-cert", PKI_TOOLKIT_DIR),
+            leaf + fs.readFileSync(otherCa, "utf8"));
+        assert.notStrictEqual(wrongChain.status, 0);
+        assert.match(wrongChain.stdout + wrongChain.stderr, /unable to get local issuer certificate/);
+        ok(install(fresh), "the right one installs");
+        assert.strictEqual(installed(), fresh);
     });
 });

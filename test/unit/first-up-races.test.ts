@@ -49,9 +49,21 @@ describe("first up: no races (dev stack under mocks)", () => {
         for (const node of ["pi-server-1", "pi-server-2", "pi-server-3", "pi-agent-1"]) {
             // The SDK sends a component dependency as the component's children.
             const d = deps(named(`k3s-${node}-prepare`));
-            for (const step of [`pki-${node}-toolkit`, `pki-${node}-trust`, `pki-${node}-host-key`, `pki-${node}-host-cert`, "gateway-lb-config"]) {
+            for (const step of [`pki-${node}-toolkit`, `pki-${node}-trust`, `pki-${node}-host-key`, `pki-${node}-host-cert`, "gateway-nat-unit", "gateway-dns-local"]) {
                 assert.ok(d.includes(step), `${node}'s prepare waits for ${step}: ${d.join(", ")}`);
             }
+            // HAProxy comes later: its API check is signed on the first server once K3s runs there.
+            assert.ok(!d.some((x) => x.startsWith("gateway-lb")), `${node}'s prepare does not wait for HAProxy: ${d.join(", ")}`);
         }
+    });
+
+    it("HAProxy's API check is signed once the first server is installed; agents (joining through the VIP) and the kubeconfig wait for HAProxy", () => {
+        assert.deepStrictEqual(deps(named("gateway-lb-api-check-sign")),
+            ["gateway-lb-api-check-key", "hostkeys-pi-server-1", "k3s-pi-server-1-install", "pki-pi-server-1-toolkit"]);
+        assert.deepStrictEqual(deps(named("gateway-lb-config")).filter((d) => d.startsWith("gateway-lb")), ["gateway-lb-api-check-cert", "gateway-lb-api-check-sign"]);
+        assert.ok(deps(named("k3s-pi-agent-1-config")).includes("gateway-lb-config"), deps(named("k3s-pi-agent-1-config")).join(", "));
+        assert.ok(deps(named("k3s-kubeconfig")).includes("gateway-lb-config"), deps(named("k3s-kubeconfig")).join(", "));
+        // The servers join the first one directly, not through the VIP.
+        assert.ok(!deps(named("k3s-pi-server-2-config")).some((d) => d.startsWith("gateway-lb")));
     });
 });

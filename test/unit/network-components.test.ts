@@ -25,6 +25,7 @@ const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENS
 describe("network components (mocks)", () => {
     const plan = loadPlan("large");
     let gw: GatewayModule.Gateway;
+    let gwLb: import("../../network/loadBalancer").LoadBalancer;
     let m: typeof GatewayModule;
     let dhcp: typeof import("../../network/dhcpServer");
     let dns: typeof import("../../network/dnsZone");
@@ -43,7 +44,8 @@ describe("network components (mocks)", () => {
             // A plain string on purpose: the helper must make it secret itself.
             connection: { host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: KEY, hostKey: testHostKey("gw") },
         });
-        await Promise.all([resolve(gw.lanAddress), resolve(gw.vip), resolve(gw.domain), resolve(gw.apiFqdn)]);
+        gwLb = gw.serveApi();
+        await Promise.all([resolve(gw.lanAddress), resolve(gw.vip), resolve(gw.domain), resolve(gw.apiFqdn), resolve(gwLb.status)]);
         // Let registrations still in flight (registerOutputs) finish.
         await new Promise((r) => setTimeout(r, 50));
     });
@@ -272,7 +274,7 @@ describe("network components (mocks)", () => {
         }
         const conn = gw.dhcp.config.connection as pulumi.Output<{ privateKey?: string }>;
         assert.strictEqual(await isSecret(conn.apply((c) => c.privateKey)), true);
-        for (const c of [gw.packages, gw.forwarding, gw.dns.local, gw.nat.unit, gw.loadBalancer.config]) {
+        for (const c of [gw.packages, gw.forwarding, gw.dns.local, gw.nat.unit, gwLb.config]) {
             assert.strictEqual(await isSecret(c.connection), true);
         }
     });
@@ -284,7 +286,7 @@ describe("network components (mocks)", () => {
         assert.deepStrictEqual(
             await Promise.all([resolve(gw.dns.reverseZones), resolve(gw.dns.nameserver), resolve(gw.dhcp.lanInterface)]),
             [["0.20.172.in-addr.arpa", "1.20.172.in-addr.arpa", "2.20.172.in-addr.arpa", "3.20.172.in-addr.arpa"], "172.20.0.1", "lan0"]);
-        assert.deepStrictEqual(await resolve(gw.loadBalancerStatus), {
+        assert.deepStrictEqual(await resolve(gwLb.status), {
             statsSocket: "/run/haproxy/admin.sock", statsUrl: "http://127.0.0.1:8404/", apiHealthCheck: "https",
         });
     });
@@ -295,7 +297,7 @@ describe("network components (mocks)", () => {
             plan: loadPlan("small"),
             connection: { host: "10.0.0.1", port: 22, user: "pi", privateKey: pulumi.secret(KEY), hostKey: testHostKey("edge") },
         });
-        await resolve(other.vip);
+        await resolve(other.serveApi().status);
         await new Promise((r) => setTimeout(r, 50));
         const names = recorded.slice(before).map((r) => r.name);
         assert.strictEqual(names.length, 16);

@@ -201,7 +201,7 @@ describe("PrivateCa (mocks, the lab plan with a service certificate)", () => {
         assert.strictEqual(tk.inputs.create, TOOLKIT_INSTALL);
         assert.strictEqual(tk.inputs.delete, `sudo -n /bin/rm -rf ${PKI_TOOLKIT_DIR}`);
         assert.strictEqual(tk.inputs.stdin, toolkitInstaller(scriptsIn("pki"), PKI_TOOLKIT_DIR));
-        assert.deepStrictEqual(scriptsIn("pki"), ["pki/ca.sh", "pki/cert.sh", "pki/cluster-issuer.sh", "pki/key.sh", "pki/lib.sh", "pki/reachable.sh", "pki/trust.sh"]);
+        assert.deepStrictEqual(scriptsIn("pki"), ["pki/ca.sh", "pki/cert.sh", "pki/client-cert.sh", "pki/cluster-issuer.sh", "pki/k3s-client.sh", "pki/key.sh", "pki/lib.sh", "pki/reachable.sh", "pki/trust.sh"]);
         assert.strictEqual(one("pki-gw-toolkit").inputs.connection.value.host, "10.77.0.1");
         for (const n of ["toolkit", "trust", "host-key", "host-cert"]) {
             assert.strictEqual(one(`pki-node1-${n}`).inputs.connection.value.host, "10.77.0.11", n);

@@ -242,13 +242,15 @@ describe("network renderers", () => {
             return lines.slice(start, end);
         };
 
-        it("balances the API over the servers only, each checked by TLS and /readyz (200, or K3s's 401)", () => {
+        it("balances the API over the servers only, each checked by TLS and /readyz (200, or K3s's 401 without a client certificate)", () => {
             assert.deepStrictEqual(section(renderHaproxyConfig(loadPlan("large")), "backend k3s-servers"), [
                 "backend k3s-servers",
                 "    balance roundrobin",
                 "    option httpchk",
                 "    http-check send meth GET uri /readyz",
+                "    # No cluster client certificate yet: 401 (anonymous) passes too",
                 "    http-check expect rstatus ^(200|401)$",
+                "    timeout check 2500ms",
                 "    default-server check inter 1000 fastinter 500 downinter 1000 fall 2 rise 2 check-ssl verify none",
                 "    server server1 172.20.0.11:6443",
                 "    server server2 172.20.0.12:6443",

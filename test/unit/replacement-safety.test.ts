@@ -110,9 +110,11 @@ describe("replacement safety: no ordinary change replaces a command whose delete
             // update policy gains the new name (kea-dhcp-ddns may not take it).
             ["gateway-dhcp-config", "gateway-dns-dynamic-forward-zone", "gateway-dns-dynamic-reverse-zone", "gateway-dns-local"]],
         ["lab: a longer lease", () => stackFile("Pulumi.lab.yaml"), (s) => ({ ...s, leaseSeconds: 900 }), ["gateway-dhcp-config"]],
-        // The new signature travels through the sign step's stdout to the certificate's install.
+        // The new signature travels through the sign step's stdout to the certificate's install;
+        // HAProxy's API check certificate renews with them, and HAProxy reloads to present it.
         ["lab: a forced renewal re-signs every certificate, keys untouched", () => stackFile("Pulumi.lab.yaml"),
-            (s) => ({ ...s, certificateRenewal: 1 }), ["gw", "node1", "node2", "node3"].flatMap((h) => [`pki-${h}-host-cert`, `pki-${h}-host-sign`])],
+            (s) => ({ ...s, certificateRenewal: 1 }), ["gateway-lb-api-check-cert", "gateway-lb-api-check-sign", "gateway-lb-config",
+                ...["gw", "node1", "node2", "node3"].flatMap((h) => [`pki-${h}-host-cert`, `pki-${h}-host-sign`])]],
         ["lab: caDestroy changes only what the CA's delete will do", () => stackFile("Pulumi.lab.yaml"),
             (s) => ({ ...s, caDestroy: true }), ["pki-ca"]],
         ["lab: a service certificate is three new commands and BIND's update policy (pool clients may not take its name)", () => stackFile("Pulumi.lab.yaml"),
