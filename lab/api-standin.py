@@ -6,7 +6,10 @@ is optional and checked against the client CA. Like K3s's supervisor, which answ
 until its kube-apiserver runs, every request gets 503 while /etc/lab-api/notready exists.
 Like the kube-apiserver with anonymous auth off, a request without a client certificate
 gets 401 (so /readyz without one is 401, never 200). With one: /readyz answers "ok", any
-other path the node's name (the lab counts where connections land).
+other path the node's name (the lab counts where connections land). While
+/etc/lab-api/etcd-down exists (etcd lost quorum) a request with a certificate gets 500, as
+kube-apiserver v1.34 answers then ("[-]etcd failed"); one without still gets 401.
+The client CA is where K3s keeps it on a server.
 """
 import http.server
 import os
@@ -14,10 +17,12 @@ import ssl
 import sys
 
 DIR = "/etc/lab-api"
+CLIENT_CA = "/var/lib/rancher/k3s/server/tls/client-ca.crt"
 NAME = sys.argv[1]
 UNAUTHORIZED = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
                 '"message":"Unauthorized","reason":"Unauthorized","code":401}')
 NOT_READY = "apiserver not ready"
+ETCD_FAILED = "[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\nreadyz check failed"
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -40,6 +45,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(503, NOT_READY)
         elif not self.connection.getpeercert():
             self.reply(401, UNAUTHORIZED)
+        elif os.path.exists(os.path.join(DIR, "etcd-down")):
+            self.reply(500, ETCD_FAILED)
         else:
             self.reply(200, "ok" if self.path.startswith("/readyz") else NAME)
 
@@ -63,7 +70,7 @@ class Server(http.server.ThreadingHTTPServer):
 def main():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.path.join(DIR, "server.crt"), os.path.join(DIR, "server.key"))
-    ctx.load_verify_locations(os.path.join(DIR, "client-ca.crt"))
+    ctx.load_verify_locations(CLIENT_CA)
     ctx.verify_mode = ssl.CERT_OPTIONAL
     server = Server(("0.0.0.0", 6443), Handler, bind_and_activate=True)
     server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)

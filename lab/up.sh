@@ -124,7 +124,10 @@ setup_host() { # host
     install -d -m 755 "$m/etc/lab-api"
     install -m 644 "$PKI/$host.crt" "$m/etc/lab-api/server.crt"
     install -m 600 "$PKI/$host.key" "$m/etc/lab-api/server.key"
-    install -m 644 "$PKI/client-ca.crt" "$m/etc/lab-api/client-ca.crt"
+    # Where K3s keeps its client CA on a server (the program signs HAProxy's check there).
+    install -d -m 700 "$m/var/lib/rancher/k3s/server/tls"
+    install -m 644 "$PKI/client-ca.crt" "$m/var/lib/rancher/k3s/server/tls/client-ca.crt"
+    install -m 600 "$PKI/client-ca.key" "$m/var/lib/rancher/k3s/server/tls/client-ca.key"
     install -m 755 "$LAB_DIR/api-standin.py" "$m/usr/local/sbin/lab-api"
     write "$m/etc/systemd/system/lab-api.service" 644 "$(cat <<EOF
 [Unit]

@@ -6,6 +6,7 @@
 // charts are rendered by Helm with the program's exact values and their objects applied with
 // a server-side dry run. The exported kubeconfig, made from this server's own CAs, talks to it.
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -29,7 +30,8 @@ import { Run, runOnHost } from "../fixtures/emulatedHost";
 import { fileCommand } from "../../host/hostFile";
 import { PKI_TOOLKIT_DIR } from "../../host/toolkit";
 import {
-    caCreateCommand, CLUSTER_ISSUER_LABEL, issuerSecretCommand, keyRequestCommand, pemSha256, permittedNames, signCommand, trustFile,
+    API_CHECK_USER, caCreateCommand, CLUSTER_ISSUER_LABEL, issuerSecretCommand, k3sClientSignCommand, keyRequestCommand, pemSha256,
+    permittedNames, signCommand, trustFile,
 } from "../../pki/pkiSteps";
 import { CERT_MANAGER_CHART, CERT_MANAGER_NAMESPACE, intermediateDays, ISSUER_SECRET_NAME } from "../../pki/certManager";
 
@@ -158,6 +160,52 @@ describe("cluster half through a real kube-apiserver", function () {
         const cfg = renderHaproxyConfig(planOf(STACKS.dev));
         const result = await runApiCheck(cfg, [server.port, await freePort()]);
         assert.deepStrictEqual(result.servers, { "pi-server-1": "UP L7OK 401", "pi-server-2": "DOWN L4CON" });
+    });
+
+    it("with the client certificate K3s's client CA signs (pki/k3s-client.sh): UP on 200; etcd stopped: DOWN on 500 while anonymous is still 401; UP again", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homecloud-api-check-"));
+        try {
+            // The first server's K3s TLS directory, and the gateway's key and CSR.
+            const tls = path.join(dir, "server1/varlib/rancher/k3s/server/tls");
+            fs.mkdirSync(tls, { recursive: true });
+            fs.copyFileSync(path.join(server.dir, "client-ca.crt"), path.join(tls, "client-ca.crt"));
+            fs.copyFileSync(path.join(server.dir, "client-ca.key"), path.join(tls, "client-ca.key"));
+            const cert = path.join(dir, "k3s-api-check");
+            execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${cert}.key`]);
+            const csr = execFileSync("openssl", ["req", "-new", "-key", `${cert}.key`, "-subj", `/CN=${API_CHECK_USER}`], { encoding: "utf8" });
+            const pem = runOnHost(dir, "server1", k3sClientSignCommand({ days: 365, issue: "1.0", k3s: "managed" }), csr);
+            assert.strictEqual(pem.status, 0, pem.stderr);
+            fs.writeFileSync(cert, pem.stdout);
+            const cfg = renderHaproxyConfig(planOf(STACKS.dev), { path: cert, sha256: "x" });
+            const up = await runApiCheck(cfg, [server.port]);
+            assert.deepStrictEqual(up.servers, { "pi-server-1": "UP L7OK 200" });
+            await server.stopEtcd();
+            const stopped = Date.now();
+            const asHaproxy = { ca: server.serverCa, cert: pem.stdout, key: fs.readFileSync(`${cert}.key`, "utf8") };
+            // The apiserver notices within seconds (its etcd probe runs in the background).
+            let withCert = await server.request("GET", "/readyz?verbose", { credentials: asHaproxy });
+            while (withCert.status === 200 && Date.now() - stopped < 30_000) {
+                await new Promise((r) => setTimeout(r, 250));
+                withCert = await server.request("GET", "/readyz?verbose", { credentials: asHaproxy });
+            }
+            const noticedMs = Date.now() - stopped;
+            const anonymous = await server.request("GET", "/readyz", { credentials: { ca: server.serverCa } });
+            assert.deepStrictEqual([anonymous.status, withCert.status], [401, 500]);
+            assert.match(withCert.body, /^\[-\]etcd failed: reason withheld$/m);
+            const down = await runApiCheck(cfg, [server.port]);
+            assert.match(down.servers["pi-server-1"], /^DOWN L7(STS 500|TOUT)$/);
+            console.log(`      etcd stopped: /readyz with HAProxy's certificate ${withCert.status} after ${noticedMs} ms, anonymous still ` +
+                `${anonymous.status}; HAProxy: ${down.servers["pi-server-1"]}`);
+            server.startEtcd();
+            const deadline = Date.now() + 60_000;
+            while ((await server.request("GET", "/readyz").catch(() => undefined))?.status !== 200) {
+                assert.ok(Date.now() < deadline, `kube-apiserver not ready again after etcd restarted: ${server.logTail()}`);
+                await new Promise((r) => setTimeout(r, 250));
+            }
+            assert.deepStrictEqual((await runApiCheck(cfg, [server.port])).servers, { "pi-server-1": "UP L7OK 200" });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("every plan declares the same kinds: Namespaces with Pod Security labels, MetalLB's pool and L2Advertisement, cert-manager's ClusterIssuer and Certificate, Traefik's TLSStore", () => {

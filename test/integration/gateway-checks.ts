@@ -275,6 +275,28 @@ export function checkBalancer(when: string): void {
     assert.strictEqual(notReady.failed, 0);
     assert.deepStrictEqual(notReady.spread, { node1: 15, node3: 15 });
 
+    // etcd lost quorum: the apiserver still answers an anonymous request 401 (which the check
+    // without a certificate passes), /readyz with the cluster's client certificate 500.
+    const cfg = bash("gw", "cat /etc/haproxy/haproxy.cfg").stdout;
+    assert.ok(cfg.includes("    http-check expect status 200\n") && cfg.includes(" crt /etc/homecloud/pki/k3s-api-check\n"),
+        "HAProxy checks with the client certificate signed on node1");
+    t = Date.now();
+    execOk("node2", "touch", "/etc/lab-api/etcd-down");
+    try {
+        assert.strictEqual(bash("gw", "curl -sk -o /dev/null -w '%{http_code}' https://10.77.0.12:6443/readyz").stdout, "401",
+            "anonymous: 401 (the old check kept such a server in)");
+        assert.strictEqual(bash("gw", "curl -sk -o /dev/null -w '%{http_code}' --cert /etc/homecloud/pki/k3s-api-check " +
+            "--key /etc/homecloud/pki/k3s-api-check.key https://10.77.0.12:6443/readyz").stdout, "500", "with HAProxy's certificate: 500");
+        const detectEtcd = waitState("node2", "DOWN", t, 4_000);
+        const etcdDown = timedConnections(30);
+        figure(`${when}: etcd down behind node2's API (anonymous 401, certificate 500): DOWN after ${detectEtcd} ms; ${etcdDown.failed} of 30 failed`);
+        assert.strictEqual(etcdDown.failed, 0);
+        assert.deepStrictEqual(etcdDown.spread, { node1: 15, node3: 15 });
+    } finally {
+        execOk("node2", "rm", "-f", "/etc/lab-api/etcd-down");
+    }
+    figure(`${when}: etcd back: node2 UP after ${waitState("node2", "UP", Date.now(), 5_000)} ms`);
+
     // Unplugged: node3's switch port goes down; packets to it vanish.
     t = Date.now();
     const port = ["-n", "hc-sw", "link", "set", "p-node3"];

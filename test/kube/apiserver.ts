@@ -88,6 +88,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class KubeApiServer {
     private etcd?: ChildProcess;
+    private etcdArgs: string[] = [];
     private apiserver?: ChildProcess;
     readonly dir: string;
     port = 0;
@@ -141,12 +142,13 @@ export class KubeApiServer {
         const [etcdClient, etcdPeer] = [await freePort(), await freePort()];
         this.port = await freePort();
         const d = this.dir;
-        this.etcd = startProcess(tools.etcd, [
+        this.etcdArgs = [
             "--name", "checker", "--data-dir", path.join(d, "etcd"),
             "--listen-client-urls", `http://127.0.0.1:${etcdClient}`, "--advertise-client-urls", `http://127.0.0.1:${etcdClient}`,
             "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
             "--initial-cluster", `checker=http://127.0.0.1:${etcdPeer}`,
-        ], path.join(d, "etcd.log"));
+        ];
+        this.etcd = startProcess(tools.etcd, this.etcdArgs, path.join(d, "etcd.log"));
         const f = (n: string) => path.join(d, n);
         this.apiserver = startProcess(tools.kubeApiserver, [
             `--etcd-servers=http://127.0.0.1:${etcdClient}`,
@@ -190,6 +192,18 @@ export class KubeApiServer {
             return fs.existsSync(p) ? fs.readFileSync(p, "utf8").split("\n").slice(-15).join("\n") : "";
         };
         return `\n--- etcd.log\n${tail("etcd.log")}\n--- kube-apiserver.log\n${tail("kube-apiserver.log")}`;
+    }
+
+    /** Stops etcd alone (by its PID): the kube-apiserver keeps running, as when etcd lost quorum. */
+    async stopEtcd(): Promise<void> {
+        if (this.etcd) {
+            await stopProcess(this.etcd);
+        }
+    }
+
+    /** Starts etcd again on its data and ports. */
+    startEtcd(): void {
+        this.etcd = startProcess(checkerTools().etcd, this.etcdArgs, path.join(this.dir, "etcd.log"));
     }
 
     /** Stops kube-apiserver, then etcd (each by its PID), and removes the directory. */
