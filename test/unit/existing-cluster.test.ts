@@ -12,6 +12,7 @@ import { clusterRawPlan, k3sStdout } from "../fixtures/k3s";
 import { EXISTING_KUBECONFIG } from "../fixtures/existingCluster";
 import { dependsOn, find, isSecret, parentName, resolve, stdoutHooks } from "../mocks";
 import { runProgram } from "../program";
+import { unwrapSecrets } from "../../lab/engine/commandSemantics";
 
 /** The problems parseAddressPlan reports for `raw`, one per line. */
 function problems(raw: RawConfig): string[] {
@@ -142,5 +143,125 @@ mirrors:
                 path: "/etc/rancher/k3s/registries.yaml", mode: "0600", hooks: "cluster/k3s-config.sh", env: { HC_UNIT: "k3s-agent", HC_NODE: "pi4" },
             });
         });
+    });
+});
+
+/** The mark the SDK puts on a secret input value. */
+const SECRET_SIG = { key: "4dabf18193072939515e22adb298388d", value: "1b47061264138c4ac30d75fd1eb44270" };
+const secretValue = (v: Record<string, unknown>): unknown => {
+    assert.strictEqual(v[SECRET_SIG.key], SECRET_SIG.value, "a secret input");
+    return v.value;
+};
+
+describe("the program with homecloud:kubeconfig (K3s off)", () => {
+    const stack = { ...clusterRawPlan(), k3sEnabled: false, chartRepository: "https://charts.home.arpa" };
+    let run: Awaited<ReturnType<typeof runProgram>>;
+    before(async () => {
+        run = await runProgram(stack, { kubeconfig: EXISTING_KUBECONFIG });
+    });
+    const commands = () => find("command:remote:Command").map((c) => c.name);
+
+    it("registers no K3sCluster and none of its steps; an ExistingCluster holds the first server's steps", () => {
+        assert.deepStrictEqual(find("homecloud:k8s:K3sCluster"), []);
+        assert.deepStrictEqual(find("random:index/randomPassword:RandomPassword"), []);
+        assert.deepStrictEqual(commands().filter((n) => n.startsWith("k3s-")), []);
+        assert.deepStrictEqual(find("homecloud:k8s:ExistingCluster").map((r) => r.name), ["cluster"]);
+        assert.deepStrictEqual(commands().filter((n) => n.startsWith("cluster-")).sort(),
+            ["cluster-accepts-metallb-pool", "cluster-adopt-traefik-crds", "cluster-pi1-kubeconfig", "cluster-pi1-toolkit"]);
+        for (const name of ["cluster-pi1-toolkit", "cluster-pi1-kubeconfig", "cluster-accepts-metallb-pool", "cluster-adopt-traefik-crds"]) {
+            const c = find("command:remote:Command", name)[0];
+            assert.strictEqual(parentName(c), "cluster", `${name} is the ExistingCluster's`);
+            assert.strictEqual((unwrapSecrets(c.inputs.connection) as { host: string }).host, "10.0.0.11", `${name} runs on pi1, the first server`);
+        }
+    });
+
+    it("puts the kubeconfig on the first server root-only, as a secret never logged", () => {
+        const file = find("command:remote:Command", "cluster-pi1-kubeconfig")[0];
+        assert.strictEqual(secretValue(file.inputs.stdin), EXISTING_KUBECONFIG);
+        assert.strictEqual(file.inputs.logging, "none");
+        assert.match(file.inputs.create, /^sudo -n \/usr\/bin\/env HC_DEST=\/etc\/homecloud\/kubeconfig HC_RESOURCE='urn:pulumi:test::homecloud::homecloud:k8s:ExistingCluster\$command:remote:Command::cluster-pi1-kubeconfig' HC_MODE=0600 \/bin\/bash \/usr\/local\/lib\/homecloud\/host\/scripts\/host-file\.sh install$/);
+        assert.ok(!file.inputs.create.includes("Q0xJRU5UIEtFWQ=="), "no credential in the command line");
+        assert.deepStrictEqual(dependsOn(file), ["cluster-pi1-toolkit", "hostkeys-pi1"]);
+    });
+
+    it("the Kubernetes provider is built from the given kubeconfig, and every Kubernetes object uses it", () => {
+        const [p] = find("pulumi:providers:kubernetes");
+        assert.strictEqual(p.name, "k3s");
+        assert.strictEqual(secretValue(p.inputs.kubeconfig), EXISTING_KUBECONFIG);
+        assert.strictEqual(p.inputs.clusterIdentifier, "homecloud-test");
+        const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+        assert.deepStrictEqual(objects.map((r) => r.name).sort(), [
+            "cert-manager-issuer", "cert-manager-namespace", "cert-manager-release", "cert-manager-tls-store", "cert-manager-wildcard",
+            "metallb-l2", "metallb-namespace", "metallb-pool", "metallb-release", "traefik-crds", "traefik-namespace", "traefik-release",
+        ]);
+        for (const o of objects) {
+            assert.strictEqual(o.provider, `${p.urn}::${p.name}-id`, `${o.name} uses the provider`);
+        }
+    });
+
+    it("the first-server steps reach the API with the host's kubectl and that file, after it is there", () => {
+        const accepts = find("command:remote:Command", "cluster-accepts-metallb-pool")[0];
+        assert.strictEqual(accepts.inputs.create, "sudo -n /usr/bin/env HC_WHAT='MetalLB'\\''s address pool and L2 advertisement' " +
+            "HC_KUBECONFIG=/etc/homecloud/kubeconfig /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh admission-ready");
+        assert.deepStrictEqual(dependsOn(accepts), ["cluster-pi1-kubeconfig", "cluster-pi1-toolkit", "hostkeys-pi1", "metallb-release"]);
+        const adopt = find("command:remote:Command", "cluster-adopt-traefik-crds")[0];
+        assert.strictEqual(adopt.inputs.create, "sudo -n /usr/bin/env HC_RELEASE=traefik-crds HC_NAMESPACE=traefik HC_GROUP=traefik.io HC_EXCEPT=hub " +
+            "HC_KUBECONFIG=/etc/homecloud/kubeconfig /bin/bash /usr/local/lib/homecloud/cluster/k3s-node.sh adopt-crds");
+        const secret = find("command:remote:Command", "cert-manager-issuer-secret")[0];
+        assert.strictEqual(secret.inputs.create, "sudo -n /usr/bin/env HC_NAMESPACE=cert-manager HC_SECRET=homecloud-issuer-ca HC_LABEL=cluster-issuer " +
+            "HC_KUBECONFIG=/etc/homecloud/kubeconfig /bin/bash /usr/local/lib/homecloud-pki/pki/cluster-issuer.sh install");
+        assert.strictEqual(secret.inputs.delete, "sudo -n /usr/bin/env HC_NAMESPACE=cert-manager HC_SECRET=homecloud-issuer-ca HC_LABEL=cluster-issuer " +
+            "HC_KUBECONFIG=/etc/homecloud/kubeconfig /bin/bash /usr/local/lib/homecloud-pki/pki/cluster-issuer.sh remove");
+        assert.ok(dependsOn(secret).includes("cluster-pi1-kubeconfig"), "the Secret step waits for the kubeconfig on the server");
+    });
+
+    it("every chart comes from homecloud:chartRepository", () => {
+        const repos = Object.fromEntries(find("kubernetes:helm.sh/v3:Release").map((r) => [r.inputs.name, r.inputs.repositoryOpts.repo]));
+        assert.deepStrictEqual(repos, {
+            "metallb": "https://charts.home.arpa", "traefik-crds": "https://charts.home.arpa", "traefik": "https://charts.home.arpa",
+            "cert-manager": "https://charts.home.arpa",
+        });
+    });
+
+    it("exports the given kubeconfig (secret) and its server as apiEndpoint; no expiry it cannot know", async () => {
+        assert.strictEqual(await resolve(run.outputs.kubeconfig!), EXISTING_KUBECONFIG);
+        assert.strictEqual(await isSecret(run.outputs.kubeconfig!), true);
+        assert.strictEqual(run.outputs.apiEndpoint, "https://10.0.0.11:6443");
+        assert.strictEqual(run.outputs.kubeconfigExpires, undefined);
+    });
+
+    it("refuses the kubeconfig in plain text before registering anything", async () => {
+        await assert.rejects(runProgram({ ...stack, kubeconfig: EXISTING_KUBECONFIG }),
+            /homecloud:kubeconfig: is stored in plain text in the stack file/);
+        assert.deepStrictEqual(find("command:remote:Command"), []);
+    });
+});
+
+describe("the program with K3s and homecloud:registryMirrors", () => {
+    const mirrors = [{ registry: "docker.io", endpoints: ["https://registry.home.arpa:5000"] }];
+    before(async () => {
+        stdoutHooks.push(k3sStdout("k3s"));
+        await runProgram({ ...clusterRawPlan(), registryMirrors: mirrors });
+    });
+    after(() => stdoutHooks.pop());
+
+    it("writes registries.yaml on every node before K3s is installed there, and the charts keep their own repositories", () => {
+        for (const node of ["pi1", "pi2", "pi3", "pi4", "pi5"]) {
+            const [file] = find("command:remote:Command", `k3s-${node}-registries`);
+            assert.ok(file, `${node} gets registries.yaml`);
+            assert.strictEqual(parentName(file), "k3s");
+            assert.strictEqual(file.inputs.stdin, renderRegistries(mirrors));
+            assert.match(file.inputs.create, new RegExp(`HC_DEST=/etc/rancher/k3s/registries\\.yaml .*HC_MODE=0600 HC_HOOKS=cluster/k3s-config\\.sh HC_UNIT=${node === "pi4" || node === "pi5" ? "k3s-agent" : "k3s"} HC_NODE=${node} `));
+            const [install] = find("command:remote:Command", `k3s-${node}-install`);
+            assert.ok(dependsOn(install).includes(`k3s-${node}-registries`), `${node}'s install waits for it`);
+        }
+        const repos = find("kubernetes:helm.sh/v3:Release").map((r) => r.inputs.repositoryOpts.repo).sort();
+        assert.deepStrictEqual(repos, ["https://charts.jetstack.io", "https://metallb.github.io/metallb", "https://traefik.github.io/charts", "https://traefik.github.io/charts"]);
+    });
+
+    it("without mirrors: no registries.yaml step at all", async () => {
+        await runProgram(clusterRawPlan());
+        assert.deepStrictEqual(find("command:remote:Command").filter((c) => c.name.endsWith("-registries")), []);
+        assert.deepStrictEqual(parse(renderRegistries(mirrors)), { mirrors: { "docker.io": { endpoint: ["https://registry.home.arpa:5000"] } } });
     });
 });
