@@ -171,7 +171,7 @@ export const CONFIG_SCHEMA = {
     },
     k3sEnabled: {
         type: "boolean", default: true, example: "`true`",
-        description: "Deploy the cluster half (K3s, MetalLB, Traefik).",
+        description: "Install K3s on the nodes and deploy the cluster half (MetalLB, Traefik, cert-manager) on it. Off, the cluster half goes on your own cluster when kubeconfig is set, and nowhere otherwise.",
     },
     k3sVersion: {
         type: "string", default: "v1.36.4+k3s1", example: "`v1.36.4+k3s1`",
