@@ -20,3 +20,7 @@ activate() {
     sleep "$poll"
   done
 }
+
+# The file taken away (homecloud:registryMirrors emptied): K3s forgets it only when it
+# restarts. A removed config.yaml goes after K3s itself was uninstalled: nothing runs then.
+revert() { activate; }

@@ -863,6 +863,20 @@ describe("K3s host scripts on a real shell", () => {
             ok(runOnHostWithStdin(install, renderRegistries(mirrors)));
             assert.deepStrictEqual(log().filter((l) => l.includes("restart")), []);
         });
+
+        it("removed (mirrors emptied): the file goes and a running K3s restarts to forget it; after an uninstall nothing runs", () => {
+            ok(runOnHostWithStdin(install, renderRegistries(mirrors)));
+            fs.writeFileSync(`${STATE}/active`, "");
+            fs.rmSync(LOG, { force: true });
+            ok(runOnHost(fileCommand("remove", registriesFile("pi1", "server"), owner)));
+            assert.ok(!fs.existsSync(`${ETC_UP}${K3S_REGISTRIES_PATH.replace(/^\/etc/, "")}`), "the file is gone");
+            assert.deepStrictEqual(log().filter((l) => l.includes("restart")), ["systemctl restart --no-block k3s"]);
+            ok(runOnHostWithStdin(install, renderRegistries(mirrors)));
+            fs.rmSync(`${STATE}/active`);
+            fs.rmSync(LOG, { force: true });
+            ok(runOnHost(fileCommand("remove", registriesFile("pi1", "server"), owner)));
+            assert.deepStrictEqual(log().filter((l) => l.includes("restart")), []);
+        });
     });
 
     describe("the full join token (run on the first server)", () => {
