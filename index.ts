@@ -1,24 +1,19 @@
 // homecloud: config → every host's SSH key pinned → gateway (NAT, DHCP, DNS, VIP balanced by HAProxy) → private CA (gateway) with a
-// certificate per host → K3s → MetalLB → Traefik → cert-manager under the CA → outputs.
+// certificate per host → K3s (or the user's cluster) → MetalLB → Traefik → cert-manager under the CA → outputs.
 import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
 import { apiFqdn, servers } from "./config/plan";
 import { loadConfig } from "./config/load";
 import { HostKeys } from "./host/hostKeys";
 import { Gateway } from "./network/gateway";
 import { LoadBalancer } from "./network/loadBalancer";
 import { K3sCluster } from "./cluster/k3sCluster";
-import { MetalLB } from "./cluster/metallb";
-import { Traefik, TRAEFIK_NAMESPACE } from "./cluster/traefik";
-import { TRAEFIK_CRDS_RELEASE } from "./cluster/helm";
-import { adoptCrdsCommand } from "./cluster/k3sSteps";
-import { LostNodeGuard } from "./cluster/lostNodeGuard";
+import { ExistingCluster } from "./cluster/existingCluster";
+import { deployKubernetes, k3sAccess } from "./cluster/kubernetesHalf";
 import { PrivateCa } from "./pki/privateCa";
-import { ClusterIssuer } from "./pki/clusterIssuer";
 import { nodeGuards } from "./host/nodeGuard";
 import { StackOutputs } from "./outputs";
 
-const { plan, sshPrivateKey } = loadConfig();
+const { plan, sshPrivateKey, kubeconfig } = loadConfig();
 
 // Every command pins its host's SSH key: given in config, or learned once on the first up.
 const hostKeys = new HostKeys("hostkeys", { plan, sshPrivateKey });
@@ -43,44 +38,45 @@ const serveApi = (after: pulumi.Resource[]): LoadBalancer => gateway.serveApi(fi
     k3s: plan.k3s.enabled ? "managed" : "unmanaged", days: plan.pki.lifetimeDays, issue: ca.issue,
 } : undefined);
 
-// The cluster half; off in the lab, where no K3s can be downloaded.
-function deployCluster(): { cluster: K3sCluster; loadBalancer: LoadBalancer; outputs: Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires"> } {
+// The cluster half: the program's K3s, or a cluster the user runs (homecloud:kubeconfig);
+// either way the same Kubernetes half on it. Off in the lab, where no K3s can be downloaded.
+interface DeployedCluster {
+    readonly stepsOn: (node: string) => pulumi.Resource[];
+    readonly outputs: Pick<StackOutputs, "kubeconfig" | "kubeconfigExpires">;
+    /** HAProxy, when the cluster made it (once the first K3s server was installed). */
+    readonly loadBalancer?: LoadBalancer;
+}
+function deployCluster(): DeployedCluster {
     // After the gateway and the PKI steps: a node's prepare may reboot it.
+    const waitFor = [...gateway.services, ca];
+    if (plan.cluster.source === "existing") {
+        const cluster = new ExistingCluster("cluster", { plan, kubeconfig: kubeconfig!, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor });
+        deployKubernetes(plan, ca, cluster);
+        // The user's own credentials, renewed by the user: no expiry to report.
+        return { stepsOn: (node) => cluster.stepsOn(node), outputs: { kubeconfig: pulumi.secret(kubeconfig!) } };
+    }
     let loadBalancer: LoadBalancer | undefined;
     const cluster = new K3sCluster("k3s", {
-        plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: [...gateway.services, ca],
+        plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor,
         apiFrontend: (firstServerInstalled) => loadBalancer = serveApi([firstServerInstalled]),
     });
-    // Through the VIP's address (no DNS needed); a fixed cluster identifier makes a renewed
-    // certificate or another server URL an update of the provider, never a replacement of
-    // everything it manages.
-    const provider = new k8s.Provider("k3s", { kubeconfig: cluster.providerKubeconfig, clusterIdentifier: cluster.clusterName });
-    const metallb = new MetalLB("metallb", {
-        pool: plan.metallbPool,
-        admissionCheck: (manifest, release) => cluster.whenAccepted("metallb-pool", "MetalLB's address pool and L2 advertisement", manifest, [release]),
-    }, { providers: { kubernetes: provider } });
-    // CRDs the Traefik chart itself installed (stacks from before the CRDs chart) go to the CRDs release.
-    const adopted = cluster.onFirstServer("adopt-traefik-crds", adoptCrdsCommand(TRAEFIK_CRDS_RELEASE, TRAEFIK_NAMESPACE, "traefik.io", "hub"));
-    const traefik = new Traefik("traefik", {
-        loadBalancerIp: plan.ingressIp, waitFor: metallb.ready, crdsWaitFor: [adopted],
-    }, { providers: { kubernetes: provider } });
-    new ClusterIssuer("cert-manager", { plan, ca, clusterReady: [cluster.kubeconfigRead], traefik }, { providers: { kubernetes: provider } });
-    if (plan.lostNodes.length > 0) {
-        // A lost Pi that comes back with K3s still installed must not rejoin by itself.
-        new LostNodeGuard("lost-nodes", { lostNodes: plan.lostNodes, waitFor: [cluster.kubeconfigRead] }, { providers: { kubernetes: provider } });
-    }
-    return { cluster, loadBalancer: loadBalancer!, outputs: { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires } };
+    deployKubernetes(plan, ca, k3sAccess(cluster));
+    return {
+        stepsOn: (node) => cluster.stepsOn(node),
+        outputs: { kubeconfig: pulumi.secret(cluster.kubeconfig), kubeconfigExpires: cluster.kubeconfigExpires },
+        loadBalancer,
+    };
 }
-const deployed = plan.k3s.enabled ? deployCluster() : undefined;
+const deployed = plan.cluster.source === "none" ? undefined : deployCluster();
 const loadBalancer = deployed?.loadBalancer ?? serveApi([]);
 
 // A node taken out of `nodes` that no longer answers fails the run at once, naming lostNodes.
-nodeGuards(plan, ca.gateway, (node) => [...ca.stepsOn.get(node) ?? [], ...deployed?.cluster.stepsOn(node) ?? []]);
+nodeGuards(plan, ca.gateway, (node) => [...ca.stepsOn.get(node) ?? [], ...deployed?.stepsOn(node) ?? []]);
 
 const outputs: StackOutputs = {
-    // Only with K3s on: an undefined export would be a warning on every run.
+    // Only with a cluster: an undefined export would be a warning on every run.
     ...deployed?.outputs ?? {},
-    apiEndpoint: `https://${apiFqdn(plan)}:${plan.ports.api}`,
+    apiEndpoint: plan.cluster.existing?.server ?? `https://${apiFqdn(plan)}:${plan.ports.api}`,
     vip: plan.wan.vip,
     ingressIp: plan.ingressIp,
     metallbPool: `${plan.metallbPool.start}-${plan.metallbPool.end}`,

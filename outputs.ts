@@ -6,11 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 export type NodeRole = "server" | "agent";
 
 export interface StackOutputs {
-    /** Admin kubeconfig (secret), server per `kubeconfigServer` (VIP or API name), never 127.0.0.1; only when K3s is on. */
+    /**
+     * Admin kubeconfig (secret): with K3s, server per `kubeconfigServer` (VIP or API name), never 127.0.0.1;
+     * with homecloud:kubeconfig, that kubeconfig as given. Absent without a cluster.
+     */
     readonly kubeconfig?: pulumi.Output<string>;
     /** When the kubeconfig's client certificate expires (ISO 8601, UTC); only when K3s is on. */
     readonly kubeconfigExpires?: pulumi.Output<string>;
-    /** `https://<apiName>.<domain>:<apiPort>`. */
+    /** `https://<apiName>.<domain>:<apiPort>`; with homecloud:kubeconfig, its server. */
     readonly apiEndpoint: string;
     /** The VIP on the home network. */
     readonly vip: string;
@@ -114,7 +117,7 @@ const nodes: Reader<StackOutputValues["nodes"]> = (v, where) => {
 // One reader per output: a new field in StackOutputs does not compile until it has one.
 const readers: { readonly [K in keyof StackOutputValues]: Reader<StackOutputValues[K]> } = {
     kubeconfig: (v, where) => v === undefined
-        ? fail(where, "the admin kubeconfig (the stack exports it only with homecloud:k3sEnabled true)", v)
+        ? fail(where, "the admin kubeconfig (the stack exports it only with a cluster: homecloud:k3sEnabled true or homecloud:kubeconfig)", v)
         : text(v, where),
     kubeconfigExpires: (v, where) => v === undefined
         ? fail(where, "the admin certificate's expiry (the stack exports it only with homecloud:k3sEnabled true)", v)

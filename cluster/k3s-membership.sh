@@ -70,11 +70,12 @@ member_remove() {
 admission_ready() {
   local tmp deadline=$((SECONDS + WAIT_SECONDS))
   : "${HC_WHAT:?}"
+  need_kubectl
   tmp=$(mktemp)
   # shellcheck disable=SC2064 # expand now: the trap runs after this function's scope
   trap "rm -f '$tmp' '$tmp.err'" EXIT
   cat >"$tmp"
-  until probe "$K3S_BIN" kubectl apply --dry-run=server -f "$tmp" >/dev/null 2>"$tmp.err"; do
+  until probe "${KUBECTL[@]}" apply --dry-run=server -f "$tmp" >/dev/null 2>"$tmp.err"; do
     if [ "$SECONDS" -ge "$deadline" ]; then
       echo "homecloud: $HERE: timed out after $WAIT_SECONDS s waiting for the API server to accept $HC_WHAT (server-side dry run); last answer: $(tail -n 1 "$tmp.err")" >&2
       exit 1
@@ -90,10 +91,12 @@ admission_ready() {
 # managed-by label and the release's name and namespace annotations. CRDs are those whose
 # name ends in .HC_GROUP, not .HC_EXCEPT; already owned ones are left alone.
 adopt_crds() {
-  local crd owned n=0
+  local crd owned n=0 what
   : "${HC_RELEASE:?}" "${HC_NAMESPACE:?}" "${HC_GROUP:?}"
-  wait_for "the K3s API on this server to be ready (/readyz)" "journalctl -u k3s on $(node_name)" api_ready
-  for crd in $("$K3S_BIN" kubectl get crd -o name | sed -n "s|^customresourcedefinition.apiextensions.k8s.io/||p"); do
+  need_kubectl
+  what=$(cluster_api_what)
+  wait_for "${what%%|*}" "${what#*|}" cluster_api_ready
+  for crd in $("${KUBECTL[@]}" get crd -o name | sed -n "s|^customresourcedefinition.apiextensions.k8s.io/||p"); do
     if [ -n "${HC_EXCEPT:-}" ]; then
       case "$crd" in *."$HC_EXCEPT"."$HC_GROUP") continue ;; esac
     fi
@@ -101,12 +104,12 @@ adopt_crds() {
       *."$HC_GROUP") ;;
       *) continue ;;
     esac
-    owned=$("$K3S_BIN" kubectl get crd "$crd" -o "jsonpath={.metadata.annotations.meta\.helm\.sh/release-name}")
+    owned=$("${KUBECTL[@]}" get crd "$crd" -o "jsonpath={.metadata.annotations.meta\.helm\.sh/release-name}")
     if [ "$owned" = "$HC_RELEASE" ]; then
       continue
     fi
-    "$K3S_BIN" kubectl label --overwrite crd "$crd" app.kubernetes.io/managed-by=Helm >/dev/null
-    "$K3S_BIN" kubectl annotate --overwrite crd "$crd" "meta.helm.sh/release-name=$HC_RELEASE" "meta.helm.sh/release-namespace=$HC_NAMESPACE" >/dev/null
+    "${KUBECTL[@]}" label --overwrite crd "$crd" app.kubernetes.io/managed-by=Helm >/dev/null
+    "${KUBECTL[@]}" annotate --overwrite crd "$crd" "meta.helm.sh/release-name=$HC_RELEASE" "meta.helm.sh/release-namespace=$HC_NAMESPACE" >/dev/null
     n=$((n + 1))
   done
   echo "homecloud: $n CRDs of $HC_GROUP handed to the Helm release $HC_NAMESPACE/$HC_RELEASE"

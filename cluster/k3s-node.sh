@@ -94,6 +94,26 @@ probe() { timeout -k 2 "$PROBE_SECONDS" "$@"; }
 service() { if [ "${HC_ROLE:?}" = server ]; then echo k3s; else echo k3s-agent; fi; }
 
 api_ready() { probe "$K3S_BIN" kubectl get --raw=/readyz >/dev/null 2>&1; }
+
+# kubectl as the cluster's admin, for the steps any cluster has (admission-ready,
+# adopt-crds): K3s' own; with HC_KUBECONFIG (homecloud:kubeconfig: a cluster the program did
+# not install) this host's kubectl with that file, which need_kubectl checks is here.
+if [ -n "${HC_KUBECONFIG:-}" ]; then KUBECTL=(kubectl --kubeconfig "$HC_KUBECONFIG"); else KUBECTL=("$K3S_BIN" kubectl); fi
+need_kubectl() {
+  if [ -n "${HC_KUBECONFIG:-}" ] && ! command -v kubectl >/dev/null 2>&1; then
+    echo "homecloud: $(hostname): no kubectl here; with homecloud:kubeconfig the cluster steps run on the first server in homecloud:nodes with its kubectl: install kubectl there (kubeadm's nodes have it; K3s links it)" >&2
+    exit 1
+  fi
+}
+# The cluster's API answers: on K3s this server's own, else the one HC_KUBECONFIG names.
+cluster_api_ready() { probe "${KUBECTL[@]}" get --raw=/readyz >/dev/null 2>&1; }
+cluster_api_what() {
+  if [ -z "${HC_KUBECONFIG:-}" ]; then
+    echo "the K3s API on this server to be ready (/readyz)|journalctl -u k3s on $(node_name)"
+  else
+    echo "the cluster's API (homecloud:kubeconfig) to be ready (/readyz)|kubectl --kubeconfig $HC_KUBECONFIG get --raw=/readyz on $(hostname)"
+  fi
+}
 unit_active() { probe systemctl is-active --quiet "$1"; }
 
 # The phases, one file each.

@@ -29,6 +29,7 @@ import {
     readKubeconfigCommand, renewKubeconfigCommand, tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
 } from "./k3sSteps";
 import { clientCertificateValidity, newestKubeconfig, renderKubeconfig, renewalsDue } from "./kubeconfig";
+import { registriesFile, renderRegistries } from "./registries";
 
 /** A node's commands on the node itself, by suffix (`K3sNodeSteps` but the member step). */
 export const LOST_NODE_STEPS = ["toolkit", "prepare", "booted", "token", "config", "install"] as const;
@@ -70,6 +71,8 @@ export interface K3sNodeSteps {
     readonly booted: command.remote.Command;
     readonly token: command.remote.Command;
     readonly config: command.remote.Command;
+    /** registries.yaml, only with homecloud:registryMirrors. */
+    readonly registries?: command.remote.Command;
     readonly install: command.remote.Command;
     /** On the first server: waits for the node to be Ready; drains and deletes it on removal. Absent for the first server. */
     readonly member?: command.remote.Command;
@@ -120,7 +123,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     /** Every step on `node` itself (not its member step, which runs on the first server). */
     public stepsOn(node: string): command.remote.Command[] {
         const s = this.nodes[node];
-        return s ? [s.toolkit, s.prepare, s.booted, s.token, s.config, s.install] : [];
+        return s ? [s.toolkit, s.prepare, s.booted, s.token, s.config, ...s.registries ? [s.registries] : [], s.install] : [];
     }
 
     constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -168,6 +171,7 @@ export class K3sCluster extends pulumi.ComponentResource {
 
         // Phases 2-4: the first server, the other servers one by one, then the agents.
         const nodes: Record<string, K3sNodeSteps> = {};
+        const mirrors = plan.cluster.registryMirrors;
         const join = (node: NodeSpec, after: pulumi.Resource[], joinToken: pulumi.Output<string>): K3sNodeSteps => {
             const host = hosts.get(node.name)!;
             const configText = renderK3sConfig(k3sConfigFor(plan, node));
@@ -178,16 +182,20 @@ export class K3sCluster extends pulumi.ComponentResource {
             const config = hostFile(`${name}-${node.name}-config`, host, {
                 file: configFile(node.name, node.role), content: configText,
             }, { parent: this, dependsOn: [booted, ...after] });
+            // Mirrors in place before K3s first starts: an air-gapped node pulls nothing else.
+            const registries = mirrors.length === 0 ? undefined : hostFile(`${name}-${node.name}-registries`, host, {
+                file: registriesFile(node.name, node.role), content: renderRegistries(mirrors),
+            }, { parent: this, dependsOn: [booted, ...after] });
             const install = hostStep(`${name}-${node.name}-install`, host, {
                 create: installCommand(node.name, { role: node.role, ...plan.k3s }),
                 delete: uninstallCommand(node.role),
-            }, { parent: this, dependsOn: [token, config] });
+            }, { parent: this, dependsOn: [token, config, ...registries ? [registries] : []] });
             const member = node.name === first.name ? undefined : hostStep(`${name}-${node.name}-member`, firstHost, {
                 // Re-runs in place after an upgrade or a config change restarted the node.
                 create: memberReadyCommand(node.name, plan.k3s.version, sha256(configText)),
                 delete: memberRemoveCommand(node.name),
             }, { parent: this, dependsOn: [install, ...after] });
-            return nodes[node.name] = { toolkit: host.toolkit, prepare, booted, token, config, install, member };
+            return nodes[node.name] = { toolkit: host.toolkit, prepare, booted, token, config, registries, install, member };
         };
 
         const allBooted = [...prepared.values()].map((p) => p.booted);
@@ -214,7 +222,7 @@ export class K3sCluster extends pulumi.ComponentResource {
         // A lost node's steps on the node itself stay as they are, never run again (its
         // `-member` step on the first server is deleted as usual: drain, delete the Node).
         for (const lost of plan.lostNodes) {
-            for (const step of LOST_NODE_STEPS) {
+            for (const step of [...LOST_NODE_STEPS, ...mirrors.length > 0 ? ["registries"] : []]) {
                 lostHostStep(`${name}-${lost}-${step}`, lost, { parent: this });
             }
         }

@@ -9,6 +9,12 @@ import { K3S_CONFIG_PATH, K3S_TOKEN_PATH, k3sService } from "./k3sConfig";
 
 const NODE_SCRIPT = "cluster/k3s-node.sh";
 
+/**
+ * How a first-server step reaches the cluster's API: nothing for the program's K3s (`k3s
+ * kubectl`), `HC_KUBECONFIG=<file>` for a cluster of the user's (homecloud:kubeconfig).
+ */
+export type KubectlEnv = Readonly<Record<string, string>>;
+
 /** How K3s gets onto a node: the plan's `k3s` settings plus the node's role. */
 export interface InstallArgs {
     readonly role: NodeRole;
@@ -61,15 +67,16 @@ export function renewKubeconfigCommand(node: string, renewal: number): string {
  * On the first server: waits, bounded, until the API server accepts the manifest on stdin
  * in a server-side dry run (every admission webhook it meets serves); `what` names it.
  */
-export const admissionReadyCommand = (what: string): string => toolkitCommand(NODE_SCRIPT, ["admission-ready"], { HC_WHAT: what });
+export const admissionReadyCommand = (what: string, kubectlEnv: KubectlEnv = {}): string =>
+    toolkitCommand(NODE_SCRIPT, ["admission-ready"], { HC_WHAT: what, ...kubectlEnv });
 
 /**
  * On the first server: CRDs named `*.<group>` (not `*.<except>.<group>`) that no release owns
  * get Helm's ownership marks for `namespace`/`release`, so that release's chart adopts them.
  */
-export function adoptCrdsCommand(release: string, namespace: string, group: string, except = ""): string {
+export function adoptCrdsCommand(release: string, namespace: string, group: string, except = "", kubectlEnv: KubectlEnv = {}): string {
     return toolkitCommand(NODE_SCRIPT, ["adopt-crds"], {
-        HC_RELEASE: release, HC_NAMESPACE: namespace, HC_GROUP: group, ...except ? { HC_EXCEPT: except } : {},
+        HC_RELEASE: release, HC_NAMESPACE: namespace, HC_GROUP: group, ...except ? { HC_EXCEPT: except } : {}, ...kubectlEnv,
     });
 }
 

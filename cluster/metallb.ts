@@ -12,6 +12,8 @@ import {
 export interface MetalLBArgs {
     /** The addresses MetalLB may hand out, e.g. `plan.metallbPool`. */
     readonly pool: IpRange;
+    /** Helm repository of the chart (homecloud:chartRepository); default `METALLB_CHART.repo`. */
+    readonly chartRepository?: string;
     /** Chart version; default `METALLB_CHART.version`. */
     readonly chartVersion?: string;
     /** Extra Helm values, deep-merged over the typed ones (objects merge, anything else replaces). */
@@ -46,7 +48,7 @@ export class MetalLB extends pulumi.ComponentResource {
             name: "metallb",
             chart: METALLB_CHART.chart,
             version: args.chartVersion ?? METALLB_CHART.version,
-            repositoryOpts: { repo: METALLB_CHART.repo },
+            repositoryOpts: { repo: args.chartRepository ?? METALLB_CHART.repo },
             namespace,
             values: deepMerge(metallbValues() as unknown as HelmValues, args.values),
             // Wait until every resource is ready (the controller serves the validating

@@ -15,6 +15,8 @@ export interface TraefikArgs {
     readonly loadBalancerIp: string;
     /** Namespace created for Traefik; default `traefik`. */
     readonly namespace?: string;
+    /** Helm repository of both charts (homecloud:chartRepository); default `TRAEFIK_CHART.repo`. */
+    readonly chartRepository?: string;
     /** Chart version; default `TRAEFIK_CHART.version`. */
     readonly chartVersion?: string;
     /** The CRDs chart's version, released with `chartVersion`; default `TRAEFIK_CRDS_CHART.version`. */
@@ -52,7 +54,7 @@ export class Traefik extends pulumi.ComponentResource {
             name: TRAEFIK_CRDS_RELEASE,
             chart: TRAEFIK_CRDS_CHART.chart,
             version: args.crdsChartVersion ?? TRAEFIK_CRDS_CHART.version,
-            repositoryOpts: { repo: TRAEFIK_CRDS_CHART.repo },
+            repositoryOpts: { repo: args.chartRepository ?? TRAEFIK_CRDS_CHART.repo },
             namespace: this.namespace.metadata.name,
             atomic: true,
             cleanupOnFail: true,
@@ -62,7 +64,7 @@ export class Traefik extends pulumi.ComponentResource {
             name: "traefik",
             chart: TRAEFIK_CHART.chart,
             version: args.chartVersion ?? TRAEFIK_CHART.version,
-            repositoryOpts: { repo: TRAEFIK_CHART.repo },
+            repositoryOpts: { repo: args.chartRepository ?? TRAEFIK_CHART.repo },
             namespace: this.namespace.metadata.name,
             values: deepMerge(traefikValues({ loadBalancerIp: args.loadBalancerIp }) as unknown as HelmValues, args.values),
             // The CRDs come from the CRDs release, which upgrades them; the chart's crds/ would

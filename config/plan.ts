@@ -1,6 +1,7 @@
 // The typed, validated address plan every later layer receives, and small helpers on it.
 // Pure: no Pulumi import. Built by validate.ts from the raw configuration.
 import * as ipaddr from "ipaddr.js";
+import type { ClusterSettings } from "./cluster";
 
 export type NodeRole = "server" | "agent";
 
@@ -98,6 +99,8 @@ export interface AddressPlan {
     readonly lostNodes: readonly string[];
     readonly reservations: readonly ReservationSpec[];
     readonly k3s: K3sSettings;
+    /** Where the cluster's Kubernetes, charts and images come from (config/cluster.ts). */
+    readonly cluster: ClusterSettings;
     readonly loadBalancer: LoadBalancerSettings;
     readonly pki: PkiSettings;
 }

@@ -171,7 +171,7 @@ export const CONFIG_SCHEMA = {
     },
     k3sEnabled: {
         type: "boolean", default: true, example: "`true`",
-        description: "Deploy the cluster half (K3s, MetalLB, Traefik).",
+        description: "Install K3s on the nodes and deploy the cluster half (MetalLB, Traefik, cert-manager) on it. Off, the cluster half goes on your own cluster when kubeconfig is set, and nowhere otherwise.",
     },
     k3sVersion: {
         type: "string", default: "v1.36.4+k3s1", example: "`v1.36.4+k3s1`",
@@ -192,6 +192,18 @@ export const CONFIG_SCHEMA = {
     kubeconfigRenewDays: {
         type: "integer", default: 30, example: "`30`",
         description: "Days before the exported kubeconfig's client certificate expires that pulumi up renews it, 1 to 90; run pulumi up at least this often.",
+    },
+    kubeconfig: {
+        type: "string", default: "", example: "secret",
+        description: "Your own cluster instead of the program's K3s (with k3sEnabled false): its admin kubeconfig, set as a secret (`kubectl config view --minify --flatten --raw | pulumi config set --secret homecloud:kubeconfig`; a plain value is refused). MetalLB, Traefik and cert-manager go on it; the first server in nodes runs the cluster steps with kubectl. Empty (the default): none.",
+    },
+    chartRepository: {
+        type: "string", default: "", example: "`https://charts.home.arpa`",
+        description: "Helm chart repository (http or https) every chart is installed from, e.g. a mirror on the LAN holding metallb, traefik, traefik-crds and cert-manager at their pinned versions; empty (the default) means each chart's own repository.",
+    },
+    registryMirrors: {
+        type: "array", items: "object", default: [], example: "list",
+        description: "Container registry mirrors K3s pulls through, written to /etc/rancher/k3s/registries.yaml on every node: { registry, endpoints }, e.g. { registry: docker.io, endpoints: [https://registry.home.arpa:5000] }; registry * covers every registry. Empty (the default): no registries.yaml.",
     },
 } as const satisfies Record<string, KeySpec>;
 

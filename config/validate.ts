@@ -3,6 +3,7 @@
 // layout), all reporting into one Checker. Pure: no Pulumi import.
 import { checkAddresses } from "./addresses";
 import { Checker } from "./checker";
+import { checkClusterSource } from "./cluster";
 import { checkDdns } from "./ddns";
 import { checkHostKeys } from "./hostKeys";
 import { checkHosts } from "./hosts";
@@ -28,9 +29,10 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const ddns = checkDdns(c, raw, n.domain);
     const h = checkHosts(c, raw);
     checkPlan(c, raw, n, a, h);
+    const cluster = checkClusterSource(c, raw, h.nodes.filter((x) => x.role === "server").length);
     const pki = checkPki(c, raw, {
         domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
-        nodes: h.nodes.map((x) => x.name), lostNodes: h.lostNodes, k3sEnabled: raw.k3sEnabled === true,
+        nodes: h.nodes.map((x) => x.name), lostNodes: h.lostNodes, k3sEnabled: cluster.source !== "none",
     });
     const hostKeys = checkHostKeys(c, raw, { gatewayHostname: n.gwHostname, nodes: h.nodes.map((x) => x.name) });
     if (c.problems.length > 0) {
@@ -55,6 +57,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
         lostNodes: h.lostNodes,
         reservations: h.reservations,
         k3s: k3s as K3sSettings,
+        cluster,
         loadBalancer: loadBalancer as LoadBalancerSettings,
         pki: pki as PkiSettings,
     };

@@ -28,10 +28,14 @@ export interface ClusterIssuerArgs {
     readonly plan: AddressPlan;
     /** The gateway's CA, with the PKI toolkit on every host. */
     readonly ca: PrivateCa;
-    /** What the Secret step waits for: K3s up on every node (the cluster's kubeconfig read). */
+    /** What the Secret step waits for: the cluster's API reachable from the first server (K3s: its kubeconfig read). */
     readonly clusterReady: pulumi.Input<pulumi.Resource>[];
     /** Traefik's namespace and release (the TLSStore CRD comes with it). */
     readonly traefik: { readonly namespace: k8s.core.v1.Namespace; readonly release: k8s.helm.v3.Release };
+    /** Helm repository of the chart (homecloud:chartRepository); default `CERT_MANAGER_CHART.repo`. */
+    readonly chartRepository?: string;
+    /** How the Secret step on the first server reaches the API (cluster/k3sSteps.ts KubectlEnv); default K3s' own. */
+    readonly kubectlEnv?: Readonly<Record<string, string>>;
     /** Chart version; default `CERT_MANAGER_CHART.version`. */
     readonly chartVersion?: string;
     /** Extra Helm values, deep-merged over the typed ones. */
@@ -67,7 +71,7 @@ export class ClusterIssuer extends pulumi.ComponentResource {
             name: "cert-manager",
             chart: CERT_MANAGER_CHART.chart,
             version: args.chartVersion ?? CERT_MANAGER_CHART.version,
-            repositoryOpts: { repo: CERT_MANAGER_CHART.repo },
+            repositoryOpts: { repo: args.chartRepository ?? CERT_MANAGER_CHART.repo },
             namespace: this.namespace.metadata.name,
             values: deepMerge(certManagerValues() as unknown as HelmValues, args.values),
             // The webhook must answer before any issuer or certificate is accepted.
@@ -91,8 +95,8 @@ export class ClusterIssuer extends pulumi.ComponentResource {
             stdin: this.intermediateKey.stdout.apply(pemText),
         }, { parent: this, dependsOn: [ca.ca, this.intermediateKey] });
         this.secret = hostStep(`${name}-issuer-secret`, firstHost, {
-            create: issuerSecretCommand("install", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME),
-            delete: issuerSecretCommand("remove", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME),
+            create: issuerSecretCommand("install", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME, args.kubectlEnv),
+            delete: issuerSecretCommand("remove", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME, args.kubectlEnv),
             stdin: this.intermediateSign.stdout.apply(pemText),
         }, { parent: this, dependsOn: [this.namespace, this.intermediateKey, ...args.clusterReady] });
 

@@ -184,8 +184,8 @@ export function clientCertFile(label: string): HostFileSpec {
 }
 
 /** On the first server: the ClusterIssuer's Secret from the intermediate on stdin and its key on disk. */
-export function issuerSecretCommand(op: "install" | "remove", namespace: string, secret: string): string {
-    return PKI("pki/cluster-issuer.sh", [op], { HC_NAMESPACE: namespace, HC_SECRET: secret, HC_LABEL: CLUSTER_ISSUER_LABEL });
+export function issuerSecretCommand(op: "install" | "remove", namespace: string, secret: string, kubectlEnv: Readonly<Record<string, string>> = {}): string {
+    return PKI("pki/cluster-issuer.sh", [op], { HC_NAMESPACE: namespace, HC_SECRET: secret, HC_LABEL: CLUSTER_ISSUER_LABEL, ...kubectlEnv });
 }
 
 /** A PEM as a file holds it: one trailing newline (the provider may have trimmed it). */

@@ -26,14 +26,20 @@ export interface ProgramRun {
     readonly resources: readonly RecordedResource[];
 }
 
-/** Runs index.ts with this configuration (plus a test SSH key) and waits for its outputs. */
-export async function runProgram(stack: StackConfig): Promise<ProgramRun> {
+/**
+ * Runs index.ts with this configuration (plus a test SSH key, and `secrets`, set as with
+ * `pulumi config set --secret`) and waits for its outputs.
+ */
+export async function runProgram(stack: StackConfig, secrets: Readonly<Record<string, string>> = {}): Promise<ProgramRun> {
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(stack)) {
         config[`homecloud:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
     }
     config["homecloud:sshPrivateKey"] = TEST_SSH_KEY;
-    pulumi.runtime.setAllConfig(config, ["homecloud:sshPrivateKey"]);
+    for (const [k, v] of Object.entries(secrets)) {
+        config[`homecloud:${k}`] = v;
+    }
+    pulumi.runtime.setAllConfig(config, ["homecloud:sshPrivateKey", ...Object.keys(secrets).map((k) => `homecloud:${k}`)]);
     recorded.length = 0;
     delete require.cache[INDEX];
     // As Pulumi's Node.js runtime loads a CommonJS program: require, module.exports as is.

@@ -20,6 +20,14 @@ import {
 import { clusterRawPlan } from "../fixtures/k3s";
 import { assertScriptsPass } from "../assertions";
 import { issuerSecretCommand } from "../../pki/pkiSteps";
+import { EXISTING_KUBECONFIG_PATH } from "../../cluster/existingCluster";
+import { registriesFile, renderRegistries, K3S_REGISTRIES_PATH } from "../../cluster/registries";
+import { fileCommand } from "../../host/hostFile";
+import { EXISTING_KUBECONFIG } from "../fixtures/existingCluster";
+import { parse as parseYaml } from "yaml";
+
+/** With homecloud:kubeconfig: the file the first-server steps' kubectl reads. */
+const KUBECTL_ENV = { HC_KUBECONFIG: EXISTING_KUBECONFIG_PATH };
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -77,7 +85,7 @@ const ORIGINAL_CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234
  * $STATE/node-<name> does, and reports the kubelet version written in it.
  */
 const K3S_STUB = `#!/bin/sh
-echo "k3s $*" >> ${LOG}
+[ -n "\${HC_STUB_QUIET:-}" ] || echo "k3s $*" >> ${LOG}
 # A K3s that never becomes ready: every API call hangs.
 if [ -f ${STATE}/hang ] && [ "$1" = kubectl ]; then exec sleep 1000; fi
 if [ "$1" = --version ]; then
@@ -159,6 +167,13 @@ touch ${STATE}/active
 
 const STUB_FILES: Record<string, string> = {
     "k3s-binary": K3S_STUB,
+    // A host's own kubectl (homecloud:kubeconfig): logged, then answered as K3s' kubectl would.
+    kubectl: `#!/bin/sh
+echo "kubectl $*" >> ${LOG}
+if [ "$1" != --kubeconfig ] || [ ! -f "$2" ]; then echo "kubectl stand-in: no --kubeconfig file" >&2; exit 1; fi
+shift 2
+HC_STUB_QUIET=1 exec ${STUBS}/k3s-binary kubectl "$@"
+`,
     systemctl: `#!/bin/sh
 echo "systemctl $*" >> ${LOG}
 # A restart of a K3s that cannot start: queued, and the unit never becomes active again.
@@ -576,6 +591,38 @@ describe("K3s host scripts on a real shell", () => {
             ok(runOnHost(cmd), "homecloud: 0 CRDs of traefik.io handed to the Helm release traefik/traefik-crds\n");
         });
 
+        it("with homecloud:kubeconfig, admission-ready and adopt-crds use this host's kubectl with that file, not K3s", () => {
+            fs.mkdirSync(`${ETC_UP}/homecloud`, { recursive: true });
+            fs.writeFileSync(`${ETC_UP}/homecloud/kubeconfig`, EXISTING_KUBECONFIG, { mode: 0o600 });
+            const manifest = "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata:\n  name: homecloud\n";
+            fs.writeFileSync(`${STATE}/webhook-down`, "1");
+            const r = runOnHostWithStdin(admissionReadyCommand("the pool", KUBECTL_ENV), manifest, { HC_POLL_SECONDS: "1" });
+            ok(r, "homecloud: the API server accepts the pool\n");
+            assert.deepStrictEqual(log().map((l) => l.replace(/\/tmp\/tmp\.\w+/, "TMP")),
+                Array(2).fill("kubectl --kubeconfig /etc/homecloud/kubeconfig apply --dry-run=server -f TMP"));
+            assert.strictEqual(read(`${STATE}/dry-run-manifest`), manifest);
+
+            fs.rmSync(LOG);
+            fs.writeFileSync(`${STATE}/crds`, "ingressroutes.traefik.io\n");
+            ok(runOnHost(adoptCrdsCommand("traefik-crds", "traefik", "traefik.io", "hub", KUBECTL_ENV)),
+                "homecloud: 1 CRDs of traefik.io handed to the Helm release traefik/traefik-crds\n");
+            assert.deepStrictEqual(log(), [
+                "kubectl --kubeconfig /etc/homecloud/kubeconfig get --raw=/readyz",
+                "kubectl --kubeconfig /etc/homecloud/kubeconfig get crd -o name",
+                "kubectl --kubeconfig /etc/homecloud/kubeconfig get crd ingressroutes.traefik.io -o jsonpath={.metadata.annotations.meta\\.helm\\.sh/release-name}",
+                "kubectl --kubeconfig /etc/homecloud/kubeconfig label --overwrite crd ingressroutes.traefik.io app.kubernetes.io/managed-by=Helm",
+                "kubectl --kubeconfig /etc/homecloud/kubeconfig annotate --overwrite crd ingressroutes.traefik.io meta.helm.sh/release-name=traefik-crds meta.helm.sh/release-namespace=traefik",
+            ]);
+
+            // An API that never answers: bounded, naming the kubeconfig's API, not K3s.
+            fs.writeFileSync(`${STATE}/hang`, "");
+            const t = runOnHost(adoptCrdsCommand("traefik-crds", "traefik", "traefik.io", "hub", KUBECTL_ENV),
+                { HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1", HC_PROBE_SECONDS: "1" });
+            assert.strictEqual(t.status, 1);
+            assert.strictEqual(t.stderr, `homecloud: ${os.hostname()}: timed out after 2 s waiting for the cluster's API (homecloud:kubeconfig) to be ready (/readyz); ` +
+                `see kubectl --kubeconfig /etc/homecloud/kubeconfig get --raw=/readyz on ${os.hostname()}\n`);
+        });
+
         it("uninstall runs K3s' own uninstall script for the role, or says there is none", () => {
             ok(runOnHost(uninstallCommand("agent")), "homecloud: k3s is not installed; nothing to uninstall\n");
             fs.writeFileSync(`${BIN}/k3s-agent-uninstall.sh`, `#!/bin/sh\necho "k3s-agent-uninstall" >> ${LOG}\n`, { mode: 0o755 });
@@ -754,6 +801,81 @@ describe("K3s host scripts on a real shell", () => {
             fs.rmSync(`${BIN}/k3s`);
             ok(runOnHost(issuerSecretCommand("remove", "cert-manager", "homecloud-issuer-ca")),
                 "homecloud: K3s is gone; no secret cert-manager/homecloud-issuer-ca to remove\n");
+        });
+
+        it("with homecloud:kubeconfig: the same Secret through this host's kubectl with that file", () => {
+            fs.writeFileSync(`${ETC_UP}/homecloud/kubeconfig`, EXISTING_KUBECONFIG, { mode: 0o600 });
+            const r = runOnHostWithStdin(issuerSecretCommand("install", "cert-manager", "homecloud-issuer-ca", KUBECTL_ENV), intermediate);
+            ok(r);
+            assert.deepStrictEqual(log().map((l) => l.replace(/\/tmp\/tmp\.\w+/g, "TMP")).sort(), [
+                "kubectl --kubeconfig /etc/homecloud/kubeconfig -n cert-manager create secret tls homecloud-issuer-ca --cert=TMP/chain.crt " +
+                    "--key=/etc/homecloud/pki/cluster-issuer.key --dry-run=client -o yaml",
+                "kubectl --kubeconfig /etc/homecloud/kubeconfig apply --server-side --force-conflicts --field-manager=homecloud -f -",
+            ]);
+            const applied = read(`${STATE}/applied-secret`);
+            assert.strictEqual(Buffer.from(/^key: (.*)$/m.exec(applied)![1], "base64").toString(), read(`${ETC_UP}/homecloud/pki/cluster-issuer.key`));
+            fs.rmSync(LOG);
+            ok(runOnHost(issuerSecretCommand("remove", "cert-manager", "homecloud-issuer-ca", KUBECTL_ENV)), "");
+            assert.deepStrictEqual(log(), ["kubectl --kubeconfig /etc/homecloud/kubeconfig -n cert-manager delete secret homecloud-issuer-ca --ignore-not-found"]);
+        });
+    });
+
+    describe("registries.yaml (homecloud:registryMirrors), through host-file.sh as a node gets it", () => {
+        const mirrors = [
+            { registry: "docker.io", endpoints: ["https://registry.home.arpa:5000", "http://10.0.0.5:5000"] },
+            { registry: "*", endpoints: ["https://registry.home.arpa:5000"] },
+        ];
+        const owner = "urn:pulumi:lab::homecloud::homecloud:k8s:K3sCluster$command:remote:Command::k3s-pi1-registries";
+        const install = fileCommand("install", registriesFile("pi1", "server"), owner);
+
+        it("is what K3s' Registry type reads: mirrors by registry, each an endpoint list of URLs; nothing else", () => {
+            // K3s reads it with sigs.k8s.io/yaml into wharfie's registries.Registry (json tags
+            // mirrors, configs, auths; a Mirror has endpoint and rewrite): a YAML parse plus that schema.
+            const doc = parseYaml(renderRegistries(mirrors)) as Record<string, unknown>;
+            assert.deepStrictEqual(Object.keys(doc), ["mirrors"]);
+            const byRegistry = doc.mirrors as Record<string, Record<string, unknown>>;
+            assert.deepStrictEqual(Object.keys(byRegistry), ["docker.io", "*"]);
+            for (const m of Object.values(byRegistry)) {
+                assert.deepStrictEqual(Object.keys(m), ["endpoint"]);
+                assert.ok(Array.isArray(m.endpoint) && m.endpoint.every((e) => typeof e === "string" && new URL(e).host !== ""));
+            }
+            assert.deepStrictEqual(byRegistry["docker.io"].endpoint, mirrors[0].endpoints);
+        });
+
+        it("installed root-only with its owner; a change restarts a running K3s, the same content restarts nothing", () => {
+            fs.writeFileSync(`${STATE}/active`, "");
+            ok(runOnHostWithStdin(install, renderRegistries(mirrors)));
+            assert.strictEqual(read(`${ETC_UP}${K3S_REGISTRIES_PATH.replace(/^\/etc/, "")}`), renderRegistries(mirrors));
+            assert.strictEqual(fs.statSync(`${ETC_UP}${K3S_REGISTRIES_PATH.replace(/^\/etc/, "")}`).mode & 0o777, 0o600);
+            assert.strictEqual(read(`${VARLIB}/homecloud/owner${K3S_REGISTRIES_PATH}`), `${owner}\n`);
+            assert.deepStrictEqual(log().filter((l) => l.startsWith("systemctl") && l.includes("restart")), ["systemctl restart --no-block k3s"]);
+
+            fs.rmSync(LOG);
+            ok(runOnHostWithStdin(install, renderRegistries(mirrors)));
+            assert.deepStrictEqual(log().filter((l) => l.includes("restart")), [], "unchanged: no restart");
+
+            ok(runOnHostWithStdin(install, renderRegistries([mirrors[0]])));
+            assert.deepStrictEqual(log().filter((l) => l.includes("restart")), ["systemctl restart --no-block k3s"]);
+
+            // Before K3s is installed (first up): in place, nothing to restart.
+            fs.rmSync(`${STATE}/active`);
+            fs.rmSync(LOG);
+            ok(runOnHostWithStdin(install, renderRegistries(mirrors)));
+            assert.deepStrictEqual(log().filter((l) => l.includes("restart")), []);
+        });
+
+        it("removed (mirrors emptied): the file goes and a running K3s restarts to forget it; after an uninstall nothing runs", () => {
+            ok(runOnHostWithStdin(install, renderRegistries(mirrors)));
+            fs.writeFileSync(`${STATE}/active`, "");
+            fs.rmSync(LOG, { force: true });
+            ok(runOnHost(fileCommand("remove", registriesFile("pi1", "server"), owner)));
+            assert.ok(!fs.existsSync(`${ETC_UP}${K3S_REGISTRIES_PATH.replace(/^\/etc/, "")}`), "the file is gone");
+            assert.deepStrictEqual(log().filter((l) => l.includes("restart")), ["systemctl restart --no-block k3s"]);
+            ok(runOnHostWithStdin(install, renderRegistries(mirrors)));
+            fs.rmSync(`${STATE}/active`);
+            fs.rmSync(LOG, { force: true });
+            ok(runOnHost(fileCommand("remove", registriesFile("pi1", "server"), owner)));
+            assert.deepStrictEqual(log().filter((l) => l.includes("restart")), []);
         });
     });
 

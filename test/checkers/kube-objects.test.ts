@@ -27,6 +27,9 @@ import { METALLB_CHART, TRAEFIK_CHART, TRAEFIK_CRDS_CHART } from "../../cluster/
 import { renderHaproxyConfig } from "../../network/haproxy";
 import { clientCertificateValidity, renderKubeconfig } from "../../cluster/kubeconfig";
 import { Run, runOnHost } from "../fixtures/emulatedHost";
+import { parseKubeconfig } from "../../config/cluster";
+import { EXISTING_KUBECONFIG_PATH } from "../../cluster/existingCluster";
+import { admissionReadyCommand } from "../../cluster/k3sSteps";
 import { fileCommand } from "../../host/hostFile";
 import { PKI_TOOLKIT_DIR } from "../../host/toolkit";
 import {
@@ -475,6 +478,59 @@ describe("cluster half through a real kube-apiserver", function () {
             assert.strictEqual(dev.issuerSecret.delete, issuerSecretCommand("remove", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME));
             const removed = runOnHost(ROOT, "node1", dev.issuerSecret.delete, "", env);
             assert.strictEqual(ok(removed, "secret remove"), `secret "${ISSUER_SECRET_NAME}" deleted from ${CERT_MANAGER_NAMESPACE} namespace\n`);
+            assert.strictEqual((await server.request("GET", url)).status, 404);
+        });
+    });
+
+    describe("homecloud:kubeconfig: the first-server steps with the host's own kubectl and the user's kubeconfig", () => {
+        const ROOT = `/tmp/hc-kube-existing-${process.pid}`;
+        after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
+
+        it("the kubeconfig passes the program's checks; admission-ready and the issuer's Secret reach this server with the release's kubectl", async () => {
+            const plan = planOf(STACKS.dev);
+            // What a user gives: an admin kubeconfig for the API server's address, its files embedded.
+            const given = renderKubeconfig(k3sKubeconfigOf(server), server.url, "my-cluster");
+            assert.deepStrictEqual(parseKubeconfig(given), { context: "my-cluster", server: server.url });
+            fs.mkdirSync(path.join(ROOT, "node1", "upper", "homecloud"), { recursive: true });
+            fs.writeFileSync(path.join(ROOT, "node1", "upper", "homecloud", "kubeconfig"), given, { mode: 0o600 });
+            // The node's kubectl: the release's, first on PATH; no k3s anywhere.
+            const bin = path.join(ROOT, "bin");
+            fs.mkdirSync(bin, { recursive: true });
+            fs.symlinkSync(tools.kubectl, path.join(bin, "kubectl"));
+            const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: path.join(ROOT, "home") };
+            const kubectlEnv = { HC_KUBECONFIG: EXISTING_KUBECONFIG_PATH };
+            // The toolkit's k3s-node.sh, from the repository standing in for it.
+            const step = (cmd: string): string => cmd.replace("/usr/local/lib/homecloud/", "/usr/local/lib/homecloud-pki/");
+
+            const ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: homecloud-existing-check\n";
+            const accepted = runOnHost(ROOT, "node1", step(admissionReadyCommand("a namespace", kubectlEnv)), ns, env);
+            assert.strictEqual(accepted.stdout, "homecloud: the API server accepts a namespace\n", accepted.stderr);
+            assert.strictEqual((await server.request("GET", "/api/v1/namespaces/homecloud-existing-check")).status, 404, "a dry run creates nothing");
+            const widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: default\n";
+            const refused = runOnHost(ROOT, "node1", step(admissionReadyCommand("a widget", kubectlEnv)), widget,
+                { ...env, HC_WAIT_SECONDS: "2", HC_POLL_SECONDS: "1" });
+            assert.strictEqual(refused.status, 1);
+            // kubectl's last line for a kind the server does not know.
+            assert.strictEqual(refused.stderr, `homecloud: ${os.hostname()}: timed out after 2 s waiting for the API server to accept a widget ` +
+                "(server-side dry run); last answer: ensure CRDs are installed first\n");
+
+            const caPem = runOnHost(ROOT, "gw", caCreateCommand(plan)).stdout;
+            assert.strictEqual(runOnHost(ROOT, "node1", fileCommand("install", trustFile(), "pki-node1-trust", PKI_TOOLKIT_DIR), caPem).status, 0);
+            const csr = runOnHost(ROOT, "node1", keyRequestCommand(CLUSTER_ISSUER_LABEL, `homecloud cluster issuer ${plan.domain}`)).stdout;
+            const inter = runOnHost(ROOT, "gw", signCommand({
+                name: `node1-${CLUSTER_ISSUER_LABEL}`, profile: "intermediate", permitted: permittedNames(plan), days: intermediateDays(plan),
+                issue: "1", caSha256: pemSha256(caPem),
+            }), csr).stdout;
+            // The namespace the program's release makes (201 here, or 409 when an earlier test made it).
+            const made = await server.request("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name: CERT_MANAGER_NAMESPACE } } });
+            assert.ok([201, 409].includes(made.status), made.body);
+            const installed = runOnHost(ROOT, "node1", issuerSecretCommand("install", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME, kubectlEnv), inter, env);
+            assert.strictEqual(installed.status, 0, installed.stderr);
+            const url = `/api/v1/namespaces/${CERT_MANAGER_NAMESPACE}/secrets/${ISSUER_SECRET_NAME}`;
+            const secret = (await server.request("GET", url)).json;
+            assert.strictEqual(Buffer.from(secret.data["tls.crt"], "base64").toString(), inter + caPem);
+            const removed = runOnHost(ROOT, "node1", issuerSecretCommand("remove", CERT_MANAGER_NAMESPACE, ISSUER_SECRET_NAME, kubectlEnv), "", env);
+            assert.strictEqual(removed.stdout, `secret "${ISSUER_SECRET_NAME}" deleted from ${CERT_MANAGER_NAMESPACE} namespace\n`, removed.stderr);
             assert.strictEqual((await server.request("GET", url)).status, 404);
         });
     });

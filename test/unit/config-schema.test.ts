@@ -54,7 +54,7 @@ describe("configuration schema", () => {
             ddnsEnabled: true, ddnsSuffix: "", dnsTtlSeconds: 300, lostNodes: [],
             certificateLifetimeDays: 90, certificateRenewal: 0, certificates: [], certificateExclude: [], caDestroy: false,
             k3sEnabled: true, k3sVersion: "v1.36.4+k3s1", k3sInstall: "script", k3sAirgapDir: "/opt/k3s-airgap",
-            kubeconfigServer: "vip", kubeconfigRenewDays: 30,
+            kubeconfigServer: "vip", kubeconfigRenewDays: 30, kubeconfig: "", chartRepository: "", registryMirrors: [],
         });
         assert.deepStrictEqual(withDefaults({ apiPort: 8443 }).apiPort, 8443, "a set value wins");
     });
@@ -93,9 +93,9 @@ describe("configuration schema", () => {
             // In the words the real CLI v3.250.0 used on the lab stack then (the list has grown with the schema).
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
                 "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'caDestroy', 'certificateExclude', " +
-                "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'ddnsEnabled', 'ddnsSuffix', 'dnsTtlSeconds', 'gatewaySshHost', " +
+                "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'chartRepository', 'ddnsEnabled', 'ddnsSuffix', 'dnsTtlSeconds', 'gatewaySshHost', " +
                 "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'hostKeys', 'httpPort', " +
-                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfigRenewDays', 'kubeconfigServer', 'lostNodes' and 'sshPort'"]);
+                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfig', 'kubeconfigRenewDays', 'kubeconfigServer', 'lostNodes', 'registryMirrors' and 'sshPort'"]);
         });
 
         it("values must have the declared type; secrets must be encrypted", () => {

@@ -110,7 +110,7 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
         }
         assert.strictEqual(await failure(home.kubeconfig),
             "output kubeconfig of stack organization/homecloud/lab is missing, expected the admin kubeconfig " +
-            "(the stack exports it only with homecloud:k3sEnabled true); is the StackReference's stack a homecloud " +
+            "(the stack exports it only with a cluster: homecloud:k3sEnabled true or homecloud:kubeconfig); is the StackReference's stack a homecloud " +
             "stack, deployed with this version of outputs.ts?");
     });
 
