@@ -37,6 +37,34 @@ export const CONFIG_SCHEMA = {
         type: "string", default: "", example: "`10.0.0.1`",
         description: "Where the program reaches the gateway over SSH; empty (the default) means gatewayLanAddress.",
     },
+    gateway2Hostname: {
+        type: "string", default: "", example: "`gateway2`",
+        description: "Host name of an optional second gateway Pi that takes over the VIP, DHCP and DNS when the first fails (keepalived VRRP, Kea hot-standby, BIND secondary); empty (the default) means one gateway.",
+    },
+    gateway2LanAddress: {
+        type: "string", default: "", example: "`10.0.0.2`",
+        description: "The second gateway's own static address on the cluster LAN (outside every pool); required with gateway2Hostname.",
+    },
+    gateway2WanAddress: {
+        type: "string", default: "", example: "`192.168.1.3`",
+        description: "The second gateway's own static address on the home network; required with gateway2Hostname.",
+    },
+    gateway2SshHost: {
+        type: "string", default: "", example: "`10.0.0.2`",
+        description: "Where the program reaches the second gateway over SSH; empty (the default) means gateway2LanAddress.",
+    },
+    gateway2LanInterface: {
+        type: "string", default: "", example: "`eth0`",
+        description: "The second gateway's interface on the cluster LAN; empty (the default) means lanInterface.",
+    },
+    gateway2WanInterface: {
+        type: "string", default: "", example: "`eth1`",
+        description: "The second gateway's interface on the home network; empty (the default) means wanInterface.",
+    },
+    lanFloatingAddress: {
+        type: "string", default: "", example: "`10.0.0.3`",
+        description: "With a second gateway: the LAN address that moves with the VIP to the gateway in charge, handed out by DHCP as router and DNS server; required with gateway2Hostname, outside every pool.",
+    },
     lanInterface: {
         type: "string", example: "`eth0`",
         description: "Gateway interface on the cluster LAN, the only one Kea serves DHCP on.",

@@ -9,6 +9,7 @@ import { checkHosts } from "./hosts";
 import { checkPlan } from "./layout";
 import { checkNames } from "./names";
 import { checkPki } from "./pki";
+import { checkSecondGateway } from "./secondGateway";
 import { AddressPlan, ConfigError, K3sSettings, LoadBalancerSettings, ParsedPlan, PkiSettings, Ports } from "./plan";
 import { RawConfig, withDefaults } from "./schema";
 import { checkCluster, checkLoadBalancer, checkPorts } from "./services";
@@ -28,11 +29,14 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const ddns = checkDdns(c, raw, n.domain);
     const h = checkHosts(c, raw);
     checkPlan(c, raw, n, a, h);
+    const gateway2 = checkSecondGateway(c, raw, n, a, h);
     const pki = checkPki(c, raw, {
         domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
         nodes: h.nodes.map((x) => x.name), lostNodes: h.lostNodes, k3sEnabled: raw.k3sEnabled === true,
     });
-    const hostKeys = checkHostKeys(c, raw, { gatewayHostname: n.gwHostname, nodes: h.nodes.map((x) => x.name) });
+    const hostKeys = checkHostKeys(c, raw, {
+        gatewayHostname: n.gwHostname, nodes: h.nodes.map((x) => x.name), ...gateway2 ? { gateway2Hostname: gateway2.hostname } : {},
+    });
     if (c.problems.length > 0) {
         throw new ConfigError(c.problems);
     }
@@ -40,6 +44,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const plan: AddressPlan = {
         domain: n.domain!,
         gateway: { hostname: n.gwHostname!, lanAddress: a.gwLan!, lanInterface: n.lanIf!, wanInterface: n.wanIf!, sshHost: a.sshHost! },
+        ...gateway2 ? { gateway2 } : {},
         lan: { cidr: String(raw.lanCidr), network: lanNet.toString(), prefixLength: lanPrefix, dhcpPool: a.pool!, leaseSeconds: a.leaseSeconds! },
         ...ddns ? { ddns } : {},
         wan: { cidr: String(raw.wanCidr), vip: a.vip! },
