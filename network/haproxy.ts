@@ -31,7 +31,10 @@ export function renderHaproxyConfig(plan: AddressPlan): string {
     const { intervalMs, fall, rise, apiCheck } = plan.loadBalancer;
     const fastInter = Math.max(100, Math.floor(intervalMs / 2));
     const checkTimeout = Math.min(intervalMs, 1000);
+    // With two gateways HAProxy runs on both, the VIP on one: `transparent` (IP_TRANSPARENT)
+    // binds it on the gateway that does not hold it too, ready the moment it arrives.
     const vip = plan.wan.vip;
+    const bind = (port: number): string => `    bind ${vip}:${port}${plan.gateway2 ? " transparent" : ""}`;
     const check = `check inter ${intervalMs} fastinter ${fastInter} downinter ${intervalMs} fall ${fall} rise ${rise}`;
     const apiServerOptions = apiCheck === "https" ? `${check} check-ssl verify none` : check;
     const apiCheckLines = apiCheck === "https"
@@ -44,7 +47,7 @@ export function renderHaproxyConfig(plan: AddressPlan): string {
     // The VIP's `port` passed to the ingress address's `target`, one checked server.
     const ingress = (name: string, port: number, target: number): string[] => [
         `frontend ${name}`,
-        `    bind ${vip}:${port}`,
+        bind(port),
         `    default_backend ${name}`,
         "",
         `backend ${name}`,
@@ -75,7 +78,7 @@ export function renderHaproxyConfig(plan: AddressPlan): string {
         "    timeout server 1h",
         "",
         "frontend k3s-api",
-        `    bind ${vip}:${plan.ports.api}`,
+        bind(plan.ports.api),
         "    default_backend k3s-servers",
         "",
         "backend k3s-servers",
