@@ -6,6 +6,7 @@ import { apiFqdn } from "./config/plan";
 import { loadConfig } from "./config/load";
 import { HostKeys } from "./host/hostKeys";
 import { Gateway } from "./network/gateway";
+import { pairSecrets } from "./network/pair/pairSecrets";
 import { K3sCluster } from "./cluster/k3sCluster";
 import { MetalLB } from "./cluster/metallb";
 import { Traefik, TRAEFIK_NAMESPACE } from "./cluster/traefik";
@@ -22,13 +23,28 @@ const { plan, sshPrivateKey } = loadConfig();
 // Every command pins its host's SSH key: given in config, or learned once on the first up.
 const hostKeys = new HostKeys("hostkeys", { plan, sshPrivateKey });
 
+// With a second gateway both run the same services; keepalived moves the VIP and the
+// floating LAN address between them, Kea pairs in hot-standby, BIND's zones are transferred.
+const pairs = plan.gateway2 ? pairSecrets(sshPrivateKey) : undefined;
 const gatewayHost = new Gateway("gateway", {
     plan,
     connection: {
         host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey,
         hostKey: hostKeys.key(plan.gateway.hostname),
     },
+    ...pairs ? { pair: { role: "first", secrets: pairs } } : {},
 });
+if (plan.gateway2 && pairs) {
+    // After the first gateway, so that one takes the addresses on the first up.
+    new Gateway("gateway2", {
+        plan,
+        connection: {
+            host: plan.gateway2.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey,
+            hostKey: hostKeys.key(plan.gateway2.hostname),
+        },
+        pair: { role: "second", secrets: pairs },
+    }, { dependsOn: [gatewayHost] });
+}
 
 // The CA lives on the gateway; every host (gateway and nodes) gets its own key and certificate.
 const ca = new PrivateCa("pki", { plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: [gatewayHost] });

@@ -39,6 +39,8 @@ export interface NatRulesArgs {
     readonly plan: AddressPlan;
     /** The gateway, with its toolkit. */
     readonly host: Host;
+    /** Which gateway of a pair this is (default the first). */
+    readonly role?: GatewayRole;
 }
 
 /** NAT LAN → WAN, the forwarding policy, and the VIP on the WAN interface (served by LoadBalancer). */
@@ -51,11 +53,12 @@ export class NatRules extends pulumi.ComponentResource {
     constructor(name: string, args: NatRulesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:network:NatRules", name, {}, opts);
         const { plan, host } = args;
+        const role = args.role ?? "first";
         this.ruleset = hostFile(`${name}-ruleset`, host, {
-            file: rulesetFile(plan), content: renderNftRuleset(plan),
+            file: rulesetFile(plan, role), content: renderNftRuleset(plan, role),
         }, { parent: this });
         this.unit = hostFile(`${name}-unit`, host, {
-            file: natUnitFile(plan), content: renderNatUnit(plan),
+            file: natUnitFile(plan, role), content: renderNatUnit(plan, role),
         }, { parent: this, dependsOn: [this.ruleset] });
         this.vip = this.unit.stdout.apply(() => plan.wan.vip);
         this.registerOutputs({ vip: this.vip });
