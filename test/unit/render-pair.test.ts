@@ -7,6 +7,7 @@ import { renderKeaHaConfig } from "../../network/pair/keaHa";
 import { renderKeepalivedConfig } from "../../network/pair/keepalived";
 import { renderXferKey } from "../../network/pair/bindPair";
 import { assertFixture, assertNoOrphans } from "../approval";
+import { renderNetworkDot } from "../../network/diagram";
 import { PAIR_FIXTURES, pairPlan, renderPair, TEST_VRRP_PASS } from "../fixtures/pair/pair";
 import * as path from "path";
 
@@ -24,7 +25,15 @@ describe("gateway pair renderers", () => {
         for (const role of ["first", "second"]) {
             assertNoOrphans(path.join(PAIR_FIXTURES, role), Object.keys(rendered).filter((f) => f.startsWith(`${role}/`)).map((f) => f.slice(role.length + 1)));
         }
-        assertNoOrphans(PAIR_FIXTURES, ["first", "second", "pair.plan.json", "pair.ts"]);
+        assertNoOrphans(PAIR_FIXTURES, ["first", "second", "pair.plan.json", "pair.ts", "diagram.dot"]);
+    });
+
+    it("diagram.dot: the picture shows both gateways, the floating address and the link between them (exact text)", () => {
+        const dot = renderNetworkDot(plan, { title: "pair" });
+        assertFixture(path.join(PAIR_FIXTURES, "diagram.dot"), dot);
+        assert.match(dot, /gateway -> gateway2 \[.*label="VRRP, Kea HA, zone transfers"\]/);
+        assert.match(dot, /home:e -> gateway2:wan:w/);
+        assert.match(dot, /10\.20\.0\.3<\/FONT><\/TD><TD ALIGN="LEFT" BGCOLOR="#fff4cc"><I>floating<\/I>/);
     });
 
     it("the two gateways mirror each other: one primary, peers crossed, same addresses and balancer", () => {
