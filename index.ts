@@ -6,6 +6,7 @@ import { loadConfig } from "./config/load";
 import { HostKeys } from "./host/hostKeys";
 import { Gateway } from "./network/gateway";
 import { LoadBalancer } from "./network/loadBalancer";
+import { pairSecrets } from "./network/pair/pairSecrets";
 import { K3sCluster } from "./cluster/k3sCluster";
 import { ExistingCluster } from "./cluster/existingCluster";
 import { deployKubernetes, k3sAccess } from "./cluster/kubernetesHalf";
@@ -18,13 +19,30 @@ const { plan, sshPrivateKey, kubeconfig } = loadConfig();
 // Every command pins its host's SSH key: given in config, or learned once on the first up.
 const hostKeys = new HostKeys("hostkeys", { plan, sshPrivateKey });
 
+// With a second gateway both run the same services; keepalived moves the VIP and the
+// floating LAN address between them, Kea pairs in hot-standby, BIND's zones are transferred.
+const pairs = plan.gateway2 ? pairSecrets(sshPrivateKey) : undefined;
 const gateway = new Gateway("gateway", {
     plan,
     connection: {
         host: plan.gateway.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey,
         hostKey: hostKeys.key(plan.gateway.hostname),
     },
+    ...pairs ? { pair: { role: "first", secrets: pairs } } : {},
 });
+if (plan.gateway2 && pairs) {
+    // After the first gateway, so that one takes the addresses on the first up. Its HAProxy
+    // checks the API without a client certificate (the check's key lives with the PKI on gw1).
+    const gateway2 = new Gateway("gateway2", {
+        plan,
+        connection: {
+            host: plan.gateway2.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey,
+            hostKey: hostKeys.key(plan.gateway2.hostname),
+        },
+        pair: { role: "second", secrets: pairs },
+    }, { dependsOn: gateway.services });
+    gateway2.serveApi();
+}
 
 // The CA lives on the gateway; every host (gateway and nodes) gets its own key and certificate.
 const ca = new PrivateCa("pki", { plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: gateway.services });

@@ -8,6 +8,8 @@ import { parseSshPublicKey } from "./sshKey";
 /** The hosts a key can be given for: the gateway's host name and the nodes' names. */
 export interface HostKeyContext {
     readonly gatewayHostname?: string;
+    /** The second gateway's host name, when there is one. */
+    readonly gateway2Hostname?: string;
     readonly nodes: readonly string[];
 }
 
@@ -19,7 +21,7 @@ export function checkHostKeys(c: Checker, raw: RawConfig, ctx: HostKeyContext): 
         c.fail("hostKeys", "must be a list of { host, key } (an empty list means every host's key is learned on the first up)");
         return out;
     }
-    const hosts = [...ctx.gatewayHostname ? [ctx.gatewayHostname] : [], ...ctx.nodes];
+    const hosts = [...ctx.gatewayHostname ? [ctx.gatewayHostname] : [], ...ctx.gateway2Hostname ? [ctx.gateway2Hostname] : [], ...ctx.nodes];
     const seen = new Map<string, string>();
     v.forEach((entry, i) => {
         const k = `hostKeys[${i}]`;

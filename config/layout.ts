@@ -8,7 +8,7 @@ import { Names } from "./names";
 import { RawConfig } from "./schema";
 
 /** "the network address" / "the broadcast address" of `cidr` when `ip` is one, else undefined. */
-function reservedRole(ip: string, cidr: string): string | undefined {
+export function reservedRole(ip: string, cidr: string): string | undefined {
     if (ip === ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()) {
         return "the network address";
     }

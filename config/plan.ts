@@ -49,6 +49,20 @@ export interface K3sSettings {
     readonly kubeconfigRenewDays: number;
 }
 
+/** The optional second gateway: same daemons as the first, in standby until the first fails. */
+export interface SecondGateway {
+    readonly hostname: string;
+    /** Its own static LAN address (Kea's and keepalived's peer address, BIND's secondary). */
+    readonly lanAddress: string;
+    /** Its own static address on the home network. */
+    readonly wanAddress: string;
+    readonly lanInterface: string;
+    readonly wanInterface: string;
+    readonly sshHost: string;
+    /** The LAN address that moves with the VIP: router and DNS server handed out by DHCP. */
+    readonly floatingLanAddress: string;
+}
+
 export interface AddressPlan {
     /** Cluster DNS domain, e.g. `home.arpa`. */
     readonly domain: string;
@@ -61,6 +75,8 @@ export interface AddressPlan {
         /** Address the program uses to reach the gateway over SSH. */
         readonly sshHost: string;
     };
+    /** A second gateway taking over the VIP, DHCP and DNS; undefined with one gateway. */
+    readonly gateway2?: SecondGateway;
     readonly lan: {
         readonly cidr: string;
         readonly network: string;
@@ -165,6 +181,11 @@ export function isIPv4(s: unknown): s is string {
 /** Nodes with role server, in config order; the first one initialises the cluster. */
 export function servers(plan: AddressPlan): NodeSpec[] {
     return plan.nodes.filter((n) => n.role === "server");
+}
+
+/** The LAN address DHCP hands out as router and DNS server: the floating one with two gateways. */
+export function lanRouter(plan: AddressPlan): string {
+    return plan.gateway2?.floatingLanAddress ?? plan.gateway.lanAddress;
 }
 
 /** Fully qualified name of the API VIP, e.g. `api.home.arpa`. */

@@ -37,6 +37,34 @@ export const CONFIG_SCHEMA = {
         type: "string", default: "", example: "`10.0.0.1`",
         description: "Where the program reaches the gateway over SSH; empty (the default) means gatewayLanAddress.",
     },
+    gateway2Hostname: {
+        type: "string", default: "", example: "`gateway2`",
+        description: "Host name of an optional second gateway Pi that takes over the VIP, DHCP and DNS when the first fails (keepalived VRRP, Kea hot-standby, BIND secondary); empty (the default) means one gateway.",
+    },
+    gateway2LanAddress: {
+        type: "string", default: "", example: "`10.0.0.2`",
+        description: "The second gateway's own static address on the cluster LAN (outside every pool); required with gateway2Hostname.",
+    },
+    gateway2WanAddress: {
+        type: "string", default: "", example: "`192.168.1.3`",
+        description: "The second gateway's own static address on the home network; required with gateway2Hostname.",
+    },
+    gateway2SshHost: {
+        type: "string", default: "", example: "`10.0.0.2`",
+        description: "Where the program reaches the second gateway over SSH; empty (the default) means gateway2LanAddress.",
+    },
+    gateway2LanInterface: {
+        type: "string", default: "", example: "`eth0`",
+        description: "The second gateway's interface on the cluster LAN; empty (the default) means lanInterface.",
+    },
+    gateway2WanInterface: {
+        type: "string", default: "", example: "`eth1`",
+        description: "The second gateway's interface on the home network; empty (the default) means wanInterface.",
+    },
+    lanFloatingAddress: {
+        type: "string", default: "", example: "`10.0.0.3`",
+        description: "With a second gateway: the LAN address that moves with the VIP to the gateway in charge, handed out by DHCP as router and DNS server; required with gateway2Hostname, outside every pool.",
+    },
     lanInterface: {
         type: "string", example: "`eth0`",
         description: "Gateway interface on the cluster LAN, the only one Kea serves DHCP on.",
@@ -107,7 +135,7 @@ export const CONFIG_SCHEMA = {
     },
     apiHealthCheck: {
         type: "string", default: "https", example: "`https`",
-        description: "How the gateway's HAProxy checks each server's API: https (TLS handshake and GET /readyz answered by the kube-apiserver: 200, or 401 since K3s refuses anonymous requests; K3s's 503 while its apiserver starts takes the server out) or tcp (connect only, as in K3s's own load-balancer guide).",
+        description: "How the gateway's HAProxy checks each server's API: https (TLS handshake and GET /readyz with a client certificate K3s's client CA signs on the first server: only 200 passes, so a server whose etcd lost quorum (500) or whose apiserver is not up (503) is taken out; before K3s runs there, without a certificate: 200 or 401) or tcp (connect only, as in K3s's own load-balancer guide).",
     },
     healthCheckIntervalMs: {
         type: "integer", default: 1000, example: "`1000`",

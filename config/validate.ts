@@ -10,6 +10,7 @@ import { checkHosts } from "./hosts";
 import { checkPlan } from "./layout";
 import { checkNames } from "./names";
 import { checkPki } from "./pki";
+import { checkSecondGateway } from "./secondGateway";
 import { AddressPlan, ConfigError, K3sSettings, LoadBalancerSettings, ParsedPlan, PkiSettings, Ports } from "./plan";
 import { RawConfig, withDefaults } from "./schema";
 import { checkCluster, checkLoadBalancer, checkPorts } from "./services";
@@ -30,11 +31,14 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const h = checkHosts(c, raw);
     checkPlan(c, raw, n, a, h);
     const cluster = checkClusterSource(c, raw, h.nodes.filter((x) => x.role === "server").length);
+    const gateway2 = checkSecondGateway(c, raw, n, a, h);
     const pki = checkPki(c, raw, {
         domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
         nodes: h.nodes.map((x) => x.name), lostNodes: h.lostNodes, k3sEnabled: cluster.source !== "none",
     });
-    const hostKeys = checkHostKeys(c, raw, { gatewayHostname: n.gwHostname, nodes: h.nodes.map((x) => x.name) });
+    const hostKeys = checkHostKeys(c, raw, {
+        gatewayHostname: n.gwHostname, nodes: h.nodes.map((x) => x.name), ...gateway2 ? { gateway2Hostname: gateway2.hostname } : {},
+    });
     if (c.problems.length > 0) {
         throw new ConfigError(c.problems);
     }
@@ -42,6 +46,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const plan: AddressPlan = {
         domain: n.domain!,
         gateway: { hostname: n.gwHostname!, lanAddress: a.gwLan!, lanInterface: n.lanIf!, wanInterface: n.wanIf!, sshHost: a.sshHost! },
+        ...gateway2 ? { gateway2 } : {},
         lan: { cidr: String(raw.lanCidr), network: lanNet.toString(), prefixLength: lanPrefix, dhcpPool: a.pool!, leaseSeconds: a.leaseSeconds! },
         ...ddns ? { ddns } : {},
         wan: { cidr: String(raw.wanCidr), vip: a.vip! },

@@ -15,6 +15,7 @@ export interface SshHost {
 export function managedHosts(plan: AddressPlan): SshHost[] {
     return [
         { name: plan.gateway.hostname, address: plan.gateway.sshHost },
+        ...plan.gateway2 ? [{ name: plan.gateway2.hostname, address: plan.gateway2.sshHost }] : [],
         ...plan.nodes.filter((n) => plan.k3s.enabled || !plan.pki.excluded.includes(n.name)).map((n) => ({ name: n.name, address: n.ip })),
     ];
 }

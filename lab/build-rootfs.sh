@@ -15,6 +15,8 @@ PACKAGES=(
   # what the real Pi gateway / nodes run
   systemd systemd-sysv dbus openssh-server openssh-sftp-server sudo curl openssl ca-certificates
   kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy iptables nftables iproute2 procps
+  # what a gateway pair adds (homecloud:gateway2Hostname): VRRP and Kea's Control Agent
+  keepalived kea-ctrl-agent
   # what the lab's responders and tests use (python3 with ssl: the K3s API stand-in)
   socat isc-dhcp-client busybox iputils-ping netbase python3
 )
@@ -104,6 +106,7 @@ chmod 0440 "$TMP/etc/sudoers.d/010-pi-nopasswd"
 
 # services the Pulumi program configures and enables itself; timers that want a network
 for unit in kea-dhcp4-server.service kea-dhcp-ddns-server.service named.service haproxy.service nftables.service \
+  keepalived.service kea-ctrl-agent.service \
   apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
   in_chroot systemctl disable "$unit" >/dev/null 2>&1 || true
 done

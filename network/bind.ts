@@ -3,6 +3,7 @@
 import * as ipaddr from "ipaddr.js";
 import { AddressPlan, ipToNumber } from "../config/plan";
 import { SERIAL_TOKEN } from "../host/hostFile";
+import { GatewayRole, gatewayOf } from "./pair/keepalived";
 
 /** Debian's BIND configuration directory and the files the program replaces in it. */
 export const BIND_DIR = "/etc/bind";
@@ -22,6 +23,8 @@ export const KEY_DIR = `${BIND_DIR}/homecloud-keys`;
 export const DDNS_KEY = "homecloud-ddns";
 /** Key of the program's own changes to records it owns in a dynamic zone (dyn-zone.sh). */
 export const STATIC_KEY = "homecloud-static";
+/** With two gateways: the key zone transfers and NOTIFYs between them are signed with (bindPair.ts). */
+export const XFER_KEY = "homecloud-xfer";
 
 export function keyFilePath(key: string, dir: string = KEY_DIR): string {
     return `${dir}/${key}.key`;
@@ -82,7 +85,7 @@ export function zoneFilePath(zone: string, dir: string): string {
  * (listening on loopback and the LAN address, never the WAN side), forwarding to
  * `dnsForwarders` when there are any and resolving from the root otherwise.
  */
-export function renderNamedOptions(plan: AddressPlan): string {
+export function renderNamedOptions(plan: AddressPlan, role: GatewayRole = "first"): string {
     const forwarders = plan.dnsForwarders.length === 0 ? [] : [
         "    forwarders {",
         ...plan.dnsForwarders.map((f) => `        ${f};`),
@@ -98,7 +101,9 @@ export function renderNamedOptions(plan: AddressPlan): string {
         "",
         "options {",
         '    directory "/var/cache/bind";',
-        `    listen-on port 53 { 127.0.0.1; ${plan.gateway.lanAddress}; };`,
+        // With two gateways also the floating address, whichever gateway holds it (BIND 9.18
+        // rescans the interfaces when an address comes or goes: automatic-interface-scan).
+        `    listen-on port 53 { 127.0.0.1; ${gatewayOf(plan, role).lanAddress};${plan.gateway2 ? ` ${plan.gateway2.floatingLanAddress};` : ""} };`,
         "    listen-on-v6 { none; };",
         "    recursion yes;",
         `    allow-query { ${CLIENT_ACL}; };`,
@@ -137,16 +142,26 @@ export function renderNamedLocal(plan: AddressPlan, zoneDir: string = zoneDirOf(
             "    };",
         ];
     };
+    // With two gateways the second is a secondary of every zone: TSIG-signed transfers, and
+    // a NOTIFY to it alone whenever a zone changes.
+    const pair = plan.gateway2 ? [
+        `    allow-transfer { key ${XFER_KEY}; };`,
+        "    notify explicit;",
+        `    also-notify { ${plan.gateway2.lanAddress} key ${XFER_KEY}; };`,
+    ] : [];
     const zone = (name: string): string[] => [
         `zone "${name}" {`,
         "    type primary;",
         `    file "${zoneFilePath(name, zoneDir)}";`,
         ...policy(name),
+        ...pair,
         "};",
     ];
     return [
         "// Managed by homecloud (Pulumi): replaced on every update.",
-        ...plan.ddns ? [`include "${keyFilePath(DDNS_KEY, keyDir)}";`, `include "${keyFilePath(STATIC_KEY, keyDir)}";`, ""] : [],
+        ...plan.ddns ? [`include "${keyFilePath(DDNS_KEY, keyDir)}";`, `include "${keyFilePath(STATIC_KEY, keyDir)}";`] : [],
+        ...plan.gateway2 ? [`include "${keyFilePath(XFER_KEY, keyDir)}";`] : [],
+        ...plan.ddns || plan.gateway2 ? [""] : [],
         ...zone(forwardZoneName(plan)),
         "",
         ...reverseZoneNames(plan).flatMap((z) => [...zone(z), ""]),
@@ -201,6 +216,7 @@ function zoneHeader(plan: AddressPlan, origin: string): string[] {
         "        604800 ; expire",
         `        ${plan.dnsTtlSeconds} ) ; negative caching TTL`,
         `@ IN NS ${ns}`,
+        ...plan.gateway2 ? [`@ IN NS ${fqdn(plan, plan.gateway2.hostname)}`] : [],
     ];
 }
 
@@ -215,7 +231,8 @@ function records(rows: readonly (readonly [string, string, string])[]): string[]
 
 /** Every LAN host with a fixed address, gateway first, then nodes and reservations in config order. */
 function lanHosts(plan: AddressPlan): { name: string; ip: string }[] {
-    return [{ name: plan.gateway.hostname, ip: plan.gateway.lanAddress }, ...plan.nodes, ...plan.reservations];
+    const second = plan.gateway2 ? [{ name: plan.gateway2.hostname, ip: plan.gateway2.lanAddress }] : [];
+    return [{ name: plan.gateway.hostname, ip: plan.gateway.lanAddress }, ...second, ...plan.nodes, ...plan.reservations];
 }
 
 /**

@@ -6,6 +6,9 @@ import { Host, hostFile } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
 import { DDNS_KEY, keyFilePath, reverseZoneNames } from "./bind";
 import { D2_CONFIG_PATH, KEA_CONFIG_PATH, renderD2Config, renderKeaConfig } from "./kea";
+import { renderKeaCtrlAgentConfig, renderKeaHaConfig } from "./pair/keaHa";
+import { GatewayRole } from "./pair/keepalived";
+import { keaCtrlAgentConfigFile, keaHaConfigFile } from "./pair/pairFiles";
 
 /** Kea's configuration: checked by `kea-dhcp4 -t`, activated with SIGHUP (kea-config.sh). */
 export function keaConfigFile(): HostFileSpec {
@@ -25,6 +28,8 @@ export interface DhcpServerArgs {
     readonly plan: AddressPlan;
     /** The gateway, with its toolkit. */
     readonly host: Host;
+    /** Which gateway of a pair this is (default the first, the only one without a pair). */
+    readonly role?: GatewayRole;
 }
 
 /** Kea DHCPv4 serving the cluster LAN from the gateway, and only the LAN. */
@@ -33,20 +38,32 @@ export class DhcpServer extends pulumi.ComponentResource {
     public readonly config: command.remote.Command;
     /** kea-dhcp-ddns's configuration; only with `ddnsEnabled` (it needs the gateway's keys: pass them in dependsOn). */
     public readonly ddnsConfig?: command.remote.Command;
+    /** With two gateways: Kea's Control Agent, the HA partners' channel. */
+    public readonly ctrlAgent?: command.remote.Command;
     /** The interface Kea serves, known once the configuration is active. */
     public readonly lanInterface: pulumi.Output<string>;
 
     constructor(name: string, args: DhcpServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:network:DhcpServer", name, {}, opts);
-        if (args.plan.ddns) {
+        const role = args.role ?? "first";
+        // With two gateways only the first sends names to DNS: its BIND is the zones' primary.
+        if (args.plan.ddns && role === "first") {
             this.ddnsConfig = hostFile(`${name}-ddns-config`, args.host, {
                 file: d2ConfigFile(), content: renderD2Config(args.plan, reverseZoneNames(args.plan)),
             }, { parent: this });
         }
-        this.config = hostFile(`${name}-config`, args.host, {
-            file: keaConfigFile(), content: renderKeaConfig(args.plan),
-        }, { parent: this, dependsOn: this.ddnsConfig ? [this.ddnsConfig] : [] });
-        this.lanInterface = this.config.stdout.apply(() => args.plan.gateway.lanInterface);
+        const pair = args.plan.gateway2 !== undefined;
+        this.config = hostFile(`${name}-config`, args.host, pair
+            ? { file: keaHaConfigFile(), content: renderKeaHaConfig(args.plan, role) }
+            : { file: keaConfigFile(), content: renderKeaConfig(args.plan) },
+        { parent: this, dependsOn: this.ddnsConfig ? [this.ddnsConfig] : [] });
+        if (pair) {
+            this.ctrlAgent = hostFile(`${name}-ctrl-agent`, args.host, {
+                file: keaCtrlAgentConfigFile(), content: renderKeaCtrlAgentConfig(args.plan, role),
+            }, { parent: this, dependsOn: [this.config] });
+        }
+        const lanInterface = role === "first" ? args.plan.gateway.lanInterface : args.plan.gateway2!.lanInterface;
+        this.lanInterface = pulumi.all([this.config.stdout, this.ctrlAgent?.stdout]).apply(() => lanInterface);
         this.registerOutputs({ lanInterface: this.lanInterface });
     }
 }

@@ -2,7 +2,7 @@
 // (`dot -Tsvg` draws it; scripts/network-diagram.ts writes Pulumi.<stack>.svg). Pure.
 //
 // Three boxes, left to right: the home network, the gateway (its WAN interface with the VIP
-// and the VIP's ports, its LAN interface, its services), and the cluster LAN as one table,
+// and the VIP's ports, its LAN interface, its services; a second gateway below it), and the cluster LAN as one table,
 // every address and range in address order. Edges only where traffic is forwarded, so a
 // LAN of a hundred hosts is a longer table, not a hairball.
 import { AddressPlan, apiFqdn, ipToNumber, servers } from "../config/plan";
@@ -85,6 +85,12 @@ function hostsTable(plan: AddressPlan): string {
         ...plan.nodes.map((n) => lanRow(n.ip, 0, n.ip, `<B>${esc(n.name)}</B>`, n.role === "server" ? "K3s server" : "K3s agent",
             n.role === "server" ? COLOR.server : COLOR.agent, portOf(n.name))),
         ...plan.reservations.map((r) => lanRow(r.ip, 0, r.ip, esc(r.name), "DHCP reservation", "white", portOf(r.name))),
+        ...plan.gateway2 ? [
+            lanRow(plan.gateway2.lanAddress, 0, plan.gateway2.lanAddress, `<B>${esc(plan.gateway2.hostname)}</B>`,
+                `second gateway (${esc(plan.gateway2.lanInterface)}): standby`, COLOR.gatewayHeader, "gw2"),
+            lanRow(plan.gateway2.floatingLanAddress, 0, plan.gateway2.floatingLanAddress, "<I>floating</I>",
+                "router and DNS handed out, on the gateway in charge", COLOR.vip),
+        ] : [],
     ]);
 }
 
@@ -122,6 +128,18 @@ function gatewayTable(plan: AddressPlan): string {
     ]);
 }
 
+/** The second gateway: its interfaces and what it keeps ready to take over. */
+function gateway2Table(plan: AddressPlan): string {
+    const g2 = plan.gateway2!;
+    return table([
+        `<TR>${cell(`<B>${esc(g2.hostname)}</B> · second gateway (standby)`, { COLSPAN: 2, BGCOLOR: COLOR.gatewayHeader })}</TR>`,
+        `<TR>${cell(`<B>${esc(g2.lanInterface)}</B>`)}${cell(`LAN ${mono(`${g2.lanAddress}/${plan.lan.prefixLength}`)}`, { ALIGN: "LEFT", PORT: "lan" })}</TR>`,
+        `<TR>${cell(`<B>${esc(g2.wanInterface)}</B>`, { PORT: "wan" })}${cell(`WAN ${mono(g2.wanAddress)}`, { ALIGN: "LEFT" })}</TR>`,
+        `<TR>${cell(`keepalived: VIP ${mono(plan.wan.vip)} and ${mono(g2.floatingLanAddress)} move here<BR/>` +
+            "Kea HA standby · BIND secondary · HAProxy · NAT", { COLSPAN: 2, BGCOLOR: COLOR.vip })}</TR>`,
+    ]);
+}
+
 function homeTable(plan: AddressPlan): string {
     const forwarders = plan.dnsForwarders.length > 0
         ? plan.dnsForwarders.map((f) => mono(f)).join(" ")
@@ -149,6 +167,7 @@ export function renderNetworkDot(plan: AddressPlan, opts: DiagramOptions = {}): 
         '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];',
         `  home [label=${homeTable(plan)}];`,
         `  gateway [label=${gatewayTable(plan)}];`,
+        ...plan.gateway2 ? [`  gateway2 [label=${gateway2Table(plan)}];`, "  { rank=same; gateway; gateway2; }"] : [],
         "  subgraph cluster_lan {",
         `    label=<<B>cluster LAN</B> ${mono(plan.lan.cidr)} · domain ${esc(plan.domain)}>; labeljust=l; style="rounded"; color="#7a9a7a"; margin=12;`,
         `    hosts [label=${indent(hostsTable(plan))}];`,
@@ -160,6 +179,11 @@ export function renderNetworkDot(plan: AddressPlan, opts: DiagramOptions = {}): 
         ...servers(plan).map((s) => edge("gateway:api:e", `hosts:${portOf(s.name)}:w`, api)),
         edge("gateway:http:e", "ranges:ingress:w", ingress),
         edge("gateway:https:e", "ranges:ingress:w", ingress),
+        ...plan.gateway2 ? [
+            edge("home:e", "gateway2:wan:w", `color="${COLOR.linkEdge}", dir=none, penwidth=1.4`),
+            edge("gateway2:lan:e", "hosts:gw2:w", `color="${COLOR.linkEdge}", dir=none, penwidth=1.4`),
+            edge("gateway", "gateway2", `color="${COLOR.linkEdge}", dir=both, style=dashed, label="VRRP, Kea HA, zone transfers"`),
+        ] : [],
         "}",
         "",
     ].join("\n");

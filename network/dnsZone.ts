@@ -6,6 +6,8 @@ import { AddressPlan } from "../config/plan";
 import { commandUrn, Host, hostFile, hostStep } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
 import { toolkitCommand } from "../host/toolkit";
+import { renderXferKey } from "./pair/bindPair";
+import { xferKeyFile } from "./pair/pairFiles";
 import {
     DDNS_KEY, DYNAMIC_ZONE_DIR, forwardZoneName, KEY_DIR, keyFilePath, NAMED_CONF_LOCAL, NAMED_CONF_OPTIONS,
     renderForwardZone, renderNamedLocal, renderNamedOptions, renderReverseZone, reverseZoneNames, STATIC_KEY,
@@ -55,6 +57,8 @@ export interface DnsZoneArgs {
     readonly plan: AddressPlan;
     /** The gateway, with its toolkit. */
     readonly host: Host;
+    /** With two gateways: the zone-transfer key's secret (base64 of 32 bytes), a Pulumi secret. */
+    readonly xferSecret?: pulumi.Input<string>;
 }
 
 /** The cluster's names on the gateway's BIND: forward and reverse zone plus resolver options. */
@@ -72,6 +76,8 @@ export class DnsZone extends pulumi.ComponentResource {
     public readonly reverseZoneFiles: command.remote.Command[];
     public readonly options: command.remote.Command;
     public readonly local: command.remote.Command;
+    /** With two gateways: the key transfers to the second gateway are signed with. */
+    public readonly xferKey?: command.remote.Command;
 
     constructor(name: string, args: DnsZoneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:network:DnsZone", name, {}, opts);
@@ -111,9 +117,17 @@ export class DnsZone extends pulumi.ComponentResource {
         this.options = hostFile(`${name}-options`, host, {
             file: namedConfFile(NAMED_CONF_OPTIONS), content: renderNamedOptions(plan),
         }, { parent: this, dependsOn: zones });
+        if (plan.gateway2) {
+            if (args.xferSecret === undefined) {
+                throw new pulumi.ResourceError("a gateway pair's primary DNS needs the zone-transfer key (xferSecret)", this);
+            }
+            this.xferKey = hostFile(`${name}-xfer-key`, host, {
+                file: xferKeyFile(), content: pulumi.output(args.xferSecret).apply(renderXferKey), secret: true,
+            }, { parent: this });
+        }
         this.local = hostFile(`${name}-local`, host, {
             file: namedConfFile(NAMED_CONF_LOCAL), content: renderNamedLocal(plan),
-        }, { parent: this, dependsOn: [...zones, this.options] });
+        }, { parent: this, dependsOn: [...zones, this.options, ...this.xferKey ? [this.xferKey] : []] });
         this.zone = this.local.stdout.apply(() => forward);
         this.reverseZones = this.local.stdout.apply(() => reverse);
         this.nameserver = pulumi.all([this.options.stdout, this.local.stdout]).apply(() => plan.gateway.lanAddress);

@@ -11,10 +11,17 @@ import { scriptsIn, toolkitCommand } from "../host/toolkit";
 import { ApiCheckSigner, LoadBalancer } from "./loadBalancer";
 import { NatRules } from "./natRules";
 import { FORWARDING_SYSCTL_PATH, renderForwardingSysctl } from "./sysctl";
+import { DnsSecondary } from "./pair/dnsSecondary";
+import { GatewayRole, renderKeepalivedConfig } from "./pair/keepalived";
+import { keepalivedConfigFile } from "./pair/pairFiles";
+import { PairSecrets } from "./pair/pairSecrets";
 
 /** Debian packages the gateway needs: the daemons, their checkers and tools, nft and ip. */
 export const GATEWAY_PACKAGES: readonly string[] = Object.freeze(
     ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2"]);
+
+/** What a gateway of a pair needs on top: VRRP, and Kea's Control Agent for the HA partners. */
+export const PAIR_PACKAGES: readonly string[] = Object.freeze(["keepalived", "kea-ctrl-agent"]);
 
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 
@@ -44,6 +51,8 @@ export interface GatewayArgs {
     readonly plan: AddressPlan;
     /** SSH access to the gateway as a sudo-capable user (private key a Pulumi secret). */
     readonly connection: HostConnection;
+    /** With a second gateway in the plan: which one this is, and the secrets the two share. */
+    readonly pair?: { readonly role: GatewayRole; readonly secrets: PairSecrets };
 }
 
 /**
@@ -57,7 +66,8 @@ export class Gateway extends pulumi.ComponentResource {
     public readonly packages: command.remote.Command;
     public readonly forwarding: command.remote.Command;
     public readonly dhcp: DhcpServer;
-    public readonly dns: DnsZone;
+    /** The zones' primary on the first gateway, their secondary on the second. */
+    public readonly dns: DnsZone | DnsSecondary;
     public readonly nat: NatRules;
     /** The gateway with the network toolkit. */
     public readonly host: Host;
@@ -75,34 +85,48 @@ export class Gateway extends pulumi.ComponentResource {
     /** DNS name of the VIP, e.g. `api.home.arpa`. */
     public readonly apiFqdn: pulumi.Output<string>;
 
+    /** With two gateways: keepalived, holding the VIP and the floating LAN address on one of them (made by serveApi). */
+    public vrrp?: command.remote.Command;
+
     private readonly name: string;
     private readonly plan: AddressPlan;
+    private readonly pair?: GatewayArgs["pair"];
 
     constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homecloud:network:Gateway", name, {}, opts);
         this.name = name;
-        const { plan, connection } = args;
-        const host = hostToolkit(`${name}-toolkit`, connection, scriptsIn("network"), { parent: this });
+        const { plan, connection, pair } = args;
+        if (plan.gateway2 !== undefined && pair === undefined) {
+            throw new pulumi.ResourceError("the plan has a second gateway: each Gateway needs its pair role and secrets", this);
+        }
+        this.pair = pair;
+        const role = pair?.role ?? "first";
+        const host = hostToolkit(`${name}-toolkit`, connection, [...scriptsIn("network"), ...pair ? scriptsIn("network/pair") : []], { parent: this });
         this.toolkit = host.toolkit;
-        const packages = packagesCommands(GATEWAY_PACKAGES);
+        const packages = packagesCommands(pair ? [...GATEWAY_PACKAGES, ...PAIR_PACKAGES] : GATEWAY_PACKAGES);
         this.packages = hostStep(`${name}-packages`, host, {
             create: packages.install, delete: packages.remove,
         }, { parent: this });
         this.forwarding = hostFile(`${name}-forwarding`, host, {
             file: forwardingFile(), content: renderForwardingSysctl(),
         }, { parent: this });
-        this.dns = new DnsZone(`${name}-dns`, { plan, host }, { parent: this, dependsOn: [this.packages] });
+        const dns = role === "second"
+            ? new DnsSecondary(`${name}-dns`, { plan, host, xferSecret: pair!.secrets.xferSecret }, { parent: this, dependsOn: [this.packages] })
+            : new DnsZone(`${name}-dns`, { plan, host, ...pair ? { xferSecret: pair.secrets.xferSecret } : {} }, { parent: this, dependsOn: [this.packages] });
+        this.dns = dns;
         // kea-dhcp-ddns signs with a key the DNS side makes on the gateway.
-        this.dhcp = new DhcpServer(`${name}-dhcp`, { plan, host }, {
-            parent: this, dependsOn: [this.packages, ...this.dns.ddnsKeys ? [this.dns.ddnsKeys] : []],
+        const ddnsKeys = dns instanceof DnsZone ? dns.ddnsKeys : undefined;
+        this.dhcp = new DhcpServer(`${name}-dhcp`, { plan, host, role }, {
+            parent: this, dependsOn: [this.packages, ...ddnsKeys ? [ddnsKeys] : []],
         });
-        this.nat = new NatRules(`${name}-nat`, { plan, host }, {
+        this.nat = new NatRules(`${name}-nat`, { plan, host, role }, {
             parent: this, dependsOn: [this.packages, this.forwarding],
         });
         this.host = host;
         this.plan = plan;
         this.services = [this.toolkit, this.packages, this.forwarding, this.dns, this.dhcp, this.nat];
-        this.lanAddress = pulumi.all([this.dhcp.lanInterface, this.dns.nameserver]).apply(() => plan.gateway.lanAddress);
+        const lanAddress = role === "first" ? plan.gateway.lanAddress : plan.gateway2!.lanAddress;
+        this.lanAddress = pulumi.all([this.dhcp.lanInterface, this.dns.nameserver]).apply(() => lanAddress);
         this.vip = this.nat.vip;
         this.domain = this.dns.zone;
         this.apiFqdn = this.dns.zone.apply(() => apiFqdn(plan));
@@ -114,8 +138,16 @@ export class Gateway extends pulumi.ComponentResource {
     /** HAProxy on the VIP, a child of the gateway (`<name>-lb`); its API check signed by `signer`. */
     public serveApi(signer?: ApiCheckSigner): LoadBalancer {
         // HAProxy binds the VIP, so it comes after the unit that puts the VIP up.
-        return new LoadBalancer(`${this.name}-lb`, { plan: this.plan, host: this.host, apiCheckSigner: signer }, {
+        const lb = new LoadBalancer(`${this.name}-lb`, { plan: this.plan, host: this.host, apiCheckSigner: signer }, {
             parent: this, dependsOn: [this.packages, this.nat],
         });
+        if (this.pair) {
+            // Last: its health checks ask HAProxy and BIND, so both must answer first.
+            const { role, secrets } = this.pair;
+            this.vrrp = hostFile(`${this.name}-vrrp`, this.host, {
+                file: keepalivedConfigFile(), content: secrets.vrrpPass.apply((p) => renderKeepalivedConfig(this.plan, role, p)), secret: true,
+            }, { parent: this, dependsOn: [this.packages, this.dns, this.dhcp, this.nat, lb] });
+        }
+        return lb;
     }
 }

@@ -45,7 +45,10 @@ export function renderHaproxyConfig(plan: AddressPlan, client?: ApiCheckClient):
     const { intervalMs, fall, rise, apiCheck } = plan.loadBalancer;
     const fastInter = Math.max(100, Math.floor(intervalMs / 2));
     const checkTimeout = Math.min(intervalMs, 1000);
+    // With two gateways HAProxy runs on both, the VIP on one: `transparent` (IP_TRANSPARENT)
+    // binds it on the gateway that does not hold it too, ready the moment it arrives.
     const vip = plan.wan.vip;
+    const bind = (port: number): string => `    bind ${vip}:${port}${plan.gateway2 ? " transparent" : ""}`;
     const check = `check inter ${intervalMs} fastinter ${fastInter} downinter ${intervalMs} fall ${fall} rise ${rise}`;
     const https = apiCheck === "https";
     const apiServerOptions = !https ? check : `${check} check-ssl verify none${client ? ` crt ${client.path}` : ""}`;
@@ -60,7 +63,7 @@ export function renderHaproxyConfig(plan: AddressPlan, client?: ApiCheckClient):
     // The VIP's `port` passed to the ingress address's `target`, one checked server.
     const ingress = (name: string, port: number, target: number): string[] => [
         `frontend ${name}`,
-        `    bind ${vip}:${port}`,
+        bind(port),
         `    default_backend ${name}`,
         "",
         `backend ${name}`,
@@ -91,7 +94,7 @@ export function renderHaproxyConfig(plan: AddressPlan, client?: ApiCheckClient):
         "    timeout server 1h",
         "",
         "frontend k3s-api",
-        `    bind ${vip}:${plan.ports.api}`,
+        bind(plan.ports.api),
         "    default_backend k3s-servers",
         "",
         "backend k3s-servers",

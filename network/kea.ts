@@ -1,5 +1,5 @@
 // Kea DHCPv4 configuration for the cluster LAN. Pure: plan in, JSON text out.
-import { AddressPlan } from "../config/plan";
+import { AddressPlan, lanRouter } from "../config/plan";
 
 /** Where Debian's kea-dhcp4-server unit reads its configuration. */
 export const KEA_CONFIG_PATH = "/etc/kea/kea-dhcp4.conf";
@@ -99,7 +99,8 @@ interface Reservation {
  * Logs go to stdout, which systemd puts in the journal.
  */
 export function renderKeaConfig(plan: AddressPlan): string {
-    const gateway = plan.gateway.lanAddress;
+    // The floating address with two gateways, so a client's router and DNS server move with the VIP.
+    const gateway = lanRouter(plan);
     const reservations: Reservation[] = [...plan.nodes, ...plan.reservations].map((h) => ({
         "hw-address": h.mac,
         "ip-address": h.ip,

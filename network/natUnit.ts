@@ -1,5 +1,6 @@
 // systemd unit that makes the gateway's VIP and NAT rules survive a reboot. Pure.
 import { AddressPlan } from "../config/plan";
+import { GatewayRole, gatewayOf } from "./pair/keepalived";
 import { HAPROXY_UNIT } from "./haproxy";
 import { NFT_RULESET_PATH, NFT_TABLE } from "./nftables";
 
@@ -13,9 +14,32 @@ export const NAT_UNIT_PATH = `/etc/systemd/system/${NAT_UNIT}`;
  * nftables.service, whose ruleset starts with `flush ruleset`, so it cannot wipe ours at boot,
  * and before haproxy.service, which binds the VIP's ports and cannot start without the VIP.
  */
-export function renderNatUnit(plan: AddressPlan): string {
+export function renderNatUnit(plan: AddressPlan, role: GatewayRole = "first"): string {
+    if (plan.gateway2) {
+        // Two gateways: keepalived puts the VIP on whichever gateway is in charge.
+        return [
+            "# Managed by homecloud (Pulumi): replaced on every update.",
+            "[Unit]",
+            `Description=homecloud gateway NAT (nftables table ${NFT_TABLE}); keepalived holds the VIP ${plan.wan.vip}`,
+            "Wants=network-online.target",
+            "After=network-online.target nftables.service",
+            `Before=${HAPROXY_UNIT}`,
+            "",
+            "[Service]",
+            "Type=oneshot",
+            "RemainAfterExit=yes",
+            `ExecStart=/usr/sbin/nft -f ${NFT_RULESET_PATH}`,
+            `ExecReload=/usr/sbin/nft -f ${NFT_RULESET_PATH}`,
+            // Never the VIP: it is keepalived's (the one-gateway unit's stop took its own away).
+            `ExecStop=-/usr/sbin/nft delete table ${NFT_TABLE}`,
+            "",
+            "[Install]",
+            "WantedBy=multi-user.target",
+            "",
+        ].join("\n");
+    }
     const vip = `${plan.wan.vip}/32`;
-    const wan = plan.gateway.wanInterface;
+    const wan = gatewayOf(plan, role).wanInterface;
     return [
         "# Managed by homecloud (Pulumi): replaced on every update.",
         "[Unit]",

@@ -1,5 +1,7 @@
 // The gateway's NAT and forwarding rules as one nftables table. Pure: plan in, text out.
 import { AddressPlan } from "../config/plan";
+import { GatewayRole, gatewayOf } from "./pair/keepalived";
+import { KEA_CTRL_AGENT_PORT } from "./pair/keaHa";
 
 /** Family and name of the program's own table; nothing else on the host is touched. */
 export const NFT_FAMILY = "ip";
@@ -21,15 +23,26 @@ export const NFT_RULESET_PATH = "/etc/homecloud/nat.nft";
  * There is deliberately no input chain: nothing here can filter traffic to the gateway
  * itself, so these rules can never cut the SSH path to it.
  */
-export function renderNftRuleset(plan: AddressPlan): string {
+export function renderNftRuleset(plan: AddressPlan, role: GatewayRole = "first"): string {
     const lan = plan.lan.cidr;
-    const lanIf = JSON.stringify(plan.gateway.lanInterface);
-    const wanIf = JSON.stringify(plan.gateway.wanInterface);
+    const self = gatewayOf(plan, role);
+    const lanIf = JSON.stringify(self.lanInterface);
+    const wanIf = JSON.stringify(self.wanInterface);
+    // With two gateways, Kea's Control Agent (the HA partners' channel) answers the two
+    // gateways only; an input chain that accepts everything else, so SSH is never cut.
+    const input = plan.gateway2 ? [
+        "",
+        "    chain input {",
+        "        type filter hook input priority filter; policy accept;",
+        `        tcp dport ${KEA_CTRL_AGENT_PORT} ip saddr != { ${plan.gateway.lanAddress}, ${plan.gateway2.lanAddress} } drop`,
+        "    }",
+    ] : [];
     return [
         "#!/usr/sbin/nft -f",
         "# Managed by homecloud (Pulumi): replaced on every update; loaded by homecloud-nat.service.",
         "# One transaction: the table is declared, deleted and defined anew, atomically.",
-        "# No input chain on purpose: nothing here filters traffic to the gateway itself (SSH).",
+        plan.gateway2 ? `# The input chain drops only what reaches Kea's Control Agent (${KEA_CTRL_AGENT_PORT}) from other than the two gateways; SSH is never cut.`
+            : "# No input chain on purpose: nothing here filters traffic to the gateway itself (SSH).",
         `table ${NFT_TABLE}`,
         `delete table ${NFT_TABLE}`,
         `table ${NFT_TABLE} {`,
@@ -45,6 +58,7 @@ export function renderNftRuleset(plan: AddressPlan): string {
         `        iifname ${lanIf} oifname ${wanIf} ip saddr ${lan} accept`,
         `        iifname ${lanIf} oifname ${lanIf} accept`,
         "    }",
+        ...input,
         "}",
         "",
     ].join("\n");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian, the daemons' own checkers the tests run on every rendered file
-# (kea-dhcp4 -t, kea-dhcp-ddns -t, named-checkconf/-checkzone, haproxy -c, nft -c,
+# (kea-dhcp4 -t, kea-dhcp-ddns -t, kea-ctrl-agent -t, keepalived -t, named-checkconf/-checkzone, haproxy -c, nft -c,
 # systemd-analyze verify), shellcheck, Graphviz (`dot`, which draws the network
 # diagram), and etcd with openssl for the throwaway kube-apiserver the cluster half's
 # objects are checked against (scripts/setup-kube-apiserver.sh builds that one). Daemons
@@ -8,7 +8,7 @@
 # from starting a service on this machine.
 set -euo pipefail
 
-packages=(kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils haproxy nftables iptables systemd shellcheck iproute2 openssh-client graphviz etcd-server openssl)
+packages=(kea-dhcp4-server kea-dhcp-ddns-server kea-ctrl-agent keepalived bind9 bind9-utils haproxy nftables iptables systemd shellcheck iproute2 openssh-client graphviz etcd-server openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

@@ -48,7 +48,9 @@ describe("configuration schema", () => {
         const raw = withDefaults({});
         assert.deepStrictEqual(Object.keys(raw).sort(), CONFIG_KEYS.filter((k) => projectConfigBlock()[k].default !== undefined).sort());
         assert.deepStrictEqual(raw, {
-            domain: "home.arpa", gatewayHostname: "gateway", gatewaySshHost: "", leaseSeconds: 3600, dnsForwarders: [],
+            domain: "home.arpa", gatewayHostname: "gateway", gatewaySshHost: "",
+            gateway2Hostname: "", gateway2LanAddress: "", gateway2WanAddress: "", gateway2SshHost: "", gateway2LanInterface: "",
+            gateway2WanInterface: "", lanFloatingAddress: "", leaseSeconds: 3600, dnsForwarders: [],
             apiName: "api", apiPort: 6443, httpPort: 80, httpsPort: 443, sshUser: "pi", sshPort: 22, hostKeys: [], reservations: [],
             apiHealthCheck: "https", healthCheckIntervalMs: 1000, healthCheckFall: 2, healthCheckRise: 2,
             ddnsEnabled: true, ddnsSuffix: "", dnsTtlSeconds: 300, lostNodes: [],
@@ -93,9 +95,11 @@ describe("configuration schema", () => {
             // In the words the real CLI v3.250.0 used on the lab stack then (the list has grown with the schema).
             assert.deepStrictEqual(cliConfigErrors(project.name, noDefaults, "lab", { ...lab, ...key }), [
                 "Stack 'lab' is missing configuration values 'apiHealthCheck', 'apiName', 'apiPort', 'caDestroy', 'certificateExclude', " +
-                "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'chartRepository', 'ddnsEnabled', 'ddnsSuffix', 'dnsTtlSeconds', 'gatewaySshHost', " +
-                "'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'hostKeys', 'httpPort', " +
-                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfig', 'kubeconfigRenewDays', 'kubeconfigServer', 'lostNodes', 'registryMirrors' and 'sshPort'"]);
+                "'certificateLifetimeDays', 'certificateRenewal', 'certificates', 'chartRepository', 'ddnsEnabled', 'ddnsSuffix', 'dnsTtlSeconds', " +
+                "'gateway2Hostname', 'gateway2LanAddress', 'gateway2LanInterface', 'gateway2SshHost', 'gateway2WanAddress', 'gateway2WanInterface', " +
+                "'gatewaySshHost', 'healthCheckFall', 'healthCheckIntervalMs', 'healthCheckRise', 'hostKeys', 'httpPort', " +
+                "'httpsPort', 'k3sAirgapDir', 'k3sInstall', 'k3sVersion', 'kubeconfig', 'kubeconfigRenewDays', 'kubeconfigServer', 'lanFloatingAddress', " +
+                "'lostNodes', 'registryMirrors' and 'sshPort'"]);
         });
 
         it("values must have the declared type; secrets must be encrypted", () => {

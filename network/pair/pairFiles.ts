@@ -1,0 +1,27 @@
+// The files only a gateway pair has, as host files: where each goes, who may read it, and
+// the hooks that check and activate it. Pure: no Pulumi import.
+import { HostFileSpec } from "../../host/hostFile";
+import { KEY_DIR, keyFilePath, XFER_KEY } from "../bind";
+import { KEA_CTRL_AGENT_CONFIG_PATH } from "./keaHa";
+import { KEA_CONFIG_PATH } from "../kea";
+import { KEEPALIVED_CONFIG_PATH } from "./keepalived";
+
+/** keepalived.conf: holds the VRRP password, so root only; `keepalived -t`, then a reload. */
+export function keepalivedConfigFile(): HostFileSpec {
+    return { path: KEEPALIVED_CONFIG_PATH, mode: "0600", hooks: "network/pair/keepalived-config.sh" };
+}
+
+/** Kea with the HA hook: hooks directory filled in on the host, `kea-dhcp4 -t`, SIGHUP. */
+export function keaHaConfigFile(): HostFileSpec {
+    return { path: KEA_CONFIG_PATH, hooks: "network/pair/kea-ha-config.sh" };
+}
+
+/** The Control Agent's configuration: `kea-ctrl-agent -t`, then a restart. */
+export function keaCtrlAgentConfigFile(): HostFileSpec {
+    return { path: KEA_CTRL_AGENT_CONFIG_PATH, hooks: "network/pair/kea-ctrl-agent-config.sh" };
+}
+
+/** The zone-transfer key: named's group may read it, nobody else; `named-checkconf`. */
+export function xferKeyFile(dir: string = KEY_DIR): HostFileSpec {
+    return { path: keyFilePath(XFER_KEY, dir), mode: "0640", owner: "root:bind", hooks: "network/pair/xfer-key.sh" };
+}
