@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(kea-dhcp4-server kea-dhcp-ddns-server kea-ctrl-agent keepalived bind9 bind9-utils haproxy nftables iptables systemd shellcheck iproute2 openssh-client graphviz etcd-server openssl)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
 [ "${#missing[@]}" -eq 0 ] && { echo "checkers: all present"; exit 0; }
 

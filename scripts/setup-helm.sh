@@ -10,7 +10,9 @@ version=v3.18.6
 cache="${HOMECLOUD_CACHE:-/var/cache/homecloud}"
 bin="$cache/bin/helm"
 
-if [ -x "$bin" ] && "$bin" version --template '{{.Version}}' 2>/dev/null | grep -qx "$version"; then
+# Read whole, then compared: no pipe for a reader that stops early to break (see setup-kube-apiserver.sh).
+helm_version() { "$bin" version --template '{{.Version}}' 2>/dev/null; }
+if [ -x "$bin" ] && [ "$(helm_version)" = "$version" ]; then
   echo "helm: $version present"
   exit 0
 fi
@@ -24,5 +26,5 @@ mkdir -p "$cache/bin"
 GOBIN="$cache/bin" go install -trimpath \
   -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
   "helm.sh/helm/v3/cmd/helm@$version"
-"$bin" version --template '{{.Version}}' | grep -qx "$version"
+[ "$(helm_version)" = "$version" ] || { echo "helm: the built $bin does not say $version" >&2; exit 1; }
 echo "helm: installed $version in $cache/bin"

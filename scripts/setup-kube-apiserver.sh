@@ -22,9 +22,13 @@ root="$cache/kube-$version"
 bin="$root/bin/kube-apiserver"
 kubectl="$root/bin/kubectl"
 
+# The outputs are read whole before matching: `grep -q` stops reading at its first match, and
+# kubectl, still writing its second line, would die of SIGPIPE (141 under pipefail).
 present() {
-  [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx "Kubernetes $version" &&
-    [ -x "$kubectl" ] && "$kubectl" version --client 2>/dev/null | grep -qx "Client Version: $version"
+  [ -x "$bin" ] && [ -x "$kubectl" ] || return 1
+  local said
+  said=$("$bin" --version 2>/dev/null) && grep -qx "Kubernetes $version" <<<"$said" &&
+    said=$("$kubectl" version --client 2>/dev/null) && grep -qx "Client Version: $version" <<<"$said"
 }
 if present; then
   mkdir -p "$cache/bin"
