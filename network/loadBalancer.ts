@@ -6,7 +6,7 @@ import { Host, hostFile, hostStep } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
 import type { LoadBalancerStatus } from "../outputs";
 import {
-    API_CHECK_LABEL, API_CHECK_USER, clientCertFile, k3sClientSignCommand, keyForgetCommand, keyRequestCommand, pemSha256, pemText,
+    API_CHECK_LABEL, API_CHECK_USER, clientCertFile, k3sClientForgetCommand, k3sClientSignCommand, keyForgetCommand, keyRequestCommand, pemSha256, pemText,
 } from "../pki/pkiSteps";
 import { ApiCheckClient, HAPROXY_CONFIG_PATH, HAPROXY_STATS_ADDRESS, HAPROXY_STATS_SOCKET, renderHaproxyConfig } from "./haproxy";
 
@@ -76,6 +76,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         }, { parent: this });
         const signed = hostStep(`${name}-api-check-sign`, s.firstServer, {
             create: k3sClientSignCommand({ days: s.days, issue: s.issue, k3s: s.k3s }),
+            delete: k3sClientForgetCommand(),
             stdin: key.stdout.apply(pemText),
         }, { parent: this, dependsOn: [key, ...s.after] });
         const pem = signed.stdout.apply((out) => out.trim() === "" ? "" : pemText(out));

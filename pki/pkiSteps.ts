@@ -175,6 +175,9 @@ export function k3sClientSignCommand(a: { readonly days: number; readonly issue:
     return PKI("pki/k3s-client.sh", ["sign"], { HC_DAYS: String(a.days), HC_ISSUE: a.issue, HC_K3S: a.k3s });
 }
 
+/** On the first server: drops the record of the signed certificate (what lets a re-run print the same one). */
+export const k3sClientForgetCommand = (): string => PKI("pki/k3s-client.sh", ["forget"], {});
+
 /**
  * HAProxy's API check certificate, beside its key: no extension, because HAProxy 2.6 loads
  * a `crt` file's missing key from `<crt>.key`. Empty until K3s signs it (pki/client-cert.sh).

@@ -11,7 +11,7 @@ import { parseAddressPlan } from "../../config/validate";
 import { fileCommand } from "../../host/hostFile";
 import { PKI_TOOLKIT_DIR, scriptsIn } from "../../host/toolkit";
 import {
-    API_CHECK_LABEL, API_CHECK_USER, caCreateCommand, caRemoveCommand, certFile, clientCertFile, k3sClientSignCommand, keyForgetCommand,
+    API_CHECK_LABEL, API_CHECK_USER, caCreateCommand, caRemoveCommand, certFile, clientCertFile, k3sClientForgetCommand, k3sClientSignCommand, keyForgetCommand,
     keyRequestCommand, permittedNames, signCommand, trustFile, unsignCommand,
 } from "../../pki/pkiSteps";
 import { renderHaproxyConfig } from "../../network/haproxy";
@@ -93,7 +93,7 @@ describe("PKI scripts as files", () => {
     });
 
     it("say how to use them", () => {
-        for (const [f, usage] of [["ca.sh", "create|remove|sign|unsign"], ["cluster-issuer.sh", "install|remove"], ["k3s-client.sh", "sign"]]) {
+        for (const [f, usage] of [["ca.sh", "create|remove|sign|unsign"], ["cluster-issuer.sh", "install|remove"], ["k3s-client.sh", "sign|forget"]]) {
             const r = spawnSync("bash", [path.join(REPO, "pki", f), "nonsense"], {
                 encoding: "utf8", env: { PATH: process.env.PATH, HC_NAMESPACE: "x", HC_SECRET: "x", HC_LABEL: "x" },
             });
@@ -303,6 +303,20 @@ describe("HAProxy's API check certificate on a real shell: key on gw, signed by 
         ok(install(pem), "install");
         assert.strictEqual(installed(), pem);
         assert.strictEqual(mode(etc("gw", clientCertFile(API_CHECK_LABEL).path)), "644");
+    });
+
+    it("a re-run of the same signing prints the same certificate; a new renewal epoch signs a new one", () => {
+        const again = onHost("node1", signLine, csr);
+        assert.strictEqual(ok(again, "sign again"), pem, "a re-run must not hand HAProxy a new certificate");
+        assert.match(again.stderr, /^homecloud: already signed for this request, notAfter=.+\n$/);
+        const renewal = ok(onHost("node1", k3sClientSignCommand({ days: 90, issue: "renewal-1", k3s: "managed" }), csr), "sign for a new epoch");
+        assert.notStrictEqual(renewal, pem);
+        assert.strictEqual(ok(onHost("node1", signLine, csr), "the first epoch again"), ok(onHost("node1", signLine, csr), "and again"));
+        const record = etc("node1", "/etc/homecloud/pki/k3s-api-check-issued.crt");
+        assert.strictEqual(mode(record), "600");
+        assert.strictEqual(ok(onHost("node1", k3sClientForgetCommand()), "forget"), "homecloud: record of the API check's certificate removed\n");
+        assert.ok(!fs.existsSync(record), "the record is gone");
+        assert.notStrictEqual(ok(onHost("node1", signLine, csr), "sign after forget"), pem, "without the record it signs anew");
     });
 
     it("haproxy -c loads the certificate with its key beside it (<crt>.key), as the gateway's configuration names it", () => {

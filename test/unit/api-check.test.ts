@@ -4,7 +4,7 @@ import * as assert from "assert";
 import { dependsOn, parentName, recorded, reset, resolve, stdoutHooks, testHostKey } from "../mocks";
 import * as pulumi from "@pulumi/pulumi";
 import { API_CHECK_TIMEOUT_MS, renderHaproxyConfig } from "../../network/haproxy";
-import { clientCertFile, k3sClientSignCommand, keyForgetCommand, keyRequestCommand, pemSha256 } from "../../pki/pkiSteps";
+import { clientCertFile, k3sClientForgetCommand, k3sClientSignCommand, keyForgetCommand, keyRequestCommand, pemSha256 } from "../../pki/pkiSteps";
 import { fileCommand } from "../../host/hostFile";
 import { PKI_TOOLKIT_DIR } from "../../host/toolkit";
 import { loadPlan } from "../fixtures/network/plans";
@@ -105,7 +105,7 @@ describe("API health check with the cluster's client certificate", () => {
             assert.strictEqual(key.inputs.create, keyRequestCommand("k3s-api-check", "homecloud:haproxy"));
             assert.strictEqual(key.inputs.delete, keyForgetCommand("k3s-api-check"));
             assert.strictEqual(sign.inputs.create, k3sClientSignCommand({ days: 90, issue: "7.0", k3s: "v1.36.4+k3s1" }));
-            assert.strictEqual(sign.inputs.delete, undefined, "signing leaves nothing to undo on the server");
+            assert.strictEqual(sign.inputs.delete, k3sClientForgetCommand(), "the record of what was signed goes with the step");
             assert.strictEqual(unwrapSecrets(sign.inputs.connection).host, "server1");
             assert.strictEqual(unwrapSecrets(key.inputs.connection).host, "gw");
             assert.deepStrictEqual(dependsOn(sign), ["lb-api-check-key", "lb-installed", "lb-server1-pki"]);
