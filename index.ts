@@ -77,6 +77,7 @@ function deployCluster(): DeployedCluster {
     const cluster = new K3sCluster("k3s", {
         plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor,
         apiFrontend: (firstServerInstalled) => loadBalancer = serveApi([firstServerInstalled]),
+        snapshotStore: gateway.host,
     });
     deployKubernetes(plan, ca, k3sAccess(cluster));
     return {

@@ -24,6 +24,11 @@
 #                  in a server-side dry run (the webhooks it goes through serve); HC_WHAT names it
 #   adopt-crds     (first server) give CRDs of HC_GROUP (not HC_EXCEPT) Helm ownership by the
 #                  release HC_NAMESPACE/HC_RELEASE, so that its chart can take them over
+#   snapshot-access (server) let the gateway's key HC_SNAPSHOT_KEY fetch pre-upgrade etcd
+#                  snapshots as HC_SNAPSHOT_USER (install does it too, given the same variables)
+#   snapshot-revoke take that key out again (uninstall does it too)
+#   snapshot-send NAME (server) that key's forced command: the newest snapshot NAME-* as a tar
+#                  stream, nothing when there is none
 #   read-kubeconfig (first server) print the admin kubeconfig, nothing else on stdout; with
 #                  HC_RENEWAL other than 0, first renew its client certificate (rotate it,
 #                  restart k3s) so that it is valid for another full term
@@ -123,18 +128,29 @@ unit_active() { probe systemctl is-active --quiet "$1"; }
 . "$root/cluster/k3s-membership.sh"
 # shellcheck source=cluster/k3s-kubeconfig.sh
 . "$root/cluster/k3s-kubeconfig.sh"
+# shellcheck source=cluster/k3s-snapshots.sh
+. "$root/cluster/k3s-snapshots.sh"
 
 case "${1:-}" in
   prepare) prepare ;;
   unprepare) unprepare ;;
   wait-reboot) wait_reboot ;;
-  install) install_k3s ;;
-  uninstall) uninstall_k3s ;;
+  install)
+    install_k3s
+    if [ -n "${HC_SNAPSHOT_KEY:-}" ]; then snapshot_access; fi
+    ;;
+  uninstall)
+    uninstall_k3s
+    snapshot_revoke
+    ;;
   member-ready) member_ready ;;
   member-remove) member_remove ;;
   read-token) read_token ;;
   read-kubeconfig) read_kubeconfig ;;
   admission-ready) admission_ready ;;
   adopt-crds) adopt_crds ;;
-  *) echo "usage: k3s-node.sh prepare|unprepare|wait-reboot|install|uninstall|member-ready|member-remove|read-token|read-kubeconfig|admission-ready|adopt-crds" >&2; exit 2 ;;
+  snapshot-access) snapshot_access ;;
+  snapshot-revoke) snapshot_revoke ;;
+  snapshot-send) snapshot_send "${2:-}" ;;
+  *) echo "usage: k3s-node.sh prepare|unprepare|wait-reboot|install|uninstall|member-ready|member-remove|read-token|read-kubeconfig|admission-ready|adopt-crds|snapshot-access|snapshot-revoke|snapshot-send" >&2; exit 2 ;;
 esac

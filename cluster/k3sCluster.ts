@@ -7,6 +7,10 @@
 //     → agents (in parallel, through the VIP)
 //     → kubeconfig (read on the first server; renewed there when its certificate is due)
 //
+// With a snapshot store (the gateway), each server lets the gateway's key fetch its
+// pre-upgrade etcd snapshots, and after each server's install the gateway copies the one
+// that install saved (etcdSnapshots.ts).
+//
 // Every node but the first joins with K3s' full token (read on the first server once it is
 // up), which pins the cluster CA: a joining node refuses a server whose CA does not match.
 // The program's own Kubernetes provider reaches the API through the VIP's address, never a
@@ -28,6 +32,7 @@ import {
     admissionReadyCommand, configFile, installCommand, memberReadyCommand, memberRemoveCommand, prepareCommand, readJoinTokenCommand,
     readKubeconfigCommand, renewKubeconfigCommand, tokenFile, uninstallCommand, unprepareCommand, waitForRebootCommand,
 } from "./k3sSteps";
+import { knownHostsLine, snapshotAccessEnv, snapshotForgetCommand, snapshotKeyCommand, snapshotPullCommand } from "./etcdSnapshots";
 import { clientCertificateValidity, newestKubeconfig, renderKubeconfig, renewalsDue } from "./kubeconfig";
 import { registriesFile, renderRegistries } from "./registries";
 
@@ -61,6 +66,11 @@ export interface K3sClusterArgs {
      * kubeconfig wait for it.
      */
     readonly apiFrontend?: (firstServerInstalled: command.remote.Command) => pulumi.Resource;
+    /**
+     * The gateway, with its network toolkit: keeps copies of the etcd snapshot each server
+     * saves before an upgrade (`<name>-snapshot-key`, `<name>-<server>-snapshot-copy`).
+     */
+    readonly snapshotStore?: Host;
 }
 
 /** The commands that make up one node, in phase order. */
@@ -76,6 +86,8 @@ export interface K3sNodeSteps {
     readonly install: command.remote.Command;
     /** On the first server: waits for the node to be Ready; drains and deletes it on removal. Absent for the first server. */
     readonly member?: command.remote.Command;
+    /** On the snapshot store (servers only): copies the snapshot this server's install saved before an upgrade. */
+    readonly snapshotCopy?: command.remote.Command;
 }
 
 /** An HA K3s cluster (embedded etcd) on the plan's nodes; exports an admin kubeconfig. */
@@ -88,6 +100,8 @@ export class K3sCluster extends pulumi.ComponentResource {
     public readonly joinTokenRead: command.remote.Command;
     /** Every node's commands, by node name. */
     public readonly nodes: Readonly<Record<string, K3sNodeSteps>>;
+    /** On the snapshot store: its key, which each server lets fetch its pre-upgrade snapshots. */
+    public readonly snapshotKey?: command.remote.Command;
     /** The command that reads the kubeconfig on the first server, once every node is Ready. */
     public readonly kubeconfigRead: command.remote.Command;
     /** The command that renews the admin certificate when due (and reads the kubeconfig). */
@@ -169,6 +183,12 @@ export class K3sCluster extends pulumi.ComponentResource {
             prepared.set(node.name, { prepare, booted });
         }
 
+        const store = args.snapshotStore;
+        const snapshotKey = store === undefined ? undefined : hostStep(`${name}-snapshot-key`, store, {
+            create: snapshotKeyCommand(), delete: snapshotForgetCommand(),
+        }, { parent: this, dependsOn: args.waitFor });
+        this.snapshotKey = snapshotKey;
+
         // Phases 2-4: the first server, the other servers one by one, then the agents.
         const nodes: Record<string, K3sNodeSteps> = {};
         const mirrors = plan.cluster.registryMirrors;
@@ -186,16 +206,25 @@ export class K3sCluster extends pulumi.ComponentResource {
             const registries = mirrors.length === 0 ? undefined : hostFile(`${name}-${node.name}-registries`, host, {
                 file: registriesFile(node.name, node.role), content: renderRegistries(mirrors),
             }, { parent: this, dependsOn: [booted, ...after] });
+            const installArgs = { role: node.role, ...plan.k3s };
+            const storesSnapshots = node.role === "server" && snapshotKey !== undefined;
             const install = hostStep(`${name}-${node.name}-install`, host, {
-                create: installCommand(node.name, { role: node.role, ...plan.k3s }),
+                create: storesSnapshots
+                    ? snapshotKey.stdout.apply((key) => installCommand(node.name, installArgs, snapshotAccessEnv(key, plan.sshUser)))
+                    : installCommand(node.name, installArgs),
                 delete: uninstallCommand(node.role),
-            }, { parent: this, dependsOn: [token, config, ...registries ? [registries] : []] });
+            }, { parent: this, dependsOn: [token, config, ...registries ? [registries] : [], ...storesSnapshots ? [snapshotKey] : []] });
+            // No delete: the copies outlive the server (README, "etcd snapshots").
+            const snapshotCopy = !storesSnapshots ? undefined : hostStep(`${name}-${node.name}-snapshot-copy`, store!, {
+                create: snapshotPullCommand({ node: node.name, address: node.ip, port: plan.ports.ssh, user: plan.sshUser, version: plan.k3s.version }),
+                stdin: pulumi.output(pinnedKey(args.hostKeys, node.name, this)).apply((key) => knownHostsLine(node.ip, plan.ports.ssh, key)),
+            }, { parent: this, dependsOn: [install] });
             const member = node.name === first.name ? undefined : hostStep(`${name}-${node.name}-member`, firstHost, {
                 // Re-runs in place after an upgrade or a config change restarted the node.
                 create: memberReadyCommand(node.name, plan.k3s.version, sha256(configText)),
                 delete: memberRemoveCommand(node.name),
             }, { parent: this, dependsOn: [install, ...after] });
-            return nodes[node.name] = { toolkit: host.toolkit, prepare, booted, token, config, registries, install, member };
+            return nodes[node.name] = { toolkit: host.toolkit, prepare, booted, token, config, registries, install, member, snapshotCopy };
         };
 
         const allBooted = [...prepared.values()].map((p) => p.booted);

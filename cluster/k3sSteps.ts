@@ -30,14 +30,19 @@ export const unprepareCommand = (): string => toolkitCommand(NODE_SCRIPT, ["unpr
 /** Fails until the node rebooted; then checks its kernel has the cgroup controllers K3s needs. */
 export const waitForRebootCommand = (node: string): string => toolkitCommand(NODE_SCRIPT, ["wait-reboot"], { HC_NODE: node });
 
-/** Installs or upgrades K3s on `node`; a timeout names the node. */
-export function installCommand(node: string, a: InstallArgs): string {
+/**
+ * Installs or upgrades K3s on `node`; a timeout names the node. `snapshotAccess`
+ * (snapshotAccessEnv) lets the gateway's key fetch a server's pre-upgrade snapshots.
+ */
+export function installCommand(node: string, a: InstallArgs, snapshotAccess: Readonly<Record<string, string>> = {}): string {
     return toolkitCommand(NODE_SCRIPT, ["install"], {
         HC_NODE: node, HC_ROLE: a.role, HC_VERSION: a.version, HC_INSTALL: a.install,
         ...a.install === "airgap" ? { HC_AIRGAP_DIR: a.airgapDir } : {},
+        ...snapshotAccess,
     });
 }
 
+/** Uninstalls K3s; a server's authorized_keys loses the gateway's snapshot key. */
 export const uninstallCommand = (role: NodeRole): string => toolkitCommand(NODE_SCRIPT, ["uninstall"], { HC_ROLE: role });
 
 /** On the first server: waits until `node` runs `version` and is Ready; re-run when its config.yaml changes. */

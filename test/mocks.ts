@@ -76,6 +76,12 @@ function learnedKeyStdout(inputs: Record<string, any>): string | undefined {
         ? testHostKey(String(unwrapSecrets(inputs.connection).host)) : undefined;
 }
 
+/** The gateway's snapshot key step (network/etcd-snapshots.sh key) prints an ed25519 public key, one per host. */
+function snapshotKeyStdout(inputs: Record<string, any>): string | undefined {
+    return typeof inputs.create === "string" && /\/network\/etcd-snapshots\.sh key$/.test(inputs.create)
+        ? testHostKey(`snapshot-key@${String(unwrapSecrets(inputs.connection).host)}`) : undefined;
+}
+
 /**
  * What a command prints when no hook says otherwise: a line derived from what it runs
  * (`create`) and what it reads (`stdin`), so that a change upstream travels through stdout
@@ -131,7 +137,7 @@ pulumi.runtime.setMocks({
             Object.assign(state, stack);
         }
         if (args.type === "command:remote:Command") {
-            state.stdout = args.inputs.__mockStdout ?? learnedKeyStdout(args.inputs)
+            state.stdout = args.inputs.__mockStdout ?? learnedKeyStdout(args.inputs) ?? snapshotKeyStdout(args.inputs)
                 ?? stdoutHooks.map((h) => h({ name: args.name, inputs: args.inputs })).find((o) => o !== undefined)
                 ?? defaultStdout(args.name, args.inputs);
             state.stderr = "";

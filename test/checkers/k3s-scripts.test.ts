@@ -44,7 +44,7 @@ interface Run {
 describe("K3s scripts as files", () => {
     it("pass shellcheck and bash -n", () => {
         const files = scriptsIn("cluster");
-        assert.deepStrictEqual(files, ["cluster/k3s-config.sh", "cluster/k3s-install.sh", "cluster/k3s-kubeconfig.sh", "cluster/k3s-membership.sh", "cluster/k3s-node.sh"]);
+        assert.deepStrictEqual(files, ["cluster/k3s-config.sh", "cluster/k3s-install.sh", "cluster/k3s-kubeconfig.sh", "cluster/k3s-membership.sh", "cluster/k3s-node.sh", "cluster/k3s-snapshots.sh"]);
         for (const f of files) {
             assert.ok(fs.readFileSync(path.join(REPO, f), "utf8").split("\n").length <= 300, `${f} is over 300 lines`);
         }
@@ -54,7 +54,7 @@ describe("K3s scripts as files", () => {
     it("says how to use it, and refuses an unknown install mode", () => {
         const usage = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "nonsense"], { encoding: "utf8" });
         assert.strictEqual(usage.status, 2);
-        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\|admission-ready\|adopt-crds\n$/);
+        assert.match(usage.stderr, /^usage: k3s-node\.sh prepare\|unprepare\|wait-reboot\|install\|uninstall\|member-ready\|member-remove\|read-token\|read-kubeconfig\|admission-ready\|adopt-crds\|snapshot-access\|snapshot-revoke\|snapshot-send\n$/);
         const missing = spawnSync("bash", [path.join(REPO, "cluster/k3s-node.sh"), "member-remove"], { encoding: "utf8", env: { PATH: process.env.PATH } });
         assert.notStrictEqual(missing.status, 0);
         assert.match(missing.stderr, /HC_NODE: parameter null or not set/);
@@ -624,10 +624,12 @@ describe("K3s host scripts on a real shell", () => {
         });
 
         it("uninstall runs K3s' own uninstall script for the role, or says there is none", () => {
-            ok(runOnHost(uninstallCommand("agent")), "homecloud: k3s is not installed; nothing to uninstall\n");
+            // Then the gateway's snapshot key leaves every authorized_keys that has it (here: none).
+            const noKey = `homecloud: ${os.hostname()}: no authorized_keys holds the gateway's snapshot key; nothing to remove\n`;
+            ok(runOnHost(uninstallCommand("agent")), "homecloud: k3s is not installed; nothing to uninstall\n" + noKey);
             fs.writeFileSync(`${BIN}/k3s-agent-uninstall.sh`, `#!/bin/sh\necho "k3s-agent-uninstall" >> ${LOG}\n`, { mode: 0o755 });
-            ok(runOnHost(uninstallCommand("agent")), "homecloud: k3s uninstalled\n");
-            ok(runOnHost(uninstallCommand("server")), "homecloud: k3s is not installed; nothing to uninstall\n");
+            ok(runOnHost(uninstallCommand("agent")), "homecloud: k3s uninstalled\n" + noKey);
+            ok(runOnHost(uninstallCommand("server")), "homecloud: k3s is not installed; nothing to uninstall\n" + noKey);
             assert.deepStrictEqual(log(), ["k3s-agent-uninstall"]);
         });
     });

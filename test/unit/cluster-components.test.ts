@@ -140,7 +140,7 @@ describe("cluster components (mocks)", () => {
                 const t = inputs(`hc-${n}-toolkit`);
                 assert.strictEqual(t.create, TOOLKIT_INSTALL);
                 assert.strictEqual(t.delete, TOOLKIT_REMOVE);
-                assert.strictEqual(t.stdin, toolkitInstaller(["cluster/k3s-config.sh", "cluster/k3s-install.sh", "cluster/k3s-kubeconfig.sh", "cluster/k3s-membership.sh", "cluster/k3s-node.sh"]));
+                assert.strictEqual(t.stdin, toolkitInstaller(["cluster/k3s-config.sh", "cluster/k3s-install.sh", "cluster/k3s-kubeconfig.sh", "cluster/k3s-membership.sh", "cluster/k3s-node.sh", "cluster/k3s-snapshots.sh"]));
             }
         });
 

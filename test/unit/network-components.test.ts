@@ -150,7 +150,7 @@ describe("network components (mocks)", () => {
         assert.strictEqual(r.inputs.create, "sudo -n /bin/bash -s");
         assert.strictEqual(r.inputs.delete, "sudo -n /bin/rm -rf /usr/local/lib/homecloud");
         const network = [
-            "network/d2-config.sh", "network/ddns-keys.sh", "network/dns-zone.sh", "network/dyn-zone.sh", "network/forwarding.sh",
+            "network/d2-config.sh", "network/ddns-keys.sh", "network/dns-zone.sh", "network/dyn-zone.sh", "network/etcd-snapshots.sh", "network/forwarding.sh",
             "network/haproxy-config.sh", "network/kea-config.sh", "network/named-conf.sh", "network/nat-ruleset.sh",
             "network/nat-unit.sh", "network/packages.sh",
         ];
