@@ -132,7 +132,7 @@ describe("host scripts on a real shell", () => {
     it("every host script runs with pipefail: scripts set it, hooks run under it, the toolkit installer too", () => {
         const scripts = [...HOST_SCRIPTS, ...["network", "cluster", "pki"].flatMap(scriptsIn)];
         const run = scripts.filter((f) => fs.readFileSync(path.join(REPO, f), "utf8").startsWith("#!/bin/bash\n"));
-        assert.deepStrictEqual(run, ["host/scripts/host-file.sh", "network/ddns-keys.sh", "network/dyn-zone.sh", "network/packages.sh",
+        assert.deepStrictEqual(run, ["host/scripts/host-file.sh", "network/ddns-keys.sh", "network/dyn-zone.sh", "network/etcd-snapshots.sh", "network/packages.sh",
             "cluster/k3s-node.sh", "pki/ca.sh", "pki/cluster-issuer.sh", "pki/k3s-client.sh", "pki/key.sh", "pki/reachable.sh"]);
         for (const f of run) {
             const sets = fs.readFileSync(path.join(REPO, f), "utf8").split("\n").filter((l) => /^set /.test(l));
