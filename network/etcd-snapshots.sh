@@ -59,8 +59,10 @@ pull() {
     "$user@$address" "$name" >"$work/stream" 2>"$work/err" || rc=$?
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     fail "fetching $name from $node ($address) took longer than $PULL_SECONDS s; the copies in $STORE/$node are as they were"
+  elif [ "$rc" -ne 0 ] && grep -q '^Host key verification failed' "$work/err"; then
+    fail "could not fetch $name from $node ($user@$address:$port): $node's SSH host key is not the pinned one (the stack output hostKeys); nothing was fetched"
   elif [ "$rc" -ne 0 ]; then
-    fail "could not fetch $name from $node ($user@$address:$port): $(tr '\n' ' ' <"$work/err")"
+    fail "could not fetch $name from $node ($user@$address:$port): $(tr -d '\r' <"$work/err" | tr '\n' ' ' | sed 's/ $//')"
   fi
   if [ ! -s "$work/stream" ]; then
     echo "homecloud: $node has no etcd snapshot $name-* (K3s was installed there, not upgraded, or was not running): nothing to copy"
