@@ -4,9 +4,12 @@
 # Address plan (fixed; Pulumi.lab.yaml uses exactly this):
 #   switch  : bridge br0 in namespace hc-sw, LAN 10.77.0.0/24
 #   gw      : lan0 10.77.0.1/24, wan0 192.168.77.2/24, no default route
+#   gw2     : lan0 10.77.0.2/24, wan0 192.168.77.3/24, no default route (the second gateway
+#             of a two-gateway stack; idle while the lab stack has one gateway)
 #   node1..3: eth0 10.77.0.11-13/24, default via 10.77.0.1 (node1 also 10.77.0.200/24)
 #   client  : eth0 MAC 02:77:00:00:00:50, no address (DHCP when a test asks)
-#   uplink  : eth0 192.168.77.1/24 (the gateway's WAN peer), no default route
+#   uplink  : eth0 192.168.77.1/24 (the home network's router), no default route
+#   home    : bridge br1 in namespace hc-sw, the home network: gw, gw2 and uplink
 #   mgmt    : veth hc-mgmt 10.77.0.250/24 in the root namespace, on the bridge
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,12 +22,14 @@ LAB_SW_NS=hc-sw               # namespace holding the "switch" bridge
 LAB_MGMT_IF=hc-mgmt           # root-namespace end of the management veth
 LAB_MGMT_ADDR=10.77.0.250/24
 
-LAB_HOSTS=(gw node1 node2 node3 client uplink)
+LAB_HOSTS=(gw gw2 node1 node2 node3 client uplink)
 
-# host iface mac segment   (segment lan = port on the switch, wan = gw<->uplink cable)
+# host iface mac segment   (segment lan = port on the LAN switch br0, wan = port on the home network's br1)
 LAB_LINKS=(
   "gw lan0 02:77:00:00:00:01 lan"
   "gw wan0 02:77:01:00:00:02 wan"
+  "gw2 lan0 02:77:00:00:00:02 lan"
+  "gw2 wan0 02:77:01:00:00:03 wan"
   "node1 eth0 02:77:00:00:00:11 lan"
   "node2 eth0 02:77:00:00:00:12 lan"
   "node3 eth0 02:77:00:00:00:13 lan"
@@ -36,6 +41,8 @@ LAB_LINKS=(
 LAB_ADDRS=(
   "gw lan0 10.77.0.1/24"
   "gw wan0 192.168.77.2/24"
+  "gw2 lan0 10.77.0.2/24"
+  "gw2 wan0 192.168.77.3/24"
   "node1 eth0 10.77.0.11/24"
   "node1 eth0 10.77.0.200/24"
   "node2 eth0 10.77.0.12/24"
@@ -64,7 +71,7 @@ LAB_API=(node1 node2 node3)
 LAB_API_CLIENTS=(uplink client)
 
 # Addresses reachable over SSH from the management veth in the root namespace.
-declare -A LAB_MGMT_IP=([gw]=10.77.0.1 [node1]=10.77.0.11 [node2]=10.77.0.12 [node3]=10.77.0.13)
+declare -A LAB_MGMT_IP=([gw]=10.77.0.1 [gw2]=10.77.0.2 [node1]=10.77.0.11 [node2]=10.77.0.12 [node3]=10.77.0.13)
 
 LAB_SSH_OPTS=(-F /dev/null -i "$LAB_KEY" -o IdentitiesOnly=yes -o BatchMode=yes
   -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR

@@ -106,7 +106,7 @@ setup_host() { # host
   write "$m/etc/hosts" 644 $'127.0.0.1\tlocalhost\n127.0.1.1\t'"$host"$'\n::1\tlocalhost ip6-localhost ip6-loopback\n'
   write "$m/etc/machine-id" 444 "$(printf 'homecloud-lab-%s' "$host" | sha256sum | cut -c1-32)"$'\n'
   case $host in
-    gw) write "$m/etc/resolv.conf" 644 $'nameserver 127.0.0.1\n' ;;
+    gw | gw2) write "$m/etc/resolv.conf" 644 $'nameserver 127.0.0.1\n' ;;
     node*) write "$m/etc/resolv.conf" 644 $'nameserver 10.77.0.1\n' ;;
     *) write "$m/etc/resolv.conf" 644 $'# no resolver (client: DHCP fills this in)\n' ;;
   esac
@@ -239,20 +239,22 @@ ip netns add "$LAB_SW_NS"
 ip -n "$LAB_SW_NS" link set lo up
 ip -n "$LAB_SW_NS" link add br0 type bridge stp_state 0 forward_delay 0
 ip -n "$LAB_SW_NS" link set br0 up
+ip -n "$LAB_SW_NS" link add br1 type bridge stp_state 0 forward_delay 0
+ip -n "$LAB_SW_NS" link set br1 up
 for h in "${LAB_HOSTS[@]}"; do ip netns add "$(lab_ns "$h")"; done
 
-wan=()
+# Each link a veth: the host's end in its namespace, the switch port in hc-sw on br0 (the
+# LAN, port p-<host>) or br1 (the home network, port w-<host>).
 for row in "${LAB_LINKS[@]}"; do
   read -r h ifname _mac seg <<<"$row"
-  if [[ $seg == lan ]]; then
-    ip link add "p-$h" netns "$LAB_SW_NS" type veth peer name "$ifname" netns "$(lab_ns "$h")"
-    ip -n "$LAB_SW_NS" link set "p-$h" master br0 up
-  else
-    wan+=("$h" "$ifname")
-  fi
+  case $seg in
+    lan) port=p-$h bridge=br0 ;;
+    wan) port=w-$h bridge=br1 ;;
+    *) lab_die "link $h $ifname: unknown segment '$seg'" ;;
+  esac
+  ip link add "$port" netns "$LAB_SW_NS" type veth peer name "$ifname" netns "$(lab_ns "$h")"
+  ip -n "$LAB_SW_NS" link set "$port" master "$bridge" up
 done
-((${#wan[@]} == 4)) || lab_die "expected exactly one WAN cable, got: ${wan[*]}"
-ip link add "${wan[1]}" netns "$(lab_ns "${wan[0]}")" type veth peer name "${wan[3]}" netns "$(lab_ns "${wan[2]}")"
 
 # the "admin laptop": the root namespace on the LAN, forwarding nothing
 ip link add "$LAB_MGMT_IF" type veth peer name p-mgmt netns "$LAB_SW_NS"
@@ -302,5 +304,5 @@ OK=1
 printf '\nhomecloud lab up in %s s  (rootfs %s s, host trees %s s, network %s s, boot-to-ssh %s s)\n' \
   "$(lab_since "$T_START")" "$T_ROOTFS" "$T_TREES" "$T_NET" "$T_BOOT"
 printf '  rootfs   %s\n  runtime  %s\n  ssh key  %s\n' "$ROOTFS" "$LAB_RUN" "$LAB_KEY"
-printf '  ssh      lab/ssh <gw|node1|node2|node3|client|uplink> [cmd...]   (pi@10.77.0.1/.11/.12/.13 from here)\n'
+printf '  ssh      lab/ssh <gw|gw2|node1|node2|node3|client|uplink> [cmd...]   (pi@10.77.0.1/.2/.11/.12/.13 from here)\n'
 printf '  exec     lab/exec <host> <cmd...>\n'
