@@ -101,7 +101,9 @@ export class Gateway extends pulumi.ComponentResource {
         }
         this.pair = pair;
         const role = pair?.role ?? "first";
-        const host = hostToolkit(`${name}-toolkit`, connection, [...scriptsIn("network"), ...pair ? scriptsIn("network/pair") : []], { parent: this });
+        // The pair's scripts too with one gateway: taking the second gateway out updates the
+        // toolkit before the pair's files are deleted, and their deletes run those scripts.
+        const host = hostToolkit(`${name}-toolkit`, connection, [...scriptsIn("network"), ...scriptsIn("network/pair")], { parent: this });
         this.toolkit = host.toolkit;
         const packages = packagesCommands(pair ? [...GATEWAY_PACKAGES, ...PAIR_PACKAGES] : GATEWAY_PACKAGES);
         this.packages = hostStep(`${name}-packages`, host, {

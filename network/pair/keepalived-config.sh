@@ -6,4 +6,9 @@
 # reload does not move the addresses. The file holds the VRRP password: root only (0600).
 check() { keepalived -t -f "$CANDIDATE"; }
 activate() { service_activate keepalived reload; }
-revert() { service_revert keepalived; }
+# A keepalived in charge takes the VIP and the floating address with it when it stops; with
+# one gateway again the NAT unit (already in its one-gateway form) puts the VIP back.
+revert() {
+  service_revert keepalived
+  systemctl try-restart "${HC_NAT_UNIT:?}"
+}

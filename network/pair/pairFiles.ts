@@ -5,10 +5,15 @@ import { KEY_DIR, keyFilePath, XFER_KEY } from "../bind";
 import { KEA_CTRL_AGENT_CONFIG_PATH } from "./keaHa";
 import { KEA_CONFIG_PATH } from "../kea";
 import { KEEPALIVED_CONFIG_PATH } from "./keepalived";
+import { NAT_UNIT } from "../natUnit";
 
-/** keepalived.conf: holds the VRRP password, so root only; `keepalived -t`, then a reload. */
+/**
+ * keepalived.conf: holds the VRRP password, so root only; `keepalived -t`, then a reload. Its
+ * removal restarts the NAT unit (HC_NAT_UNIT) if it runs: a keepalived that held the VIP takes
+ * it along when it stops, and the one-gateway unit puts it back.
+ */
 export function keepalivedConfigFile(): HostFileSpec {
-    return { path: KEEPALIVED_CONFIG_PATH, mode: "0600", hooks: "network/pair/keepalived-config.sh" };
+    return { path: KEEPALIVED_CONFIG_PATH, mode: "0600", hooks: "network/pair/keepalived-config.sh", env: { HC_NAT_UNIT: NAT_UNIT } };
 }
 
 /** Kea with the HA hook: hooks directory filled in on the host, `kea-dhcp4 -t`, SIGHUP. */

@@ -1,0 +1,125 @@
+// Phase 7g: a second gateway. The lab's gw2 (idle until now) is added to the stack: one `up`
+// installs it and turns gw into the first of a pair; then gw is powered off (its switch ports
+// on the LAN and the home network go down) while the home network opens a new connection to
+// the VIP every 200 ms and a LAN client pings the home router; gw comes back (no second
+// switch); gw2 is taken out of the stack again (one `up`), leaving gw as it was for the
+// phases after this one.
+import * as assert from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import { clientBack, poolLease } from "./gateway-checks";
+import {
+    bash, changes, DOMAIN, engine, execOk, GW_LAN, labPhase, PLAN, run, stackWith, summaryOf, VIP,
+} from "./lab-helpers";
+
+const GW2_LAN = "10.77.0.2";
+const GW2_WAN = "192.168.77.3";
+const FLOATING = "10.77.0.254";
+const UPLINK = PLAN.uplink;
+
+/** The lab stack with the second gateway: gw2's addresses and the floating LAN address. */
+function pairStackFile(): string {
+    const f = stackWith("pair", "gateway2Hostname", "gw2");
+    fs.appendFileSync(f, `  homecloud:gateway2LanAddress: ${GW2_LAN}\n  homecloud:gateway2WanAddress: ${GW2_WAN}\n  homecloud:lanFloatingAddress: ${FLOATING}\n`);
+    return f;
+}
+
+/** Which gateways hold `address` right now. */
+function holders(address: string): string[] {
+    return ["gw", "gw2"].filter((h) => execOk(h, "ip", "-4", "-o", "addr", "show").includes(` ${address}/`));
+}
+
+/** gw's switch ports, LAN and home network: down is gw powered off as its neighbours see it. */
+const gwPorts = (state: "up" | "down"): void => {
+    for (const port of ["p-gw", "w-gw"]) {
+        assert.strictEqual(run("ip", ["-n", "hc-sw", "link", "set", port, state]).code, 0, `${port} ${state}`);
+    }
+};
+
+labPhase("7g: a second gateway takes over the VIP, DHCP and DNS", () => {
+    let stack = "";
+
+    after(() => {
+        gwPorts("up");
+        clientBack();
+    });
+
+    it("adding gw2 is one `up`: gw holds the VIP and the floating address, gw2 answers DNS for every zone", () => {
+        stack = pairStackFile();
+        const s = summaryOf(engine("up", "pair-up", { SSH_ENGINE_STACK_FILE: stack }));
+        assert.strictEqual(s.failed, 0);
+        // keepalived starts as BACKUP on both: the first advert interval decides who serves.
+        const t = Date.now();
+        while (holders(VIP).length === 0 && Date.now() - t < 15_000) {
+            execOk("uplink", "sleep", "0.2");
+        }
+        console.log(`      two gateways: adding gw2 took one up, ${s.created} created, ${s.updated} updated (${changes("pair-up").length} changes); ` +
+            `the VIP was on gw ${Date.now() - t} ms after the up ended`);
+        assert.deepStrictEqual(holders(VIP), ["gw"]);
+        assert.deepStrictEqual(holders(FLOATING), ["gw"]);
+        for (const ns of [GW_LAN, GW2_LAN]) {
+            assert.strictEqual(execOk("node1", "dig", "+short", "+time=2", "+tries=1", `@${ns}`, `node2.${DOMAIN}`, "A").trim(), "10.77.0.12", `node2 from ${ns}`);
+        }
+        assert.strictEqual(execOk("uplink", "curl", "-s", "--max-time", "3", `http://${VIP}/`).trim(), "ingress@node1");
+    });
+
+    it("a second `up` changes nothing", () => {
+        const s = summaryOf(engine("up", "pair-noop", { SSH_ENGINE_STACK_FILE: stack }));
+        assert.deepStrictEqual({ updated: s.updated, created: s.created, deleted: s.deleted, remote: s["remote-commands"] },
+            { updated: 0, created: 0, deleted: 0, remote: 0 });
+    });
+
+    it("gw powered off: gw2 answers on the VIP within seconds, a pool client keeps its address, pings go on", () => {
+        const lease = poolLease("laptop");
+        assert.strictEqual(execOk("client", "ip", "-4", "route", "show", "default").split(" ")[2], FLOATING, "DHCP hands out the floating router");
+        // 15 s of new connections to the VIP from the home network, one every 200 ms, and pings from the LAN client.
+        const probe = spawn("lab/exec", ["uplink", "bash", "-c",
+            `for i in $(seq 75); do t=$(date +%s%3N); if curl -s --max-time 0.5 -o /dev/null http://${VIP}/; then echo "$t ok"; else echo "$t fail"; fi; sleep 0.2; done`]);
+        const ping = spawn("lab/exec", ["client", "ping", "-n", "-i", "0.2", "-c", "75", "-W", "1", UPLINK]);
+        let probeOut = "";
+        let pingOut = "";
+        probe.stdout.on("data", (d) => probeOut += d);
+        ping.stdout.on("data", (d) => pingOut += d);
+        const done = Promise.all([new Promise((r) => probe.on("close", r)), new Promise((r) => ping.on("close", r))]);
+        execOk("uplink", "sleep", "3");
+        const off = Date.now();
+        gwPorts("down");
+        return done.then(() => {
+            const rows = probeOut.trim().split("\n").map((l) => l.split(" ")).map(([t, r]) => ({ t: Number(t), ok: r === "ok" }));
+            const after = rows.filter((r) => r.t >= off);
+            const back = after.find((r) => r.ok);
+            assert.ok(back, `the VIP never answered again:\n${probeOut}`);
+            const failed = rows.filter((r) => !r.ok).length;
+            const sent = Number(/(\d+) packets transmitted/.exec(pingOut)?.[1]);
+            const received = Number(/(\d+) received/.exec(pingOut)?.[1]);
+            console.log(`      two gateways: gw off → the VIP answered from gw2 after ${((back.t - off) / 1000).toFixed(1)} s; ` +
+                `${failed} of ${rows.length} new connections failed; ${sent - received} of ${sent} pings lost`);
+            assert.deepStrictEqual(holders(VIP), ["gw2"]);
+            assert.deepStrictEqual(holders(FLOATING), ["gw2"]);
+            assert.ok(back.t - off <= 6000, `${back.t - off} ms`);
+            const renewed = poolLease("laptop");
+            assert.strictEqual(renewed, lease, "the pool client keeps its address after the failover");
+        });
+    });
+
+    it("gw back: no second switch (gw2 keeps the addresses)", () => {
+        gwPorts("up");
+        execOk("uplink", "sleep", "6");
+        assert.deepStrictEqual(holders(VIP), ["gw2"]);
+        assert.deepStrictEqual(holders(FLOATING), ["gw2"]);
+        assert.strictEqual(execOk("uplink", "curl", "-s", "--max-time", "3", `http://${VIP}/`).trim(), "ingress@node1");
+    });
+
+    it("taking gw2 out of the stack is one `up`: gw holds the VIP alone again", () => {
+        clientBack();
+        const s = summaryOf(engine("up", "pair-removed"));
+        assert.strictEqual(s.failed, 0);
+        console.log(`      two gateways: removing gw2 took one up, ${s.deleted} deleted, ${s.updated} updated`);
+        assert.deepStrictEqual(holders(VIP), ["gw"]);
+        assert.deepStrictEqual(holders(FLOATING), []);
+        assert.strictEqual(bash("gw", "systemctl is-active keepalived").stdout.trim(), "inactive");
+        assert.strictEqual(execOk("uplink", "curl", "-s", "--max-time", "3", `http://${VIP}/`).trim(), "ingress@node1");
+        const again = summaryOf(engine("up", "pair-removed-noop"));
+        assert.strictEqual(again["remote-commands"], 0);
+    });
+});
