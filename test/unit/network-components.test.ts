@@ -153,6 +153,9 @@ describe("network components (mocks)", () => {
             "network/d2-config.sh", "network/ddns-keys.sh", "network/dns-zone.sh", "network/dyn-zone.sh", "network/etcd-snapshots.sh", "network/forwarding.sh",
             "network/haproxy-config.sh", "network/kea-config.sh", "network/named-conf.sh", "network/nat-ruleset.sh",
             "network/nat-unit.sh", "network/packages.sh",
+            // With one gateway too: taking the second one out runs these scripts' removals.
+            "network/pair/kea-ctrl-agent-config.sh", "network/pair/kea-ha-config.sh", "network/pair/keepalived-config.sh",
+            "network/pair/vrrp-check.sh", "network/pair/xfer-key.sh",
         ];
         assert.strictEqual(r.inputs.stdin, toolkitInstaller(network));
         assert.deepStrictEqual([...r.inputs.stdin.matchAll(/^cat > "\$new\/([^"]+)"/gm)].map((m) => m[1]),
