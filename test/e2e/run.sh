@@ -8,13 +8,16 @@
 #   3. adding a DHCP reservation is exactly 4 updates (Kea, both dynamic zones, named.conf.local's
 #      update policy) and 0 replacements (preview --json),
 #      and after the `up` Kea is active and both zones load after `systemctl restart named`;
-#   4. `stack export` holds no line of the SSH key;
-#   5. `destroy` gives back gw's /etc, ruleset, enabled units, forwarding, addresses and every
+#   4. a second gateway (the lab's gw2): one `up` adds it, gw holds the VIP and gw2 answers DNS,
+#      `preview --expect-no-changes` passes, and one `up` of the lab stack takes it out again
+#      (gw holds the VIP alone, keepalived stopped; gate 6 then finds gw's /etc as before);
+#   5. `stack export` holds no line of the SSH key;
+#   6. `destroy` gives back gw's /etc, ruleset, enabled units, forwarding, addresses and every
 #      host's trust store, keeping exactly what the design keeps: the CA's certificate (0644)
 #      and key (0600) in /etc/homecloud/ca (0700), as `homecloud:caDestroy` documents;
-#   6. an `up` with caDestroy true, then `destroy`: gw's /etc is back byte for byte, and all
+#   7. an `up` with caDestroy true, then `destroy`: gw's /etc is back byte for byte, and all
 #      of the above;
-#   7. the working tree is as it was (git status).
+#   8. the working tree is as it was (git status).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/toolchain-env.sh
@@ -98,6 +101,28 @@ answer() { # answer <expected> <dig args...>
 answer 10.77.0.60 printer.lab.home.arpa A || fail "printer A record after the named restart"
 answer printer.lab.home.arpa. -x 10.77.0.60 || fail "printer PTR record after the named restart"
 passed "one reservation: 4 updates, 0 replacements, Kea active, zones load after a restart"
+
+# Who holds an address: the gateways whose interfaces have it.
+holders() { local h; for h in gw gw2; do lab/exec "$h" ip -4 -o addr show | grep -q " $1/" && printf '%s ' "$h"; done; return 0; }
+variant_pair=$RUN_DIR/e2e-pair.yaml
+{ cat "$variant"; printf '  homecloud:gateway2Hostname: gw2\n  homecloud:gateway2LanAddress: 10.77.0.2\n  homecloud:gateway2WanAddress: 192.168.77.3\n  homecloud:lanFloatingAddress: 10.77.0.254\n'; } >"$variant_pair"
+timed "up adding gw2" env HOMECLOUD_LAB_STACK_FILE="$variant_pair" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-pair-up.log" 2>&1 ||
+  { cat "$RUN_DIR/e2e-pair-up.log"; fail "up adding the second gateway"; }
+echo "e2e: up adding gw2 $(summary_of)"
+# keepalived starts as BACKUP on both: the first advert interval decides who serves.
+for _ in $(seq 30); do [ "$(holders 192.168.77.10)" = "gw " ] && break; sleep 0.5; done
+[ "$(holders 192.168.77.10)" = "gw " ] || fail "after adding gw2 the VIP is on '$(holders 192.168.77.10)', not on gw alone"
+[ "$(holders 10.77.0.254)" = "gw " ] || fail "after adding gw2 the floating address is on '$(holders 10.77.0.254)', not on gw alone"
+[ "$(lab/exec node1 dig +short +time=2 +tries=1 @10.77.0.2 printer.lab.home.arpa A)" = 10.77.0.60 ] || fail "gw2 does not answer for printer.lab.home.arpa"
+HOMECLOUD_LAB_STACK_FILE=$variant_pair bash scripts/lab-stack.sh preview --expect-no-changes >"$RUN_DIR/e2e-pair-noop.log" 2>&1 ||
+  { cat "$RUN_DIR/e2e-pair-noop.log"; fail "preview --expect-no-changes with two gateways"; }
+timed "up taking gw2 out" env HOMECLOUD_LAB_STACK_FILE="$variant" bash scripts/lab-stack.sh up >"$RUN_DIR/e2e-pair-removed.log" 2>&1 ||
+  { cat "$RUN_DIR/e2e-pair-removed.log"; fail "up taking the second gateway out"; }
+echo "e2e: up taking gw2 out $(summary_of)"
+[ "$(holders 192.168.77.10)" = "gw " ] || fail "after taking gw2 out the VIP is on '$(holders 192.168.77.10)', not on gw alone"
+[ "$(holders 10.77.0.254)" = "" ] || fail "after taking gw2 out the floating address is still on '$(holders 10.77.0.254)'"
+[ "$(lab/exec gw systemctl is-active keepalived || true)" = inactive ] || fail "keepalived still runs on gw"
+passed "a second gateway added and taken out again, one up each (VIP on gw, gw2 answers DNS, no changes pending)"
 
 bash scripts/lab-stack.sh pulumi stack export --stack lab >"$RUN_DIR/e2e-export.json"
 while read -r line; do
