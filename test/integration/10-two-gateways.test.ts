@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
+import { KEA_DHCP4_SOCKET } from "../../network/pair/keaHa";
 import { clientBack, poolLease } from "./gateway-checks";
 import {
     bash, changes, DOMAIN, engine, execOk, GW_LAN, labPhase, PLAN, run, stackWith, summaryOf, VIP,
@@ -28,6 +29,18 @@ function pairStackFile(): string {
 function holders(address: string): string[] {
     return ["gw", "gw2"].filter((h) => execOk(h, "ip", "-4", "-o", "addr", "show").includes(` ${address}/`));
 }
+
+/** A Kea control command's answer on `host`, through its local control socket. */
+function kea(host: string, command: string): any {
+    const out = execOk(host, "bash", "-c", `echo '{"command": "${command}"}' | socat -t 5 UNIX:${KEA_DHCP4_SOCKET} -`);
+    return JSON.parse(out);
+}
+/** The HA state this gateway's Kea reports (hot-standby, partner-down, syncing, ...). */
+const haState = (host: string): string => String(kea(host, "ha-heartbeat").arguments?.state);
+/** The leases this gateway's Kea holds, as "address MAC", sorted. */
+const leases = (host: string): string[] =>
+    ((kea(host, "lease4-get-all").arguments?.leases ?? []) as { "ip-address": string; "hw-address": string }[])
+        .map((l) => `${l["ip-address"]} ${l["hw-address"]}`).sort();
 
 /** gw's switch ports, LAN and home network: down is gw powered off as its neighbours see it. */
 const gwPorts = (state: "up" | "down"): void => {
@@ -102,12 +115,26 @@ labPhase("7g: a second gateway takes over the VIP, DHCP and DNS", () => {
         });
     });
 
-    it("gw back: no second switch (gw2 keeps the addresses)", () => {
+    it("gw back: no second switch (gw2 keeps the addresses); Kea's pair back in hot-standby with the same leases; an `up` runs nothing", () => {
+        const back = Date.now();
         gwPorts("up");
         execOk("uplink", "sleep", "6");
         assert.deepStrictEqual(holders(VIP), ["gw2"]);
         assert.deepStrictEqual(holders(FLOATING), ["gw2"]);
         assert.strictEqual(execOk("uplink", "curl", "-s", "--max-time", "3", `http://${VIP}/`).trim(), "ingress@node1");
+        // gw's Kea fetches the leases it missed from gw2 (syncing), then both are hot-standby again.
+        while (!(haState("gw") === "hot-standby" && haState("gw2") === "hot-standby") && Date.now() - back < 60_000) {
+            execOk("uplink", "sleep", "1");
+        }
+        assert.deepStrictEqual([haState("gw"), haState("gw2")], ["hot-standby", "hot-standby"]);
+        const gwLeases = leases("gw");
+        assert.ok(gwLeases.length > 0, "gw has the pool client's lease");
+        assert.deepStrictEqual(gwLeases, leases("gw2"), "both gateways hold the same leases");
+        console.log(`      two gateways: gw back → Kea hot-standby on both after ${((Date.now() - back) / 1000).toFixed(1)} s, ` +
+            `${gwLeases.length} lease(s) the same on both; the VIP stayed on gw2`);
+        const s = summaryOf(engine("up", "pair-after-failover", { SSH_ENGINE_STACK_FILE: stack }));
+        assert.deepStrictEqual({ updated: s.updated, created: s.created, deleted: s.deleted, remote: s["remote-commands"] },
+            { updated: 0, created: 0, deleted: 0, remote: 0 });
     });
 
     it("taking gw2 out of the stack is one `up`: gw holds the VIP alone again", () => {
