@@ -8,9 +8,9 @@ import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import { KEA_DHCP4_SOCKET } from "../../network/pair/keaHa";
-import { clientBack, poolLease } from "./gateway-checks";
+import { clientBack, digShort, poolLease } from "./gateway-checks";
 import {
-    bash, changes, DOMAIN, engine, execOk, GW_LAN, labPhase, PLAN, run, stackWith, summaryOf, VIP,
+    bash, changes, CLIENT_LINE, CLIENT_MAC, DDNS, DOMAIN, engine, execOk, GW_LAN, labPhase, PLAN, run, stackReplacing, summaryOf, VIP,
 } from "./lab-helpers";
 
 const GW2_LAN = "10.77.0.2";
@@ -18,11 +18,28 @@ const GW2_WAN = "192.168.77.3";
 const FLOATING = "10.77.0.254";
 const UPLINK = PLAN.uplink;
 
-/** The lab stack with the second gateway: gw2's addresses and the floating LAN address. */
-function pairStackFile(): string {
-    const f = stackWith("pair", "gateway2Hostname", "gw2");
-    fs.appendFileSync(f, `  homecloud:gateway2LanAddress: ${GW2_LAN}\n  homecloud:gateway2WanAddress: ${GW2_WAN}\n  homecloud:lanFloatingAddress: ${FLOATING}\n`);
+/** The lab stack with the second gateway (gw2's addresses and the floating LAN address), and `edits`. */
+function pairStackFile(label = "pair", ...edits: [string, string][]): string {
+    const f = stackReplacing(label, ...edits);
+    fs.appendFileSync(f, `  homecloud:gateway2Hostname: gw2\n  homecloud:gateway2LanAddress: ${GW2_LAN}\n` +
+        `  homecloud:gateway2WanAddress: ${GW2_WAN}\n  homecloud:lanFloatingAddress: ${FLOATING}\n`);
     return f;
+}
+
+/**
+ * Milliseconds until `name` has the A record `want` ("" for none) on both gateways' BIND,
+ * asked from node1; fails after `limitMs` with what each answered.
+ */
+function waitBoth(name: string, want: string, limitMs: number): number {
+    const t = Date.now();
+    const ask = (ns: string): string => digShort("node1", "+time=1", "+tries=1", `@${ns}`, name, "A");
+    let answers = [ask(GW_LAN), ask(GW2_LAN)];
+    while (answers.some((a) => a !== want) && Date.now() - t < limitMs) {
+        execOk("node1", "sleep", "0.1");
+        answers = [ask(GW_LAN), ask(GW2_LAN)];
+    }
+    assert.deepStrictEqual(answers, [want, want], `${name} from gw, gw2 after ${Date.now() - t} ms`);
+    return Date.now() - t;
 }
 
 /** Which gateways hold `address` right now. */
@@ -82,6 +99,21 @@ labPhase("7g: a second gateway takes over the VIP, DHCP and DNS", () => {
             { updated: 0, created: 0, deleted: 0, remote: 0 });
     });
 
+    it("names while both run: a reservation added by an `up` and a pool client's DDNS name answer from both gateways", () => {
+        const printer = { name: "printer", mac: CLIENT_MAC.replace(/..$/, "60"), ip: PLAN.client.ip.replace(/\d+$/, "60") };
+        const withPrinter = pairStackFile("pair-printer",
+            [CLIENT_LINE, `${CLIENT_LINE}\n    - { name: ${printer.name}, mac: "${printer.mac}", ip: ${printer.ip} }`]);
+        const s = summaryOf(engine("up", "pair-printer", { SSH_ENGINE_STACK_FILE: withPrinter }));
+        assert.strictEqual(s.failed, 0);
+        const added = waitBoth(`${printer.name}.${DOMAIN}`, printer.ip, 10_000);
+        const laptop = poolLease("laptop");
+        const named = waitBoth(`laptop.${DDNS}`, laptop, 10_000);
+        console.log(`      two gateways: a reservation added by an up answered from both gateways ${added} ms after the up; ` +
+            `a pool client's DDNS name from both after ${named} ms (${s.updated} updated)`);
+        assert.strictEqual(summaryOf(engine("up", "pair-printer-back", { SSH_ENGINE_STACK_FILE: stack })).failed, 0);
+        waitBoth(`${printer.name}.${DOMAIN}`, "", 10_000);
+    });
+
     it("gw powered off: gw2 answers on the VIP within seconds, a pool client keeps its address, pings go on", () => {
         const lease = poolLease("laptop");
         assert.strictEqual(execOk("client", "ip", "-4", "route", "show", "default").split(" ")[2], FLOATING, "DHCP hands out the floating router");
@@ -109,7 +141,8 @@ labPhase("7g: a second gateway takes over the VIP, DHCP and DNS", () => {
                 `${failed} of ${rows.length} new connections failed; ${sent - received} of ${sent} pings lost`);
             assert.deepStrictEqual(holders(VIP), ["gw2"]);
             assert.deepStrictEqual(holders(FLOATING), ["gw2"]);
-            assert.ok(back.t - off <= 6000, `${back.t - off} ms`);
+            // The goal: ≤ 3 s (two missed adverts, 2 s, plus gw2's skew of 219 ms, plus a probe's 200 ms period).
+            assert.ok(back.t - off <= 3000, `the VIP answered from gw2 only after ${back.t - off} ms (goal: 3000 ms)`);
             const renewed = poolLease("laptop");
             assert.strictEqual(renewed, lease, "the pool client keeps its address after the failover");
         });
