@@ -28,6 +28,7 @@ describe("make test: one line per tier", () => {
         const r = tiers({
             "test-unit": ["  301 passing (40s)", 0],
             "test-checkers": ["  80 passing (9s)\n  8 passing (2s)", 0],
+            "test-cluster-node": ["cluster-node: SKIPPED, run make cluster-node to build kubelet, containerd and the CNI plugins (about 8 min)", 0],
             "test-lab": ["  32 passing (6m)", 0],
             "e2e-if-present": ["e2e: SKIPPED, no Pulumi CLI on this machine (install Pulumi to run them)", 0],
         });
@@ -36,6 +37,7 @@ describe("make test: one line per tier", () => {
             "== tiers ==",
             "unit:     301 passing",
             "checkers: 88 passing",
+            "cluster:  SKIPPED: run make cluster-node to build kubelet, containerd and the CNI plugins (about 8 min)",
             "lab:      32 passing",
             "e2e:      SKIPPED: no Pulumi CLI on this machine (install Pulumi to run them)",
             "",
@@ -45,6 +47,8 @@ describe("make test: one line per tier", () => {
     it("reports the gates when the engine ran, and a failure stops the run and fails it", () => {
         const ok = tiers({ "e2e-if-present": ["e2e: gate 1 passed: first up\ne2e: all 8 gates passed", 0] }, "e2e");
         assert.deepStrictEqual(ok, { code: 0, summary: "== tiers ==\ne2e:      8 gates passed\n" });
+        const pods = tiers({ "test-cluster-node": ["  3 passing (12s)", 0] }, "cluster");
+        assert.deepStrictEqual(pods, { code: 0, summary: "== tiers ==\ncluster:  3 passing\n" });
         const bad = tiers({ "test-unit": ["  300 passing (40s)\n  1 failing", 2], "test-checkers": ["  88 passing", 0] }, "unit", "checkers");
         assert.deepStrictEqual(bad, {
             code: 1,
@@ -55,6 +59,6 @@ describe("make test: one line per tier", () => {
     it("refuses a tier it does not know", () => {
         const r = spawnSync("bash", [SCRIPT, "lint"], { encoding: "utf8" });
         assert.strictEqual(r.status, 2);
-        assert.strictEqual(r.stderr, "test-tiers: unknown tier 'lint' (unit, checkers, lab, e2e)\n");
+        assert.strictEqual(r.stderr, "test-tiers: unknown tier 'lint' (unit, checkers, cluster, lab, e2e)\n");
     });
 });
