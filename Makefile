@@ -11,7 +11,7 @@ TOOLS := . scripts/toolchain-env.sh &&
 
 help:
 	@echo "make lab           build the emulated lab and deploy the lab stack to it (root)"
-	@echo "make test          type check, then the unit, checker and lab tiers, then the real-engine gates if the Pulumi CLI is installed; one line per tier at the end"
+	@echo "make test          type check, then the unit, checker, cluster (where built) and lab tiers, then the real-engine gates if the Pulumi CLI is installed; one line per tier at the end"
 	@echo "make test-unit     unit tier: no root, no network, no daemons (seconds)"
 	@echo "make test-checkers checker tier: every rendered file through its daemon's checker, scripts on a real shell (root)"
 	@echo "make test-lab      lab tier: builds the lab, deploys with the SSH engine, checks, tears down (root)"
