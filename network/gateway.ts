@@ -118,7 +118,7 @@ export class Gateway extends pulumi.ComponentResource {
         this.dns = dns;
         // kea-dhcp-ddns signs with a key the DNS side makes on the gateway.
         const ddnsKeys = dns instanceof DnsZone ? dns.ddnsKeys : undefined;
-        this.dhcp = new DhcpServer(`${name}-dhcp`, { plan, host, role }, {
+        this.dhcp = new DhcpServer(`${name}-dhcp`, { plan, host, role, ...pair ? { apiPassword: pair.secrets.keaApiPassword } : {} }, {
             parent: this, dependsOn: [this.packages, ...ddnsKeys ? [ddnsKeys] : []],
         });
         this.nat = new NatRules(`${name}-nat`, { plan, host, role }, {
