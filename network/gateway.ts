@@ -16,9 +16,12 @@ import { GatewayRole, renderKeepalivedConfig } from "./pair/keepalived";
 import { keepalivedConfigFile } from "./pair/pairFiles";
 import { PairSecrets } from "./pair/pairSecrets";
 
-/** Debian packages the gateway needs: the daemons, their checkers and tools, nft and ip. */
+/**
+ * Debian packages the gateway needs: the daemons, their checkers and tools, nft and ip, and
+ * arping (the NAT unit announces the VIP with a gratuitous ARP).
+ */
 export const GATEWAY_PACKAGES: readonly string[] = Object.freeze(
-    ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2"]);
+    ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2", "iputils-arping"]);
 
 /** What a gateway of a pair needs on top: VRRP, and Kea's Control Agent for the HA partners. */
 export const PAIR_PACKAGES: readonly string[] = Object.freeze(["keepalived", "kea-ctrl-agent"]);
