@@ -4,6 +4,7 @@
 // run one forced command (cluster/k3s-snapshots.sh); after each server's install the gateway
 // pulls that version's snapshot, its host key pinned, and keeps the newest few per server.
 // Pure: no Pulumi import.
+import { requireSshPublicKey } from "../config/sshKey";
 import { STATE_DIR } from "../host/hostFile";
 import { toolkitCommand } from "../host/toolkit";
 
@@ -46,17 +47,17 @@ export function snapshotPullCommand(s: SnapshotSource, keep: number = SNAPSHOTS_
     });
 }
 
-/** The known_hosts line pinning `hostKey` (`<type> <base64>`) for `address:port`. */
+/** The known_hosts line pinning `hostKey` (`<type> <base64> [comment]`) for `address:port`. */
 export function knownHostsLine(address: string, port: number, hostKey: string): string {
     const host = port === 22 ? address : `[${address}]:${port}`;
-    return `${host} ${hostKey.trim().split(/\s+/).slice(0, 2).join(" ")}\n`;
+    return `${host} ${requireSshPublicKey(hostKey, `the pinned host key of ${host}`).text}\n`;
 }
 
 /** What a server's install step adds to its environment: the gateway's key may fetch its snapshots as `user`. */
 export function snapshotAccessEnv(gatewayKey: string, user: string): Record<string, string> {
-    const key = gatewayKey.trim().split(/\s+/).slice(0, 2).join(" ");
-    if (!/^ssh-ed25519 [A-Za-z0-9+/]+=*$/.test(key)) {
-        throw new RangeError(`the gateway's snapshot key is not an ssh-ed25519 public key: ${JSON.stringify(gatewayKey)}`);
+    const key = requireSshPublicKey(gatewayKey, "the gateway's snapshot key");
+    if (key.type !== "ssh-ed25519") {
+        throw new RangeError(`the gateway's snapshot key is a ${key.type} key; network/etcd-snapshots.sh makes an ssh-ed25519 one`);
     }
-    return { HC_SNAPSHOT_KEY: key, HC_SNAPSHOT_USER: user };
+    return { HC_SNAPSHOT_KEY: key.text, HC_SNAPSHOT_USER: user };
 }

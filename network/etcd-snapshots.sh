@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 KEY_DIR=/etc/homecloud/etcd-snapshots
 KEY="$KEY_DIR/id_ed25519"
-STORE=${HC_SNAPSHOT_STORE:-$HC_STATE/etcd-snapshots}
+STORE=$HC_STATE/etcd-snapshots
 PULL_SECONDS=${HC_PULL_SECONDS:-600}
 NAME='^homecloud-pre-v[0-9]+\.[0-9]+\.[0-9]+-k3s[0-9]+$'
 NODE='^[a-z0-9]([a-z0-9-]*[a-z0-9])?$'

@@ -42,11 +42,24 @@ export async function runProgram(stack: StackConfig, secrets: Readonly<Record<st
     pulumi.runtime.setAllConfig(config, ["homecloud:sshPrivateKey", ...Object.keys(secrets).map((k) => `homecloud:${k}`)]);
     recorded.length = 0;
     delete require.cache[INDEX];
-    // As Pulumi's Node.js runtime loads a CommonJS program: require, module.exports as is.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const outputs = require(INDEX) as StackOutputs;
-    await Promise.all(Object.values(outputs).map((v) => resolve(v as pulumi.Input<unknown>)));
-    // Let registrations that hang off the outputs finish.
-    await new Promise((r) => setTimeout(r, 100));
-    return { outputs, resources: recorded.map((r) => ({ ...r })) };
+    // A throw inside an `apply` (a step's stdout the program cannot parse, say) fails the
+    // registration that waited on it, which the SDK re-raises as an unhandled rejection and
+    // nothing else: the outputs then never resolve. Under the engine that fails the run;
+    // here the run fails with the first such error instead of waiting forever.
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const rejected = new Promise<never>((_, reject) => {
+        onRejection = (reason: unknown) => reject(reason instanceof Error ? reason : new Error(String(reason)));
+    });
+    process.on("unhandledRejection", onRejection);
+    try {
+        // As Pulumi's Node.js runtime loads a CommonJS program: require, module.exports as is.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const outputs = require(INDEX) as StackOutputs;
+        await Promise.race([rejected, Promise.all(Object.values(outputs).map((v) => resolve(v as pulumi.Input<unknown>)))]);
+        // Let registrations that hang off the outputs finish.
+        await Promise.race([rejected, new Promise((r) => setTimeout(r, 100))]);
+        return { outputs, resources: recorded.map((r) => ({ ...r })) };
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
 }

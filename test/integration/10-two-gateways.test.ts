@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { KEA_API_PASSWORD_PATH, KEA_API_USER, KEA_CTRL_AGENT_PORT, KEA_DHCP4_SOCKET } from "../../network/pair/keaHa";
 import { CA_DIR, PKI_DIR, TRUST_FILE } from "../../pki/pkiSteps";
-import { clientBack, poolLease } from "./gateway-checks";
+import { clientBack, digShort, poolLease } from "./gateway-checks";
 import {
-    bash, changes, DOMAIN, engine, engineState, execOk, GW_LAN, labPhase, PLAN, run, RUN_DIR, stackWith, summaryOf, VIP,
+    bash, changes, CLIENT_LINE, CLIENT_MAC, DDNS, DOMAIN, engine, engineState, execOk, GW_LAN, labPhase, PLAN, run, RUN_DIR, stackReplacing, summaryOf, VIP,
 } from "./lab-helpers";
 
 const GW2_LAN = "10.77.0.2";
@@ -23,15 +23,32 @@ const FLOATING = "10.77.0.254";
 const HOST_CERT = `${PKI_DIR}/host.crt`;
 const UPLINK = PLAN.uplink;
 
-/** The lab stack with the second gateway: gw2's addresses and the floating LAN address. */
-function pairStackFile(): string {
-    const f = stackWith("pair", "gateway2Hostname", "gw2");
-    fs.appendFileSync(f, `  homecloud:gateway2LanAddress: ${GW2_LAN}\n  homecloud:gateway2WanAddress: ${GW2_WAN}\n  homecloud:lanFloatingAddress: ${FLOATING}\n`);
+/** The lab stack with the second gateway (gw2's addresses and the floating LAN address), and `edits`. */
+function pairStackFile(label = "pair", ...edits: [string, string][]): string {
+    const f = stackReplacing(label, ...edits);
+    fs.appendFileSync(f, `  homecloud:gateway2Hostname: gw2\n  homecloud:gateway2LanAddress: ${GW2_LAN}\n` +
+        `  homecloud:gateway2WanAddress: ${GW2_WAN}\n  homecloud:lanFloatingAddress: ${FLOATING}\n`);
     return f;
 }
 
 /** The stack outputs an engine run printed. */
 const outputsOf = (out: string): any => JSON.parse(out.split("\noutputs: ")[1]);
+
+/**
+ * Milliseconds until `name` answers the A record `want` from both gateways' BIND,
+ * asked from node1; fails after `limitMs` with what each answered.
+ */
+function waitBoth(name: string, want: string, limitMs: number): number {
+    const t = Date.now();
+    const ask = (ns: string): string => digShort("node1", "+time=1", "+tries=1", `@${ns}`, name, "A");
+    let answers = [ask(GW_LAN), ask(GW2_LAN)];
+    while (answers.some((a) => a !== want) && Date.now() - t < limitMs) {
+        execOk("node1", "sleep", "0.1");
+        answers = [ask(GW_LAN), ask(GW2_LAN)];
+    }
+    assert.deepStrictEqual(answers, [want, want], `${name} from gw, gw2 after ${Date.now() - t} ms`);
+    return Date.now() - t;
+}
 
 /** Which gateways hold `address` right now. */
 function holders(address: string): string[] {
@@ -149,6 +166,22 @@ labPhase("7g: a second gateway takes over the VIP, DHCP and DNS", () => {
             { updated: 0, created: 0, deleted: 0, remote: 0 });
     });
 
+    it("names while both run: a reservation added by an `up` and a pool client's DDNS name answer from both gateways", () => {
+        const printer = { name: "printer", mac: CLIENT_MAC.replace(/..$/, "60"), ip: PLAN.client.ip.replace(/\d+$/, "60") };
+        const withPrinter = pairStackFile("pair-printer",
+            [CLIENT_LINE, `${CLIENT_LINE}\n    - { name: ${printer.name}, mac: "${printer.mac}", ip: ${printer.ip} }`]);
+        const s = summaryOf(engine("up", "pair-printer", { SSH_ENGINE_STACK_FILE: withPrinter }));
+        assert.strictEqual(s.failed, 0);
+        const added = waitBoth(`${printer.name}.${DOMAIN}`, printer.ip, 10_000);
+        const laptop = poolLease("laptop");
+        const named = waitBoth(`laptop.${DDNS}`, laptop, 10_000);
+        console.log(`      two gateways: a reservation added by an up answered from both gateways ${added} ms after the up; ` +
+            `a pool client's DDNS name from both after ${named} ms (${s.updated} updated)`);
+        assert.strictEqual(summaryOf(engine("up", "pair-printer-back", { SSH_ENGINE_STACK_FILE: stack })).failed, 0);
+        // Gone from both: the name falls under the wildcard again (every <app>.<domain> → the ingress).
+        waitBoth(`${printer.name}.${DOMAIN}`, PLAN.ingressIp, 10_000);
+    });
+
     it("gw powered off: gw2 answers on the VIP within seconds, a pool client keeps its address, pings go on", () => {
         const lease = poolLease("laptop");
         assert.strictEqual(execOk("client", "ip", "-4", "route", "show", "default").split(" ")[2], FLOATING, "DHCP hands out the floating router");
@@ -176,7 +209,8 @@ labPhase("7g: a second gateway takes over the VIP, DHCP and DNS", () => {
                 `${failed} of ${rows.length} new connections failed; ${sent - received} of ${sent} pings lost`);
             assert.deepStrictEqual(holders(VIP), ["gw2"]);
             assert.deepStrictEqual(holders(FLOATING), ["gw2"]);
-            assert.ok(back.t - off <= 6000, `${back.t - off} ms`);
+            // The goal: ≤ 3 s (two missed adverts, 2 s, plus gw2's skew of 219 ms, plus a probe's 200 ms period).
+            assert.ok(back.t - off <= 3000, `the VIP answered from gw2 only after ${back.t - off} ms (goal: 3000 ms)`);
             const renewed = poolLease("laptop");
             assert.strictEqual(renewed, lease, "the pool client keeps its address after the failover");
         });

@@ -106,3 +106,19 @@ describe("program (index.ts) with Pulumi.lab.yaml (K3s off)", () => {
         assert.strictEqual(outputs.apiEndpoint, "https://api.lab.home.arpa:6443");
     });
 });
+
+describe("program (index.ts): a step's output the program cannot read", () => {
+    it("fails the run with the program's own error, as the engine would, instead of waiting forever", async () => {
+        // No K3s stand-in output: the join-token read prints what the mocks make up.
+        const saved = stdoutHooks.splice(0, stdoutHooks.length);
+        try {
+            await assert.rejects(runProgram(stackFile("Pulumi.dev.yaml")), (e: Error) => {
+                assert.ok(e.message.endsWith("/var/lib/rancher/k3s/server/token on the first server is not a full K3s token (K10<64 hex digits>::server:<token>)"),
+                    e.message);
+                return true;
+            });
+        } finally {
+            stdoutHooks.push(...saved);
+        }
+    });
+});
