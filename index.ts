@@ -1,7 +1,7 @@
 // homecloud: config → every host's SSH key pinned → gateway (NAT, DHCP, DNS, VIP balanced by HAProxy) → private CA (gateway) with a
 // certificate per host → K3s (or the user's cluster) → MetalLB → Traefik → cert-manager under the CA → outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { apiFqdn, servers } from "./config/plan";
+import { apiFqdn, lanRouter, servers } from "./config/plan";
 import { loadConfig } from "./config/load";
 import { HostKeys } from "./host/hostKeys";
 import { Gateway } from "./network/gateway";
@@ -30,22 +30,24 @@ const gateway = new Gateway("gateway", {
     },
     ...pairs ? { pair: { role: "first", secrets: pairs } } : {},
 });
-if (plan.gateway2 && pairs) {
-    // After the first gateway, so that one takes the addresses on the first up. Its HAProxy
-    // checks the API without a client certificate (the check's key lives with the PKI on gw1).
-    const gateway2 = new Gateway("gateway2", {
-        plan,
-        connection: {
-            host: plan.gateway2.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey,
-            hostKey: hostKeys.key(plan.gateway2.hostname),
-        },
-        pair: { role: "second", secrets: pairs },
-    }, { dependsOn: gateway.services });
-    gateway2.serveApi();
-}
+// After the first gateway, so that one takes the addresses on the first up. Its HAProxy
+// checks the API without a client certificate (the check's key lives with the PKI on gw1).
+const gateway2 = plan.gateway2 && pairs ? new Gateway("gateway2", {
+    plan,
+    connection: {
+        host: plan.gateway2.sshHost, port: plan.ports.ssh, user: plan.sshUser, privateKey: sshPrivateKey,
+        hostKey: hostKeys.key(plan.gateway2.hostname),
+    },
+    pair: { role: "second", secrets: pairs },
+}, { dependsOn: gateway.services }) : undefined;
+gateway2?.serveApi();
 
-// The CA lives on the gateway; every host (gateway and nodes) gets its own key and certificate.
-const ca = new PrivateCa("pki", { plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: gateway.services });
+// The CA lives on the gateway; every host (both gateways and the nodes) gets its own key and
+// certificate, the second gateway once its own packages and daemons are in.
+const ca = new PrivateCa("pki", {
+    plan, sshPrivateKey, hostKeys: hostKeys.byHost, waitFor: gateway.services,
+    ...plan.gateway2 && gateway2 ? { hostWaitFor: { [plan.gateway2.hostname]: gateway2.services } } : {},
+});
 
 // HAProxy on the VIP checks each server's /readyz with a client certificate that K3s's client
 // CA signs on the first server (so a server whose etcd lost quorum is taken out); before K3s
@@ -101,7 +103,10 @@ const outputs: StackOutputs = {
     metallbPool: `${plan.metallbPool.start}-${plan.metallbPool.end}`,
     domain: plan.domain,
     nodes: Object.fromEntries(plan.nodes.map((n) => [n.name, { ip: n.ip, role: n.role }])),
-    gateway: { hostname: plan.gateway.hostname, lanAddress: plan.gateway.lanAddress, vip: plan.wan.vip },
+    gateway: { hostname: plan.gateway.hostname, lanAddress: plan.gateway.lanAddress, vip: plan.wan.vip, lanRouter: lanRouter(plan) },
+    gateway2: plan.gateway2
+        ? { hostname: plan.gateway2.hostname, lanAddress: plan.gateway2.lanAddress, wanAddress: plan.gateway2.wanAddress }
+        : null,
     loadBalancer: loadBalancer.status,
     caCertificate: ca.caCertificate,
     certificates: ca.status,

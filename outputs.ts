@@ -25,7 +25,14 @@ export interface StackOutputs {
     readonly domain: string;
     /** Every node: name → address and role. */
     readonly nodes: Readonly<Record<string, { readonly ip: string; readonly role: NodeRole }>>;
-    readonly gateway: { readonly hostname: string; readonly lanAddress: string; readonly vip: string };
+    /**
+     * The (first) gateway: its host name and LAN address, the VIP, and `lanRouter`, the LAN's
+     * router and DNS server as DHCP hands it out: the floating address with two gateways, else
+     * the gateway's LAN address.
+     */
+    readonly gateway: GatewayInfo;
+    /** The second gateway and its own addresses; null with one gateway. */
+    readonly gateway2: SecondGatewayInfo | null;
     /** The VIP's balancer (HAProxy on the gateway): where to look at it, on the gateway only. */
     readonly loadBalancer: pulumi.Output<LoadBalancerStatus>;
     /** The gateway CA's certificate (public, PEM): trust it to reach the home cloud's TLS services. */
@@ -34,6 +41,26 @@ export interface StackOutputs {
     readonly certificates: pulumi.Output<CertificateStatus>;
     /** Every host's pinned SSH host key (given or learned), as homecloud:hostKeys takes it. */
     readonly hostKeys: pulumi.Output<readonly HostKeyEntry[]>;
+}
+
+/** The `gateway` output. */
+export interface GatewayInfo {
+    readonly hostname: string;
+    /** Its own static LAN address. */
+    readonly lanAddress: string;
+    /** The VIP on the home network (on whichever gateway is in charge). */
+    readonly vip: string;
+    /** The LAN's router and DNS server as DHCP hands it out: the floating address with two gateways. */
+    readonly lanRouter: string;
+}
+
+/** The `gateway2` output: the second gateway, which takes the VIP and `lanRouter` over when the first fails. */
+export interface SecondGatewayInfo {
+    readonly hostname: string;
+    /** Its own static LAN address. */
+    readonly lanAddress: string;
+    /** Its own static address on the home network. */
+    readonly wanAddress: string;
 }
 
 /** One host's SSH host key: its name and `<type> <base64>`. */
@@ -64,7 +91,7 @@ export interface CertificateStatus {
 }
 
 /** One stack output's plain value, as the referenced stack holds it. */
-export type StackOutputValues = { readonly [K in keyof StackOutputs]-?: pulumi.Unwrap<NonNullable<StackOutputs[K]>> };
+export type StackOutputValues = { readonly [K in keyof StackOutputs]-?: pulumi.Unwrap<Exclude<StackOutputs[K], undefined>> };
 
 /**
  * A homecloud stack's outputs as another project sees them: every one an Output of its
@@ -99,6 +126,8 @@ function record<T extends Record<string, string>>(fields: readonly (keyof T & st
 
 const nodeEntry = record<{ ip: string; role: string }>(["ip", "role"]);
 
+const secondGateway = record<{ hostname: string; lanAddress: string; wanAddress: string }>(["hostname", "lanAddress", "wanAddress"]);
+
 const hostKeyEntry = record<{ host: string; key: string }>(["host", "key"]);
 
 const nodes: Reader<StackOutputValues["nodes"]> = (v, where) => {
@@ -128,7 +157,9 @@ const readers: { readonly [K in keyof StackOutputValues]: Reader<StackOutputValu
     metallbPool: text,
     domain: text,
     nodes,
-    gateway: record(["hostname", "lanAddress", "vip"]),
+    gateway: record(["hostname", "lanAddress", "vip", "lanRouter"]),
+    // null with one gateway; absent reads as null too (the engine may drop a null output).
+    gateway2: (v, where) => v === null || v === undefined ? null : secondGateway(v, where),
     loadBalancer: record(["statsSocket", "statsUrl", "apiHealthCheck"]),
     caCertificate: text,
     certificates: (v, where) => {

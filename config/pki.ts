@@ -18,6 +18,8 @@ export interface PkiContext {
     readonly lanCidr?: [ipaddr.IPv4, number];
     readonly lan: string;
     readonly gatewayHostname?: string;
+    /** The second gateway's host name, with two gateways: a host with its own certificate too. */
+    readonly gateway2Hostname?: string;
     /** The nodes' names, servers first; the first one holds the cluster issuer's key. */
     readonly nodes: readonly string[];
     /** Nodes in homecloud:lostNodes: their entries here stay until the node is forgotten. */
@@ -68,6 +70,8 @@ function checkExcluded(c: Checker, raw: RawConfig, ctx: PkiContext): string[] | 
         const k = `certificateExclude[${i}]`;
         if (name === ctx.gatewayHostname) {
             c.fail(k, `"${name}" is the gateway, which holds the CA; only nodes can be left out`);
+        } else if (name === ctx.gateway2Hostname) {
+            c.fail(k, `"${name}" is the second gateway, which gets its certificate like the first; only nodes can be left out`);
         } else if (typeof name !== "string" || (!ctx.nodes.includes(name) && !ctx.lostNodes.includes(name))) {
             c.fail(k, `${JSON.stringify(name)} is not a node; use a name from homecloud:nodes (${ctx.nodes.join(", ")})`);
         } else if (ctx.k3sEnabled && name === ctx.nodes[0]) {
@@ -85,7 +89,8 @@ function checkCertificates(c: Checker, raw: RawConfig, ctx: PkiContext, excluded
         c.fail("certificates", "must be a list of { name, host, sans } (an empty list means host certificates only)");
         return [];
     }
-    const hosts = [...ctx.gatewayHostname ? [ctx.gatewayHostname] : [], ...ctx.nodes, ...ctx.lostNodes];
+    const hosts = [...ctx.gatewayHostname ? [ctx.gatewayHostname] : [], ...ctx.gateway2Hostname ? [ctx.gateway2Hostname] : [],
+        ...ctx.nodes, ...ctx.lostNodes];
     const seen = new Map<string, string>();
     const out: ServiceCertificate[] = [];
     v.forEach((entry, i) => {

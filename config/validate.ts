@@ -34,6 +34,7 @@ export function parseAddressPlan(input: RawConfig): ParsedPlan {
     const gateway2 = checkSecondGateway(c, raw, n, a, h);
     const pki = checkPki(c, raw, {
         domain: n.domain, lanCidr: a.lanCidr, lan: String(raw.lanCidr), gatewayHostname: n.gwHostname,
+        ...gateway2 ? { gateway2Hostname: gateway2.hostname } : {},
         nodes: h.nodes.map((x) => x.name), lostNodes: h.lostNodes, k3sEnabled: cluster.source !== "none",
     });
     const hostKeys = checkHostKeys(c, raw, {

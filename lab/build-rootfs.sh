@@ -14,7 +14,7 @@ RECIPE=2 # bump when the chroot customisation below changes
 PACKAGES=(
   # what the real Pi gateway / nodes run
   systemd systemd-sysv dbus openssh-server openssh-sftp-server sudo curl openssl ca-certificates
-  kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy iptables nftables iproute2 procps
+  kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy iptables nftables iproute2 iputils-arping procps
   # what a gateway pair adds (homecloud:gateway2Hostname): VRRP and Kea's Control Agent
   keepalived kea-ctrl-agent
   # what the lab's responders and tests use (python3 with ssl: the K3s API stand-in)

@@ -6,9 +6,9 @@ import { Host, hostFile } from "../host/hostOps";
 import { HostFileSpec } from "../host/hostFile";
 import { DDNS_KEY, keyFilePath, reverseZoneNames } from "./bind";
 import { D2_CONFIG_PATH, KEA_CONFIG_PATH, renderD2Config, renderKeaConfig } from "./kea";
-import { renderKeaCtrlAgentConfig, renderKeaHaConfig } from "./pair/keaHa";
+import { renderKeaApiPassword, renderKeaCtrlAgentConfig, renderKeaHaConfig } from "./pair/keaHa";
 import { GatewayRole } from "./pair/keepalived";
-import { keaCtrlAgentConfigFile, keaHaConfigFile } from "./pair/pairFiles";
+import { keaApiPasswordFile, keaCtrlAgentConfigFile, keaHaConfigFile } from "./pair/pairFiles";
 
 /** Kea's configuration: checked by `kea-dhcp4 -t`, activated with SIGHUP (kea-config.sh). */
 export function keaConfigFile(): HostFileSpec {
@@ -30,6 +30,8 @@ export interface DhcpServerArgs {
     readonly host: Host;
     /** Which gateway of a pair this is (default the first, the only one without a pair). */
     readonly role?: GatewayRole;
+    /** With two gateways: the Control Agent's password the HA partners authenticate with (a Pulumi secret). */
+    readonly apiPassword?: pulumi.Input<string>;
 }
 
 /** Kea DHCPv4 serving the cluster LAN from the gateway, and only the LAN. */
@@ -40,6 +42,8 @@ export class DhcpServer extends pulumi.ComponentResource {
     public readonly ddnsConfig?: command.remote.Command;
     /** With two gateways: Kea's Control Agent, the HA partners' channel. */
     public readonly ctrlAgent?: command.remote.Command;
+    /** With two gateways: the Control Agent's password file, which both Kea configurations name. */
+    public readonly apiPassword?: command.remote.Command;
     /** The interface Kea serves, known once the configuration is active. */
     public readonly lanInterface: pulumi.Output<string>;
 
@@ -53,14 +57,23 @@ export class DhcpServer extends pulumi.ComponentResource {
             }, { parent: this });
         }
         const pair = args.plan.gateway2 !== undefined;
+        if (pair) {
+            if (args.apiPassword === undefined) {
+                throw new pulumi.ResourceError("the plan has a second gateway: its DhcpServer needs the Control Agent's password", this);
+            }
+            // Before both configurations, which name the file.
+            this.apiPassword = hostFile(`${name}-api-password`, args.host, {
+                file: keaApiPasswordFile(), content: pulumi.output(args.apiPassword).apply(renderKeaApiPassword), secret: true,
+            }, { parent: this });
+        }
         this.config = hostFile(`${name}-config`, args.host, pair
             ? { file: keaHaConfigFile(), content: renderKeaHaConfig(args.plan, role) }
             : { file: keaConfigFile(), content: renderKeaConfig(args.plan) },
-        { parent: this, dependsOn: this.ddnsConfig ? [this.ddnsConfig] : [] });
+        { parent: this, dependsOn: [...this.ddnsConfig ? [this.ddnsConfig] : [], ...this.apiPassword ? [this.apiPassword] : []] });
         if (pair) {
             this.ctrlAgent = hostFile(`${name}-ctrl-agent`, args.host, {
                 file: keaCtrlAgentConfigFile(), content: renderKeaCtrlAgentConfig(args.plan, role),
-            }, { parent: this, dependsOn: [this.config] });
+            }, { parent: this, dependsOn: [this.config, this.apiPassword!] });
         }
         const lanInterface = role === "first" ? args.plan.gateway.lanInterface : args.plan.gateway2!.lanInterface;
         this.lanInterface = pulumi.all([this.config.stdout, this.ctrlAgent?.stdout]).apply(() => lanInterface);

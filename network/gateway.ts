@@ -16,9 +16,12 @@ import { GatewayRole, renderKeepalivedConfig } from "./pair/keepalived";
 import { keepalivedConfigFile } from "./pair/pairFiles";
 import { PairSecrets } from "./pair/pairSecrets";
 
-/** Debian packages the gateway needs: the daemons, their checkers and tools, nft and ip. */
+/**
+ * Debian packages the gateway needs: the daemons, their checkers and tools, nft and ip, and
+ * arping (the NAT unit announces the VIP with a gratuitous ARP).
+ */
 export const GATEWAY_PACKAGES: readonly string[] = Object.freeze(
-    ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2"]);
+    ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2", "iputils-arping"]);
 
 /** What a gateway of a pair needs on top: VRRP, and Kea's Control Agent for the HA partners. */
 export const PAIR_PACKAGES: readonly string[] = Object.freeze(["keepalived", "kea-ctrl-agent"]);
@@ -118,7 +121,7 @@ export class Gateway extends pulumi.ComponentResource {
         this.dns = dns;
         // kea-dhcp-ddns signs with a key the DNS side makes on the gateway.
         const ddnsKeys = dns instanceof DnsZone ? dns.ddnsKeys : undefined;
-        this.dhcp = new DhcpServer(`${name}-dhcp`, { plan, host, role }, {
+        this.dhcp = new DhcpServer(`${name}-dhcp`, { plan, host, role, ...pair ? { apiPassword: pair.secrets.keaApiPassword } : {} }, {
             parent: this, dependsOn: [this.packages, ...ddnsKeys ? [ddnsKeys] : []],
         });
         this.nat = new NatRules(`${name}-nat`, { plan, host, role }, {

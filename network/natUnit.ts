@@ -6,10 +6,15 @@ import { NFT_RULESET_PATH, NFT_TABLE } from "./nftables";
 
 export const NAT_UNIT = "homecloud-nat.service";
 export const NAT_UNIT_PATH = `/etc/systemd/system/${NAT_UNIT}`;
+/** iputils' arping (Debian package iputils-arping, in GATEWAY_PACKAGES). */
+export const ARPING = "/usr/bin/arping";
 
 /**
- * Renders `homecloud-nat.service`: a oneshot that puts the VIP on the WAN interface and
- * loads the ruleset, and undoes both when stopped. Stop steps carry `-` so stopping never
+ * Renders `homecloud-nat.service`: a oneshot that puts the VIP on the WAN interface,
+ * announces it with two gratuitous ARPs (a home-network neighbour that last saw the VIP on
+ * another MAC, e.g. the second gateway just taken out, updates its entry at once; `-`: a
+ * failure to send never fails the unit) and loads the ruleset, and undoes both when
+ * stopped. Stop steps carry `-` so stopping never
  * fails, even when someone already removed the address or the table. It runs after
  * nftables.service, whose ruleset starts with `flush ruleset`, so it cannot wipe ours at boot,
  * and before haproxy.service, which binds the VIP's ports and cannot start without the VIP.
@@ -52,6 +57,7 @@ export function renderNatUnit(plan: AddressPlan, role: GatewayRole = "first"): s
         "Type=oneshot",
         "RemainAfterExit=yes",
         `ExecStart=/usr/sbin/ip addr replace ${vip} dev ${wan}`,
+        `ExecStart=-${ARPING} -q -U -c 2 -I ${wan} ${plan.wan.vip}`,
         `ExecStart=/usr/sbin/nft -f ${NFT_RULESET_PATH}`,
         `ExecReload=/usr/sbin/nft -f ${NFT_RULESET_PATH}`,
         `ExecStop=-/usr/sbin/nft delete table ${NFT_TABLE}`,

@@ -38,12 +38,14 @@ export interface CertificateRequest {
 export const recordName = (r: { host: string; label: string }): string => `${r.host}-${r.label}`;
 
 /**
- * Every certificate the plan asks for: each host's own (its FQDN and LAN address), the
- * gateway first, then the service certificates in config order. Excluded and lost nodes get none.
+ * Every certificate the plan asks for: each host's own (its FQDN and its own LAN address),
+ * the gateway first, the second gateway next, then the nodes and the service certificates in
+ * config order. Excluded and lost nodes get none.
  */
 export function certificateRequests(plan: AddressPlan): CertificateRequest[] {
     const hosts = [
         { name: plan.gateway.hostname, ip: plan.gateway.lanAddress },
+        ...plan.gateway2 ? [{ name: plan.gateway2.hostname, ip: plan.gateway2.lanAddress }] : [],
         ...plan.nodes.filter((n) => !plan.pki.excluded.includes(n.name)).map((n) => ({ name: n.name, ip: n.ip })),
     ];
     return [

@@ -30,6 +30,11 @@ export interface PrivateCaArgs {
     readonly hostKeys: Readonly<Record<string, pulumi.Input<string>>>;
     /** What every host's first step waits for (the gateway: DHCP, DNS). */
     readonly waitFor?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What one host's first step waits for besides `waitFor`, by host name: the second
+     * gateway's PKI steps come after its own packages and daemons.
+     */
+    readonly hostWaitFor?: Readonly<Record<string, pulumi.Input<pulumi.Resource>[]>>;
     /** The clock the renewal schedule reads; default now. */
     readonly now?: Date;
 }
@@ -50,7 +55,7 @@ export class PrivateCa extends pulumi.ComponentResource {
     public readonly ca: command.remote.Command;
     /** The CA certificate (public), once it exists. */
     public readonly caCertificate: pulumi.Output<string>;
-    /** Every host with the PKI toolkit, by host name (the gateway's included). */
+    /** Every host with the PKI toolkit, by host name (both gateways' included). */
     public readonly hosts: ReadonlyMap<string, Host>;
     /** The gateway, where signing steps run. */
     public readonly gateway: Host;
@@ -76,9 +81,14 @@ export class PrivateCa extends pulumi.ComponentResource {
             hostKey: pinnedKey(args.hostKeys, hostName, this),
         });
         const toolkit = (hostName: string, address: string): Host =>
-            hostToolkit(`${name}-${hostName}-toolkit`, connection(hostName, address), scripts, { parent: this, dependsOn: args.waitFor }, PKI_TOOLKIT_DIR);
+            hostToolkit(`${name}-${hostName}-toolkit`, connection(hostName, address), scripts, {
+                parent: this, dependsOn: [...args.waitFor ?? [], ...args.hostWaitFor?.[hostName] ?? []],
+            }, PKI_TOOLKIT_DIR);
         this.gateway = toolkit(plan.gateway.hostname, plan.gateway.sshHost);
         const hosts = new Map<string, Host>([[plan.gateway.hostname, this.gateway]]);
+        if (plan.gateway2) {
+            hosts.set(plan.gateway2.hostname, toolkit(plan.gateway2.hostname, plan.gateway2.sshHost));
+        }
         plan.nodes.filter((n: NodeSpec) => !plan.pki.excluded.includes(n.name)).forEach((n) => hosts.set(n.name, toolkit(n.name, n.ip)));
         this.hosts = hosts;
 

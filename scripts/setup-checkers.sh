@@ -8,7 +8,7 @@
 # from starting a service on this machine.
 set -euo pipefail
 
-packages=(kea-dhcp4-server kea-dhcp-ddns-server kea-ctrl-agent keepalived bind9 bind9-utils haproxy nftables iptables systemd shellcheck iproute2 openssh-client graphviz etcd-server openssl)
+packages=(kea-dhcp4-server kea-dhcp-ddns-server kea-ctrl-agent keepalived bind9 bind9-utils haproxy nftables iptables iputils-arping systemd shellcheck iproute2 openssh-client graphviz etcd-server openssl)
 missing=()
 for p in "${packages[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")

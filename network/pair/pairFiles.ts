@@ -2,7 +2,7 @@
 // the hooks that check and activate it. Pure: no Pulumi import.
 import { HostFileSpec } from "../../host/hostFile";
 import { KEY_DIR, keyFilePath, XFER_KEY } from "../bind";
-import { KEA_CTRL_AGENT_CONFIG_PATH } from "./keaHa";
+import { KEA_API_PASSWORD_PATH, KEA_CTRL_AGENT_CONFIG_PATH } from "./keaHa";
 import { KEA_CONFIG_PATH } from "../kea";
 import { KEEPALIVED_CONFIG_PATH } from "./keepalived";
 import { NAT_UNIT } from "../natUnit";
@@ -24,6 +24,18 @@ export function keaHaConfigFile(): HostFileSpec {
 /** The Control Agent's configuration: `kea-ctrl-agent -t`, then a restart. */
 export function keaCtrlAgentConfigFile(): HostFileSpec {
     return { path: KEA_CTRL_AGENT_CONFIG_PATH, hooks: "network/pair/kea-ctrl-agent-config.sh" };
+}
+
+/**
+ * The Control Agent's password, which both Kea configurations name: root and Kea's user
+ * only (0640 root:_kea); checked by `kea-ctrl-agent -t` reading it as a password file, and a
+ * new password restarts the agent and reloads kea-dhcp4 where they use it.
+ */
+export function keaApiPasswordFile(): HostFileSpec {
+    return {
+        path: KEA_API_PASSWORD_PATH, mode: "0640", owner: "root:_kea", hooks: "network/pair/kea-api-password.sh",
+        env: { HC_CTRL_AGENT_CONFIG: KEA_CTRL_AGENT_CONFIG_PATH, HC_KEA_CONFIG: KEA_CONFIG_PATH },
+    };
 }
 
 /** The zone-transfer key: named's group may read it, nobody else; `named-checkconf`. */

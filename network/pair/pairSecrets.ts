@@ -1,4 +1,5 @@
-// The secrets the two gateways share: the VRRP password and the zone-transfer key. Derived
+// The secrets the two gateways share: the VRRP password, the zone-transfer key and the Kea
+// Control Agent's password (the HA partners' basic HTTP authentication). Derived
 // from the SSH private key (HMAC-SHA256 with a label per use), so both gateways get the
 // same ones in every engine with nothing to store or generate, they stay Pulumi secrets end
 // to end, and a new SSH key gives new ones at the next `up` (both gateways updated together).
@@ -11,6 +12,8 @@ export interface PairSecrets {
     readonly vrrpPass: pulumi.Output<string>;
     /** The TSIG key of zone transfers: base64 of 32 bytes. */
     readonly xferSecret: pulumi.Output<string>;
+    /** The Kea Control Agent's basic-auth password, which each HA partner sends the other: 64 hex digits. */
+    readonly keaApiPassword: pulumi.Output<string>;
 }
 
 function derive(key: string, label: string): Buffer {
@@ -18,12 +21,20 @@ function derive(key: string, label: string): Buffer {
 }
 
 /** The pair's secrets from the SSH private key (pure, for tests). */
-export function deriveSecrets(sshPrivateKey: string): { vrrpPass: string; xferSecret: string } {
-    const alnum = derive(sshPrivateKey, "vrrp").toString("base64").replace(/[^A-Za-z0-9]/g, "");
-    return { vrrpPass: alnum.slice(0, VRRP_AUTH_LENGTH), xferSecret: derive(sshPrivateKey, "zone transfers").toString("base64") };
+export function deriveSecrets(sshPrivateKey: string): { vrrpPass: string; xferSecret: string; keaApiPassword: string } {
+    const alnum = (label: string): string => derive(sshPrivateKey, label).toString("base64").replace(/[^A-Za-z0-9]/g, "");
+    return {
+        vrrpPass: alnum("vrrp").slice(0, VRRP_AUTH_LENGTH),
+        xferSecret: derive(sshPrivateKey, "zone transfers").toString("base64"),
+        keaApiPassword: derive(sshPrivateKey, "kea control agent").toString("hex"),
+    };
 }
 
 export function pairSecrets(sshPrivateKey: pulumi.Input<string>): PairSecrets {
     const d = pulumi.secret(pulumi.output(sshPrivateKey).apply(deriveSecrets));
-    return { vrrpPass: pulumi.secret(d.apply((x) => x.vrrpPass)), xferSecret: pulumi.secret(d.apply((x) => x.xferSecret)) };
+    return {
+        vrrpPass: pulumi.secret(d.apply((x) => x.vrrpPass)),
+        xferSecret: pulumi.secret(d.apply((x) => x.xferSecret)),
+        keaApiPassword: pulumi.secret(d.apply((x) => x.keaApiPassword)),
+    };
 }

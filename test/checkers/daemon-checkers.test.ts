@@ -17,6 +17,7 @@ import { DDNS_KEY, forwardZoneName, keyFilePath, renderNamedLocal, reverseZoneNa
 import { loadPlan, PLAN_NAMES, PlanName, rawPlan, renderAll } from "../fixtures/network/plans";
 import { AddressPlan } from "../../config/plan";
 import { parseAddressPlan } from "../../config/validate";
+import * as ipaddr from "ipaddr.js";
 
 const NS = `hc-test-${process.pid}`;
 
@@ -193,6 +194,40 @@ describe("daemon checkers on the rendered network files", function () {
                 ok(run("systemd-analyze", ["verify", f]), "systemd-analyze verify");
                 const candidate = write(unitDir, "homecloud-nat.service.homecloud.test", files["homecloud-nat.service"]);
                 ok(runCheck(nat.natUnitFile(plan), candidate), "NatRules unit check");
+            });
+
+            it("the unit's start lines run for real: the VIP up, then gratuitous ARPs a home-network neighbour takes; a failed send never fails the unit", () => {
+                const [gwNs, nbNs] = [`${NS}-${name}-gw`, `${NS}-${name}-nb`];
+                const wan = plan.gateway.wanInterface;
+                const inGw = (line: string): Run => run("ip", ["netns", "exec", gwNs, "bash", "-c", line]);
+                try {
+                    ok(run("ip", ["netns", "add", gwNs]), "gateway namespace");
+                    ok(run("ip", ["netns", "add", nbNs]), "neighbour namespace");
+                    ok(run("ip", ["-n", gwNs, "link", "add", wan, "type", "veth", "peer", "name", "nb0", "netns", nbNs]), "veth to the neighbour");
+                    ok(run("ip", ["-n", gwNs, "link", "set", wan, "up"]), "gateway side up");
+                    ok(run("ip", ["-n", nbNs, "link", "set", "nb0", "up"]), "neighbour side up");
+                    // A home-network neighbour (the kernel's defaults) whose entry for the VIP still names
+                    // another gateway's MAC, as after the second gateway is taken out.
+                    const [net, prefix] = ipaddr.IPv4.parseCIDR(plan.wan.cidr);
+                    const first = ipaddr.IPv4.networkAddressFromCIDR(plan.wan.cidr).toByteArray();
+                    first[3] += first[3] + 1 === Number(plan.wan.vip.split(".")[3]) ? 2 : 1;
+                    ok(run("ip", ["-n", nbNs, "addr", "add", `${first.join(".")}/${prefix}`, "dev", "nb0"]), `neighbour address in ${net}/${prefix}`);
+                    ok(run("ip", ["-n", nbNs, "neigh", "replace", plan.wan.vip, "lladdr", "02:77:01:00:00:03", "dev", "nb0", "nud", "reachable"]), "stale entry");
+                    const starts = files["homecloud-nat.service"].split("\n").filter((l) => l.startsWith("ExecStart=")).map((l) => l.slice("ExecStart=".length));
+                    assert.deepStrictEqual(starts.slice(0, 2), [
+                        `/usr/sbin/ip addr replace ${plan.wan.vip}/32 dev ${wan}`,
+                        `-/usr/bin/arping -q -U -c 2 -I ${wan} ${plan.wan.vip}`,
+                    ]);
+                    ok(inGw(starts[0]), starts[0]);
+                    ok(inGw(starts[1].slice(1)), starts[1]);
+                    const mac = /link\/ether (\S+)/.exec(run("ip", ["-n", gwNs, "link", "show", wan]).output)![1];
+                    assert.match(run("ip", ["-n", nbNs, "neigh", "show", plan.wan.vip]).output, new RegExp(`^${plan.wan.vip.replace(/\./g, "\\.")} dev nb0 lladdr ${mac} `));
+                    // No interface to send on: arping fails, and the line's `-` is what keeps the unit going.
+                    assert.notStrictEqual(run("ip", ["netns", "exec", nbNs, "bash", "-c", starts[1].slice(1)]).status, 0);
+                } finally {
+                    run("ip", ["netns", "del", gwNs]);
+                    run("ip", ["netns", "del", nbNs]);
+                }
             });
 
             if (plan.ddns) {

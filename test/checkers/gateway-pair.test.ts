@@ -15,7 +15,8 @@ import {
 } from "../../network/bind";
 import { renderNamedLocalSecondary } from "../../network/pair/bindPair";
 import { renderKeepalivedConfig, VRRP_CHECK_SCRIPT } from "../../network/pair/keepalived";
-import { keaCtrlAgentConfigFile, keaHaConfigFile, keepalivedConfigFile, xferKeyFile } from "../../network/pair/pairFiles";
+import { keaApiPasswordFile, keaCtrlAgentConfigFile, keaHaConfigFile, keepalivedConfigFile, xferKeyFile } from "../../network/pair/pairFiles";
+import { renderKeaApiPassword, renderKeaCtrlAgentConfig } from "../../network/pair/keaHa";
 import { haproxyConfigFile } from "../../network/loadBalancer";
 import { natUnitFile, rulesetFile } from "../../network/natRules";
 import { pairPlan, renderGateway, TEST_VRRP_PASS } from "../fixtures/pair/pair";
@@ -24,6 +25,8 @@ import { assertScriptsPass } from "../assertions";
 import { scriptsIn } from "../../host/toolkit";
 
 const NS = `hc-pair-${process.pid}`;
+/** A stand-in for the Control Agent's derived password (never a real one). */
+const TEST_KEA_PASSWORD = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 /** A toolkit stand-in keepalived accepts: root's own directory (not under world-writable /tmp). */
 const TOOLKIT = `/run/hc-pair-toolkit-${process.pid}`;
 
@@ -85,7 +88,7 @@ describe("gateway pair: daemon checkers on both gateways' files", function () {
     }
 
     it("every pair script passes shellcheck and bash -n", () => {
-        assert.deepStrictEqual(scriptsIn("network/pair"), ["network/pair/kea-ctrl-agent-config.sh", "network/pair/kea-ha-config.sh",
+        assert.deepStrictEqual(scriptsIn("network/pair"), ["network/pair/kea-api-password.sh", "network/pair/kea-ctrl-agent-config.sh", "network/pair/kea-ha-config.sh",
             "network/pair/keepalived-config.sh", "network/pair/vrrp-check.sh", "network/pair/xfer-key.sh"]);
         assertScriptsPass(scriptsIn("network/pair"));
     });
@@ -118,10 +121,30 @@ describe("gateway pair: daemon checkers on both gateways' files", function () {
                 fails(runHooks(keaHaConfigFile(), broken, "prepare; check"), "kea-dhcp4 -t with a missing hook library", /libdhcp_hx\.so/);
             });
 
-            it("kea-ctrl-agent -t accepts the Control Agent's configuration", () => {
-                const f = write(`${role}/kea-ctrl-agent.conf`, files["kea-ctrl-agent.conf"]);
-                ok(runHooks(keaCtrlAgentConfigFile(), f), "Control Agent check");
-                const broken = write(`${role}/kea-ctrl-agent-broken.conf`, files["kea-ctrl-agent.conf"].replace('"http-port": 8000', '"http-port": "eight"'));
+            it("the Control Agent's password file: prepare leaves the password alone, kea-ctrl-agent -t reads it; nothing prints it", () => {
+                const pw = write(`${role}/homecloud-ha-password`, `${renderKeaApiPassword(TEST_KEA_PASSWORD)}\n`);
+                const r = runHooks(keaApiPasswordFile(), pw, "prepare; check");
+                ok(r, "password file prepare and check");
+                assert.strictEqual(fs.readFileSync(pw, "utf8"), TEST_KEA_PASSWORD, "the password alone, the newline taken off");
+                assert.match(r.output, /DCTL_CONFIG_CHECK_COMPLETE .*requires basic HTTP authentication.*result: success/);
+                assert.ok(!r.output.includes(TEST_KEA_PASSWORD));
+                const bad = write(`${role}/bad-password`, "short:pass word");
+                const b = runHooks(keaApiPasswordFile(), bad, "prepare; check");
+                assert.notStrictEqual(b.status, 0);
+                assert.strictEqual(b.output.trim(), "the Control Agent's password must be 16 to 128 letters or digits");
+            });
+
+            it("kea-ctrl-agent -t accepts the Control Agent's configuration, basic authentication with the password file included", () => {
+                const pw = write(`${role}/ca-password`, TEST_KEA_PASSWORD);
+                const text = renderKeaCtrlAgentConfig(plan, role, pw);
+                assert.strictEqual(text, files["kea-ctrl-agent.conf"].replace("/etc/kea/homecloud-ha-password", pw));
+                const f = write(`${role}/kea-ctrl-agent.conf`, text);
+                const r = runHooks(keaCtrlAgentConfigFile(), f);
+                ok(r, "Control Agent check");
+                assert.match(r.output, /requires basic HTTP authentication/);
+                const missing = write(`${role}/kea-ctrl-agent-nopw.conf`, renderKeaCtrlAgentConfig(plan, role, `${pw}-missing`));
+                fails(runHooks(keaCtrlAgentConfigFile(), missing), "kea-ctrl-agent -t without its password file", /can't open file '.*ca-password-missing': No such file or directory/);
+                const broken = write(`${role}/kea-ctrl-agent-broken.conf`, text.replace('"http-port": 8000', '"http-port": "eight"'));
                 fails(runHooks(keaCtrlAgentConfigFile(), broken), "kea-ctrl-agent -t on a bad port", /kea-ctrl-agent-broken.conf:4.18-24: syntax error, unexpected constant string, expecting integer/);
             });
 

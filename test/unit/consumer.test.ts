@@ -23,7 +23,8 @@ const DEV_STATE = {
     metallbPool: "10.0.0.200-10.0.0.220",
     domain: "home.arpa",
     nodes: { "pi-server-1": { ip: "10.0.0.11", role: "server" } },
-    gateway: { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240" },
+    gateway: { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240", lanRouter: "10.0.0.1" },
+    gateway2: null,
 };
 
 interface ConsumerRun {

@@ -7,9 +7,9 @@ import type * as GatewayModule from "../../network/gateway";
 import { fileCommand } from "../../host/hostFile";
 import { renderNamedLocal } from "../../network/bind";
 import { renderNamedLocalSecondary, renderXferKey } from "../../network/pair/bindPair";
-import { renderKeaCtrlAgentConfig, renderKeaHaConfig } from "../../network/pair/keaHa";
+import { renderKeaApiPassword, renderKeaCtrlAgentConfig, renderKeaHaConfig } from "../../network/pair/keaHa";
 import { renderKeepalivedConfig } from "../../network/pair/keepalived";
-import { keaHaConfigFile, keepalivedConfigFile, xferKeyFile } from "../../network/pair/pairFiles";
+import { keaApiPasswordFile, keaHaConfigFile, keepalivedConfigFile, xferKeyFile } from "../../network/pair/pairFiles";
 import { deriveSecrets } from "../../network/pair/pairSecrets";
 import { pairPlan } from "../fixtures/pair/pair";
 
@@ -40,9 +40,11 @@ describe("gateway pair components (mocks)", () => {
         return rs[0];
     }
 
-    it("derives 8 alphanumerics for VRRP and a 32-byte transfer key, the same on every run, different per SSH key", () => {
+    it("derives 8 alphanumerics for VRRP, a 32-byte transfer key and 64 hex digits for the Control Agent, the same on every run, different per SSH key", () => {
         assert.match(secrets.vrrpPass, /^[A-Za-z0-9]{8}$/);
         assert.strictEqual(Buffer.from(secrets.xferSecret, "base64").length, 32);
+        assert.match(secrets.keaApiPassword, /^[0-9a-f]{64}$/);
+        assert.strictEqual(new Set([secrets.vrrpPass, secrets.xferSecret, secrets.keaApiPassword]).size, 3);
         assert.deepStrictEqual(deriveSecrets(KEY), secrets);
         assert.notDeepStrictEqual(deriveSecrets(`${KEY}x`), secrets);
     });
@@ -50,12 +52,12 @@ describe("gateway pair components (mocks)", () => {
     it("each gateway gets keepalived, Kea HA and its Control Agent; the second a secondary DNS and no DHCP-DDNS", () => {
         const names = (prefix: string) => recorded.filter((r) => r.type === COMMAND && r.name.startsWith(`${prefix}-`)).map((r) => r.name).sort();
         assert.deepStrictEqual(names("gateway2"), [
-            "gateway2-dhcp-config", "gateway2-dhcp-ctrl-agent", "gateway2-dns-local", "gateway2-dns-options", "gateway2-dns-xfer-key",
+            "gateway2-dhcp-api-password", "gateway2-dhcp-config", "gateway2-dhcp-ctrl-agent", "gateway2-dns-local", "gateway2-dns-options", "gateway2-dns-xfer-key",
             "gateway2-forwarding", "gateway2-lb-config", "gateway2-nat-ruleset", "gateway2-nat-unit", "gateway2-packages",
             "gateway2-toolkit", "gateway2-vrrp",
         ]);
         const first = names("gateway");
-        for (const n of ["gateway-vrrp", "gateway-dhcp-ctrl-agent", "gateway-dns-xfer-key", "gateway-dhcp-ddns-config", "gateway-dns-ddns-keys"]) {
+        for (const n of ["gateway-vrrp", "gateway-dhcp-ctrl-agent", "gateway-dhcp-api-password", "gateway-dns-xfer-key", "gateway-dhcp-ddns-config", "gateway-dns-ddns-keys"]) {
             assert.ok(first.includes(n), `${n} in ${first.join(", ")}`);
         }
         assert.strictEqual(parentName(one("gateway2-dns-local")), "gateway2-dns");
@@ -80,6 +82,8 @@ describe("gateway pair components (mocks)", () => {
             ["gateway2-vrrp", renderKeepalivedConfig(plan, "second", secrets.vrrpPass)],
             ["gateway-dns-xfer-key", renderXferKey(secrets.xferSecret)],
             ["gateway2-dns-xfer-key", renderXferKey(secrets.xferSecret)],
+            ["gateway-dhcp-api-password", renderKeaApiPassword(secrets.keaApiPassword)],
+            ["gateway2-dhcp-api-password", renderKeaApiPassword(secrets.keaApiPassword)],
         ] as const) {
             const r = one(name);
             // What the engine received: stdin wrapped as a secret.
@@ -87,14 +91,24 @@ describe("gateway pair components (mocks)", () => {
             assert.strictEqual(r.inputs.stdin.value, content);
             assert.strictEqual(r.inputs.logging, "none");
             const line = String(await resolve(r.inputs.create));
-            assert.ok(!line.includes(secrets.vrrpPass) && !line.includes(secrets.xferSecret), `${name}: no secret in its command line`);
+            assert.ok(![secrets.vrrpPass, secrets.xferSecret, secrets.keaApiPassword].some((x) => line.includes(x)), `${name}: no secret in its command line`);
+        }
+        for (const r of recorded.filter((x) => x.type === COMMAND)) {
+            const inputs = JSON.stringify({ ...r.inputs, stdin: r.inputs.logging === "none" ? undefined : r.inputs.stdin });
+            assert.ok(!inputs.includes(secrets.keaApiPassword), `${r.name}: the Control Agent's password only in the secret stdin of its file`);
+        }
+        for (const g of ["gateway", "gateway2"]) {
+            const pw = one(`${g}-dhcp-api-password`);
+            assert.strictEqual(await resolve(pw.inputs.create), fileCommand("install", keaApiPasswordFile(), pw.urn));
+            assert.deepStrictEqual(dependsOn(one(`${g}-dhcp-config`)).filter((d) => d.includes("api-password")), [`${g}-dhcp-api-password`]);
+            assert.deepStrictEqual(dependsOn(one(`${g}-dhcp-ctrl-agent`)).filter((d) => d.includes("api-password")), [`${g}-dhcp-api-password`]);
         }
         assert.strictEqual(await resolve(one("gateway2-dns-xfer-key").inputs.create), fileCommand("install", xferKeyFile(), one("gateway2-dns-xfer-key").urn));
     });
 
     it("keepalived comes last on each gateway, after HAProxy, BIND and Kea answer; the pair's packages and scripts only with a pair", async () => {
         // The SDK sends a component dependency as every command inside it.
-        const common = ["dhcp-config", "dhcp-ctrl-agent", "dns-local", "dns-options", "dns-xfer-key", "lb-config", "nat-ruleset", "nat-unit", "packages", "toolkit"];
+        const common = ["dhcp-api-password", "dhcp-config", "dhcp-ctrl-agent", "dns-local", "dns-options", "dns-xfer-key", "lb-config", "nat-ruleset", "nat-unit", "packages", "toolkit"];
         const deps: Record<string, string[]> = {
             gateway: [...common, "dhcp-ddns-config", "dns-ddns-keys", "dns-dynamic-forward-zone", "dns-dynamic-reverse-zone"],
             gateway2: common,
@@ -102,7 +116,7 @@ describe("gateway pair components (mocks)", () => {
         for (const g of ["gateway", "gateway2"]) {
             assert.deepStrictEqual(dependsOn(one(`${g}-vrrp`)), deps[g].map((d) => `${g}-${d}`).sort());
             const pkgs = String(await resolve(one(`${g}-packages`).inputs.create));
-            assert.match(pkgs, /HC_PACKAGES='kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy nftables iproute2 keepalived kea-ctrl-agent'/);
+            assert.match(pkgs, /HC_PACKAGES='kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy nftables iproute2 iputils-arping keepalived kea-ctrl-agent'/);
             const toolkit = String(await resolve(one(`${g}-toolkit`).inputs.stdin));
             assert.match(toolkit, /cat > "\$new\/network\/pair\/vrrp-check\.sh"/);
         }

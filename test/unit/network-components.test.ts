@@ -154,7 +154,7 @@ describe("network components (mocks)", () => {
             "network/haproxy-config.sh", "network/kea-config.sh", "network/named-conf.sh", "network/nat-ruleset.sh",
             "network/nat-unit.sh", "network/packages.sh",
             // With one gateway too: taking the second one out runs these scripts' removals.
-            "network/pair/kea-ctrl-agent-config.sh", "network/pair/kea-ha-config.sh", "network/pair/keepalived-config.sh",
+            "network/pair/kea-api-password.sh", "network/pair/kea-ctrl-agent-config.sh", "network/pair/kea-ha-config.sh", "network/pair/keepalived-config.sh",
             "network/pair/vrrp-check.sh", "network/pair/xfer-key.sh",
         ];
         assert.strictEqual(r.inputs.stdin, toolkitInstaller(network));
@@ -249,9 +249,9 @@ describe("network components (mocks)", () => {
 
     it("installs the packages with one step that records and removes only what it installed", () => {
         const r = one(COMMAND, "gw-packages");
-        const packages = ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2"];
+        const packages = ["kea-dhcp4-server", "kea-dhcp-ddns-server", "bind9", "bind9-utils", "bind9-dnsutils", "haproxy", "nftables", "iproute2", "iputils-arping"];
         assert.deepStrictEqual(m.GATEWAY_PACKAGES, packages);
-        const install = "sudo -n /usr/bin/env HC_PACKAGES='kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy nftables iproute2' " +
+        const install = "sudo -n /usr/bin/env HC_PACKAGES='kea-dhcp4-server kea-dhcp-ddns-server bind9 bind9-utils bind9-dnsutils haproxy nftables iproute2 iputils-arping' " +
             "/bin/bash /usr/local/lib/homecloud/network/packages.sh install";
         assert.strictEqual(r.inputs.create, install);
         assert.strictEqual(r.inputs.update, install);

@@ -34,6 +34,9 @@ function labPlan(extra: RawConfig = {}): AddressPlan {
     return parseAddressPlan(labRaw(extra)).plan;
 }
 
+/** The lab's second gateway, as lab phase 7g adds it. */
+const PAIR: RawConfig = { gateway2Hostname: "gw2", gateway2LanAddress: "10.77.0.2", gateway2WanAddress: "192.168.77.3", lanFloatingAddress: "10.77.0.254" };
+
 /** The URN the engine gives a PrivateCa command: what host files record as their owner. */
 const pkiUrn = (name: string): string => `urn:pulumi:test::homecloud::homecloud:pki:PrivateCa$command:remote:Command::${name}`;
 
@@ -122,6 +125,22 @@ describe("PKI schedule and expiry (pure)", () => {
         ]);
         assert.strictEqual(permittedNames(plan), "permitted;DNS:lab.home.arpa,permitted;IP:10.77.0.0/255.255.255.0");
         assert.deepStrictEqual(certificateRequests(labPlan({ certificateExclude: ["node3"] })).map((r) => r.host), ["gw", "node1", "node2"]);
+    });
+
+    it("the second gateway's own certificate comes right after the first gateway's: its FQDN and its own LAN address", () => {
+        const plan = labPlan({ ...PAIR, certificates: [{ name: "dns2", host: "gw2" }] });
+        assert.deepStrictEqual(certificateRequests(plan).slice(0, 3), [
+            { host: "gw", label: "host", commonName: "gw.lab.home.arpa", sans: ["DNS:gw.lab.home.arpa", "IP:10.77.0.1"] },
+            { host: "gw2", label: "host", commonName: "gw2.lab.home.arpa", sans: ["DNS:gw2.lab.home.arpa", "IP:10.77.0.2"] },
+            { host: "node1", label: "host", commonName: "node1.lab.home.arpa", sans: ["DNS:node1.lab.home.arpa", "IP:10.77.0.11"] },
+        ]);
+        assert.deepStrictEqual(certificateRequests(plan).at(-1),
+            { host: "gw2", label: "dns2", commonName: "dns2.lab.home.arpa", sans: ["DNS:dns2.lab.home.arpa"] });
+        assert.deepStrictEqual(problems(labRaw(PAIR), { certificateExclude: ["gw2"], certificates: [{ name: "gw2", host: "gw" }, { name: "x", host: "gw3" }] }), [
+            'homecloud:certificateExclude[0]: "gw2" is the second gateway, which gets its certificate like the first; only nodes can be left out',
+            'homecloud:certificates[0].name: "gw2" is a host\'s name, and the host\'s own certificate already holds gw2.lab.home.arpa; pick another name',
+            'homecloud:certificates[1].host: "gw3" is not a host the program manages; use the gateway\'s host name or a node\'s name (gw, gw2, node1, node2, node3)',
+        ]);
     });
 
     it("reports the nearest expiry, and warns only when a certificate is in its last third or the CA in its last year", () => {
@@ -279,6 +298,59 @@ describe("PrivateCa (mocks, the lab plan with a service certificate)", () => {
         assert.match(again(plan, new Date("2027-01-02T00:00:00Z")), / HC_ISSUE=347\.0 /);
         assert.strictEqual(again(plan, new Date("2027-01-01T23:59:59Z")), one("pki-node1-host-sign").inputs.create);
         assert.notStrictEqual(caRemoveCommand(labPlan({ caDestroy: true }).pki.caDestroy), one("pki-ca").inputs.delete);
+    });
+});
+
+describe("PrivateCa with a second gateway (mocks)", () => {
+    const plan = labPlan(PAIR);
+    const hook = (r: { name: string }): string | undefined =>
+        r.name === "pki-ca" ? FIXTURE_CA : r.name.endsWith("-key") ? FIXTURE_CSR : r.name.endsWith("-sign") ? FIXTURE_CERT : undefined;
+
+    before(async () => {
+        reset();
+        stdoutHooks.push(hook);
+        const m = await import("../../pki/privateCa");
+        const command = await import("@pulumi/command");
+        const gw2Services = new command.remote.Command("gateway2-packages", { connection: { host: "10.77.0.2", privateKey: "k" }, create: "true" });
+        const ca = new m.PrivateCa("pki", {
+            plan, sshPrivateKey: KEY, now: NOW,
+            hostKeys: testHostKeys(["gw", "gw2", ...plan.nodes.map((n) => n.name)]), hostWaitFor: { gw2: [gw2Services] },
+        });
+        await resolve(ca.status);
+        await new Promise((r) => setTimeout(r, 50));
+    });
+    after(() => {
+        stdoutHooks.splice(stdoutHooks.indexOf(hook), 1);
+    });
+
+    const one = (name: string): RecordedResource => {
+        const rs = recorded.filter((r) => r.type === COMMAND && r.name === name);
+        assert.strictEqual(rs.length, 1, `one command named ${name}`);
+        return rs[0];
+    };
+
+    it("gw2 gets the toolkit, the CA in its trust store and its own key and certificate, like every host", () => {
+        assert.deepStrictEqual(find(COMMAND).map((r) => r.name).filter((n) => n.startsWith("pki-gw2-")).sort(),
+            ["pki-gw2-host-cert", "pki-gw2-host-key", "pki-gw2-host-sign", "pki-gw2-toolkit", "pki-gw2-trust"]);
+        for (const n of ["toolkit", "trust", "host-key", "host-cert"]) {
+            assert.strictEqual(one(`pki-gw2-${n}`).inputs.connection.value.host, "10.77.0.2", n);
+        }
+        assert.strictEqual(one("pki-gw2-host-key").inputs.create,
+            "sudo -n /usr/bin/env HC_LABEL=host HC_CN=gw2.lab.home.arpa /bin/bash /usr/local/lib/homecloud-pki/pki/key.sh request");
+        const sign = one("pki-gw2-host-sign");
+        assert.strictEqual(sign.inputs.connection.value.host, "10.77.0.1", "signed on the first gateway, where the CA is");
+        assert.strictEqual(sign.inputs.create, signCommand({
+            name: "gw2-host", profile: "server", sans: ["DNS:gw2.lab.home.arpa", "IP:10.77.0.2"], days: 90, issue: "346.0", caSha256: CA_SHA,
+        }));
+        assert.strictEqual(one("pki-gw2-trust").inputs.stdin, FIXTURE_CA);
+        assert.strictEqual(one("pki-gw2-host-cert").inputs.create, fileCommand("install", certFile("host"), pkiUrn("pki-gw2-host-cert"), PKI_TOOLKIT_DIR));
+    });
+
+    it("gw2's first step waits for gw2's own services; no other host's does", () => {
+        assert.deepStrictEqual(dependsOn(one("pki-gw2-toolkit")), ["gateway2-packages"]);
+        for (const h of ["gw", "node1", "node2", "node3"]) {
+            assert.deepStrictEqual(dependsOn(one(`pki-${h}-toolkit`)), [], h);
+        }
     });
 });
 

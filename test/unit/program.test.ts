@@ -22,7 +22,8 @@ describe("program (index.ts) with Pulumi.dev.yaml", () => {
         assert.strictEqual(program.ingressIp, "10.0.0.200");
         assert.strictEqual(program.metallbPool, "10.0.0.200-10.0.0.220");
         assert.strictEqual(program.domain, "home.arpa");
-        assert.deepStrictEqual(program.gateway, { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240" });
+        assert.deepStrictEqual(program.gateway, { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240", lanRouter: "10.0.0.1" });
+        assert.strictEqual(program.gateway2, null, "one gateway: null, not an undefined export");
         assert.deepStrictEqual(program.nodes, {
             "pi-server-1": { ip: "10.0.0.11", role: "server" },
             "pi-server-2": { ip: "10.0.0.12", role: "server" },
@@ -98,7 +99,7 @@ describe("program (index.ts) with Pulumi.lab.yaml (K3s off)", () => {
     it("exports no kubeconfig at all (an undefined export is a warning on every run) and registers no cluster, only the CA", async () => {
         const { outputs, resources } = await runProgram(stackFile("Pulumi.lab.yaml"));
         assert.deepStrictEqual(Object.keys(outputs).sort(),
-            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "hostKeys", "ingressIp", "loadBalancer", "metallbPool", "nodes", "vip"]);
+            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "gateway2", "hostKeys", "ingressIp", "loadBalancer", "metallbPool", "nodes", "vip"]);
         assert.ok(!("kubeconfigExpires" in outputs));
         assert.deepStrictEqual(resources.filter((r) => !r.type.startsWith("homecloud:network:") && r.type !== "command:remote:Command")
             .map((r) => `${r.type} ${r.name}`), ["homecloud:host:HostKeys hostkeys", "homecloud:pki:PrivateCa pki"]);

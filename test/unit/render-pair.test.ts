@@ -3,7 +3,7 @@
 // primary. One-gateway plans render exactly as before (render-network.test.ts).
 import * as assert from "assert";
 import { renderKeaConfig } from "../../network/kea";
-import { renderKeaHaConfig } from "../../network/pair/keaHa";
+import { KEA_API_PASSWORD_PATH, renderKeaApiPassword, renderKeaCtrlAgentConfig, renderKeaHaConfig } from "../../network/pair/keaHa";
 import { renderKeepalivedConfig } from "../../network/pair/keepalived";
 import { renderXferKey } from "../../network/pair/bindPair";
 import { assertFixture, assertNoOrphans } from "../approval";
@@ -54,6 +54,30 @@ describe("gateway pair renderers", () => {
         }
         assert.ok("dhcp-ddns" in JSON.parse(rendered["first/kea-dhcp4.conf"]).Dhcp4, "names from the first gateway");
         assert.ok(!("dhcp-ddns" in JSON.parse(rendered["second/kea-dhcp4.conf"]).Dhcp4), "none from the second, whose BIND is a secondary");
+    });
+
+    it("the HA partners authenticate at each other's Control Agent with a password from a file that neither configuration holds", () => {
+        for (const role of ["first", "second"] as const) {
+            const peers = JSON.parse(rendered[`${role}/kea-dhcp4.conf`]).Dhcp4["hooks-libraries"][1].parameters["high-availability"][0].peers;
+            for (const p of peers) {
+                assert.strictEqual(p["basic-auth-user"], "homecloud-ha");
+                assert.strictEqual(p["basic-auth-password-file"], "/etc/kea/homecloud-ha-password");
+                assert.ok(!("basic-auth-password" in p), "no password in the configuration");
+            }
+            assert.deepStrictEqual(JSON.parse(rendered[`${role}/kea-ctrl-agent.conf`])["Control-agent"].authentication, {
+                type: "basic", realm: "homecloud", clients: [{ user: "homecloud-ha", "password-file": KEA_API_PASSWORD_PATH }],
+            });
+        }
+        assert.match(renderKeaCtrlAgentConfig(plan, "first", "/tmp/x/pw"), /"password-file": "\/tmp\/x\/pw"/);
+        assert.match(renderKeaHaConfig(plan, "second", "/tmp/x/pw"), /"basic-auth-password-file": "\/tmp\/x\/pw"/);
+    });
+
+    it("the Control Agent's password file holds the password alone, no newline; anything but 16-128 letters or digits is refused", () => {
+        const pw = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert.strictEqual(renderKeaApiPassword(pw), pw);
+        for (const bad of ["0123456789abcde", `${pw}\n`, "0123456789abcdef:x", "a".repeat(129)]) {
+            assert.throws(() => renderKeaApiPassword(bad), { name: "RangeError", message: "the Control Agent's password must be 16 to 128 letters or digits" });
+        }
     });
 
     it("Kea's pair configuration is the one-gateway one plus the HA hook and the command socket", () => {

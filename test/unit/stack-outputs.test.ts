@@ -4,13 +4,13 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { find, isSecret, referencedStacks, resolve, stdoutHooks, testHostKey } from "../mocks";
-import { runProgram, stackFile } from "../program";
+import { runProgram, StackConfig, stackFile } from "../program";
 import { homecloudOutputs, HomecloudOutputs, referenceHomecloud, StackOutputValues } from "../../outputs";
 import { k3sStdout } from "../fixtures/k3s";
 
 /** What the engine stores for a stack: every export resolved to its plain value. */
-async function stackState(stack: string): Promise<Record<string, unknown>> {
-    const { outputs } = await runProgram(stackFile(stack));
+async function stackState(stack: string | StackConfig): Promise<Record<string, unknown>> {
+    const { outputs } = await runProgram(typeof stack === "string" ? stackFile(stack) : stack);
     const entries = await Promise.all(Object.entries(outputs).map(async ([k, v]) => [k, await resolve(v)] as const));
     return Object.fromEntries(entries);
 }
@@ -43,7 +43,7 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
         const home = referenceHomecloud("organization/homecloud/dev");
         const got = await values(home);
         assert.deepStrictEqual(Object.keys(got).sort(),
-            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "hostKeys", "ingressIp", "kubeconfig", "kubeconfigExpires",
+            ["apiEndpoint", "caCertificate", "certificates", "domain", "gateway", "gateway2", "hostKeys", "ingressIp", "kubeconfig", "kubeconfigExpires",
                 "loadBalancer", "metallbPool", "nodes", "vip"]);
         assert.deepStrictEqual(got, devState);
         const expected: Omit<StackOutputValues, "kubeconfig" | "caCertificate" | "certificates"> = {
@@ -58,7 +58,8 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
                 "pi-server-3": { ip: "10.0.0.13", role: "server" },
                 "pi-agent-1": { ip: "10.0.0.21", role: "agent" },
             },
-            gateway: { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240" },
+            gateway: { hostname: "gateway", lanAddress: "10.0.0.1", vip: "192.168.1.240", lanRouter: "10.0.0.1" },
+            gateway2: null,
             loadBalancer: { statsSocket: "/run/haproxy/admin.sock", statsUrl: "http://127.0.0.1:8404/", apiHealthCheck: "https" },
             kubeconfigExpires: "2026-03-01T00:00:00.000Z",
             // Learned (under the mocks, a key made from each host's address), in homecloud:hostKeys' shape.
@@ -75,11 +76,27 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
         assert.strictEqual(refs[0].inputs.name, "organization/homecloud/dev");
     });
 
+    it("with a second gateway: its own addresses, and the floating address as the LAN's router and DNS server", async () => {
+        const pairState = await stackState({
+            ...stackFile("Pulumi.lab.yaml"),
+            gateway2Hostname: "gw2", gateway2LanAddress: "10.77.0.2", gateway2WanAddress: "192.168.77.3", lanFloatingAddress: "10.77.0.254",
+        });
+        referencedStacks.set("organization/homecloud/pair", { outputs: pairState, secretOutputNames: [] });
+        const home = referenceHomecloud("organization/homecloud/pair");
+        assert.deepStrictEqual(await resolve(home.gateway), { hostname: "gw", lanAddress: "10.77.0.1", vip: "192.168.77.10", lanRouter: "10.77.0.254" });
+        assert.deepStrictEqual(await resolve(home.gateway2), { hostname: "gw2", lanAddress: "10.77.0.2", wanAddress: "192.168.77.3" });
+        assert.deepStrictEqual((await resolve(home.hostKeys)).map((k) => k.host), ["gw", "gw2", "node1", "node2", "node3"]);
+        // A stack that dropped the null (one gateway) reads as one gateway too.
+        const { gateway2: _, ...withoutGateway2 } = devState;
+        referencedStacks.set("organization/homecloud/dropped", { outputs: withoutGateway2, secretOutputNames: [] });
+        assert.strictEqual(await resolve(referenceHomecloud("organization/homecloud/dropped").gateway2), null);
+    });
+
     it("keeps the kubeconfig secret, and only the kubeconfig", async () => {
         const home = referenceHomecloud("organization/homecloud/dev");
         assert.strictEqual(home.kubeconfig, home.kubeconfig, "one Output per output, read once");
         assert.strictEqual(await isSecret(home.kubeconfig), true);
-        for (const key of ["apiEndpoint", "vip", "ingressIp", "metallbPool", "domain", "nodes", "gateway", "loadBalancer", "kubeconfigExpires", "hostKeys"] as const) {
+        for (const key of ["apiEndpoint", "vip", "ingressIp", "metallbPool", "domain", "nodes", "gateway", "gateway2", "loadBalancer", "kubeconfigExpires", "hostKeys"] as const) {
             assert.strictEqual(await isSecret(home[key]), false, key);
         }
     });
@@ -121,6 +138,7 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
                 vip: 7,
                 nodes: { n1: { ip: "10.0.0.11", role: "master" } },
                 gateway: { hostname: "gw", lanAddress: "10.0.0.1" },
+                gateway2: { hostname: "gw2", lanAddress: "10.0.0.2", wanAddress: 3 },
                 hostKeys: [{ host: "gw", key: 7 }],
             },
             secretOutputNames: [],
@@ -132,6 +150,8 @@ describe("typed stack outputs for consumers (outputs.ts)", () => {
             "output nodes.n1.role of stack organization/other/prod is \"master\", expected \"server\" or \"agent\"" + tail);
         assert.strictEqual(await failure(home.gateway),
             "output gateway.vip of stack organization/other/prod is missing, expected a string" + tail);
+        assert.strictEqual(await failure(home.gateway2),
+            "output gateway2.wanAddress of stack organization/other/prod is 3, expected a string" + tail);
         assert.strictEqual(await failure(home.hostKeys),
             "output hostKeys[0].key of stack organization/other/prod is 7, expected a string" + tail);
         assert.strictEqual(await resolve(home.domain), "home.arpa");

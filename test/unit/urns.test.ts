@@ -1,8 +1,9 @@
-// Resources are known by URN, as the engine knows them. The lab stack's and a large K3s
-// plan's command URNs are held against reviewed lists: a command moved to another parent
-// (or a component type renamed) without an alias is a delete of the old URN on the real
-// engine (its delete runs on the host: the stock file comes back, a node is drained), so
-// any change to the lists fails until someone adds an alias or says why none is needed.
+// Resources are known by URN, as the engine knows them. The lab stack's (with one gateway
+// and with two) and a large K3s plan's command URNs are held against reviewed lists: a
+// command moved to another parent (or a component type renamed) without an alias is a
+// delete of the old URN on the real engine (its delete runs on the host: the stock file
+// comes back, a node is drained), so any change to the lists fails until someone adds an
+// alias or says why none is needed.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -68,6 +69,13 @@ describe("URNs: commands are known as the engine knows them", function () {
 
     it("the lab stack's command URNs are the reviewed list", async () => {
         await checkAgainst("lab-commands.txt", stackFile("Pulumi.lab.yaml"));
+    });
+
+    it("the lab stack's command URNs with the second gateway (lab phase 7g) are the reviewed list", async () => {
+        await checkAgainst("pair-commands.txt", {
+            ...stackFile("Pulumi.lab.yaml"),
+            gateway2Hostname: "gw2", gateway2LanAddress: "10.77.0.2", gateway2WanAddress: "192.168.77.3", lanFloatingAddress: "10.77.0.254",
+        });
     });
 
     it("a large plan's command URNs (K3s on) are the reviewed list", async () => {
