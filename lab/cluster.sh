@@ -24,18 +24,24 @@ CLUSTER_SERVICE_CIDR=10.43.0.0/16
 CLUSTER_SERVICE_IP=10.43.0.1
 
 # Decides the kind (CLUSTER_KIND) and the binaries (resolved paths); says so in one line.
+# HOMECLOUD_LAB_CLUSTER=standin keeps the stand-ins even with the binaries there; =real
+# fails without them; unset (auto): real when both are there.
 cluster_kind() {
   CLUSTER_KIND=standin CLUSTER_APISERVER_BIN='' CLUSTER_ETCD_BIN=''
-  local api etcd
+  local api etcd want=${HOMECLOUD_LAB_CLUSTER:-auto}
+  case $want in auto | real | standin) ;; *) lab_die "HOMECLOUD_LAB_CLUSTER=$want: auto, real or standin" ;; esac
   api=$(readlink -f "$CLUSTER_KUBE_APISERVER" 2>/dev/null || true)
   etcd=$(command -v etcd 2>/dev/null || true)
-  if [[ -n $api && -x $api && -n $etcd ]]; then
+  if [[ $want == standin ]]; then
+    lab_log "K3s servers: the API stand-ins on ${LAB_API[*]} (HOMECLOUD_LAB_CLUSTER=standin)"
+  elif [[ -n $api && -x $api && -n $etcd ]]; then
     CLUSTER_KIND=real CLUSTER_APISERVER_BIN=$api CLUSTER_ETCD_BIN=$(readlink -f "$etcd")
     lab_log "K3s servers: real etcd ($CLUSTER_ETCD_BIN) and kube-apiserver ($CLUSTER_APISERVER_BIN) on ${LAB_API[*]}"
   else
     local missing=()
     [[ -n $api && -x $api ]] || missing+=("$CLUSTER_KUBE_APISERVER (scripts/setup-kube-apiserver.sh)")
     [[ -n $etcd ]] || missing+=("etcd (Debian's etcd-server, scripts/setup-checkers.sh)")
+    [[ $want != real ]] || lab_die "HOMECLOUD_LAB_CLUSTER=real: missing ${missing[*]}"
     lab_log "K3s servers: the API stand-ins on ${LAB_API[*]}, no real control plane: missing ${missing[*]}"
   fi
   printf '%s\n' "$CLUSTER_KIND" >"$LAB_RUN/cluster"
@@ -86,6 +92,9 @@ $5}
 ExecStart=$4
 Restart=always
 RestartSec=1
+# A kube-apiserver stopping with its etcd quorum gone (every node powering off at once)
+# waits on it; a host's power-off must fit in lab/down.sh's grace.
+TimeoutStopSec=5
 
 [Install]
 WantedBy=multi-user.target
