@@ -21,6 +21,10 @@ on_term() {
 trap on_term TERM INT HUP
 trap 'lab_log "$HOST: wrapper failed (line $LINENO: $BASH_COMMAND)"' ERR
 
+# More systemd-nspawn arguments, one a line (lab/cluster.sh: read-only binaries for a server).
+extra=()
+if [[ -s $HDIR/nspawn.args ]]; then mapfile -t extra <"$HDIR/nspawn.args"; fi
+
 boots=0
 while [[ ! -e $HDIR/stop ]]; do
   t0=$(lab_now)
@@ -33,7 +37,7 @@ while [[ ! -e $HDIR/stop ]]; do
     echo "$BASHPID" >"$HDIR/nspawn.pid" # recorded by the process itself
     exec env SYSTEMD_NSPAWN_API_VFS_WRITABLE=network systemd-nspawn -b -D "$MERGED" -M "$HOST" \
       --register=no --keep-unit --network-namespace-path="/run/netns/$NS" \
-      --capability=CAP_NET_ADMIN --console=read-only --resolv-conf=off --link-journal=no
+      --capability=CAP_NET_ADMIN --console=read-only --resolv-conf=off --link-journal=no "${extra[@]}"
   ) </dev/null >>"$HDIR/console.log" 2>&1 &
   npid=$!
   echo "$boots" >"$HDIR/boots"

@@ -64,9 +64,13 @@ LAB_HTTP=(
   "uplink 80 @peer"
 )
 
-# Hosts running lab/api-standin.py on 6443: TLS and /readyz like a K3s server (401 without
-# a client certificate, 200 with one, 503 while /etc/lab-api/notready exists).
+# The K3s servers (lab/cluster.sh): an etcd member and a real kube-apiserver on 6443 when
+# the binaries are on this machine, else lab/api-standin.py (TLS and /readyz like a K3s
+# server: 401 without a client certificate, 200 with one, 503 while /etc/lab-api/notready exists).
 LAB_API=(node1 node2 node3)
+# The API's VIP on the home network (Pulumi.lab.yaml's vip; the gateway's HAProxy holds it):
+# the servers' certificates name it, as K3s's tls-san does.
+LAB_VIP=192.168.77.10
 # Hosts given the lab's API client certificate (/etc/lab-api/client.{crt,key}) to ask with.
 LAB_API_CLIENTS=(uplink client)
 

@@ -7,6 +7,8 @@
 set -euo pipefail
 # shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=lab/cluster.sh
+. "$(dirname "$0")/cluster.sh"
 
 RECREATE=0
 for arg in "$@"; do
@@ -119,38 +121,13 @@ setup_host() { # host
   install -d -o 1000 -g 1000 -m 700 "$m/home/pi/.ssh"
   install -o 1000 -g 1000 -m 600 "$LAB_KEY.pub" "$m/home/pi/.ssh/authorized_keys"
 
-  # K3s API stand-ins (TLS, client certificates, /readyz) and the hosts that ask them
-  if lab_in "$host" "${LAB_API[@]}"; then
-    install -d -m 755 "$m/etc/lab-api"
-    install -m 644 "$PKI/$host.crt" "$m/etc/lab-api/server.crt"
-    install -m 600 "$PKI/$host.key" "$m/etc/lab-api/server.key"
-    # Where K3s keeps its client CA on a server (the program signs HAProxy's check there).
-    install -d -m 700 "$m/var/lib/rancher/k3s/server/tls"
-    install -m 644 "$PKI/client-ca.crt" "$m/var/lib/rancher/k3s/server/tls/client-ca.crt"
-    install -m 600 "$PKI/client-ca.key" "$m/var/lib/rancher/k3s/server/tls/client-ca.key"
-    install -m 755 "$LAB_DIR/api-standin.py" "$m/usr/local/sbin/lab-api"
-    write "$m/etc/systemd/system/lab-api.service" 644 "$(cat <<EOF
-[Unit]
-Description=homecloud lab stand-in for the K3s API on 6443
-After=network.target
-
-[Service]
-ExecStart=/usr/local/sbin/lab-api $host
-Restart=always
-RestartSec=1
-
-[Install]
-WantedBy=multi-user.target
-EOF
-)"$'\n'
-    install -d "$m/etc/systemd/system/multi-user.target.wants"
-    ln -sf ../lab-api.service "$m/etc/systemd/system/multi-user.target.wants/lab-api.service"
-  fi
+  # K3s servers (lab/cluster.sh) and the hosts that ask them
+  if lab_in "$host" "${LAB_API[@]}"; then cluster_setup_host "$host" "$m" "$hdir"; fi
   if lab_in "$host" "${LAB_API_CLIENTS[@]}"; then
     install -d -m 755 "$m/etc/lab-api"
-    install -m 644 "$PKI/client.crt" "$m/etc/lab-api/client.crt"
-    install -m 600 "$PKI/client.key" "$m/etc/lab-api/client.key"
-    install -m 644 "$PKI/server-ca.crt" "$m/etc/lab-api/server-ca.crt"
+    install -m 644 "$CLUSTER_PKI/client.crt" "$m/etc/lab-api/client.crt"
+    install -m 600 "$CLUSTER_PKI/client.key" "$m/etc/lab-api/client.key"
+    install -m 644 "$CLUSTER_PKI/server-ca.crt" "$m/etc/lab-api/server-ca.crt"
   fi
 
   # HTTP responders (stand-ins for the ingress and a web site upstream)
@@ -199,34 +176,10 @@ EOF
   done <<<"$rows"
 }
 
-# The API stand-ins' certificates, made afresh for every lab: a server CA and a client CA
-# as K3s has, a server certificate per API host, one client certificate (system:admin).
-PKI=$LAB_RUN/api-pki
-make_api_pki() {
-  local h ip ca
-  install -d -m 700 "$PKI"
-  for ca in server-ca client-ca; do
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-      -subj "/CN=k3s-$ca@homecloud-lab" -keyout "$PKI/$ca.key" -out "$PKI/$ca.crt" 2>/dev/null
-  done
-  for h in "${LAB_API[@]}"; do
-    ip=$(lab_rows LAB_ADDRS "$h" | awk 'NR == 1 { sub(/\/.*/, "", $2); print $2 }')
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=k3s" \
-      -keyout "$PKI/$h.key" -out "$PKI/$h.csr" 2>/dev/null
-    openssl x509 -req -in "$PKI/$h.csr" -CA "$PKI/server-ca.crt" -CAkey "$PKI/server-ca.key" \
-      -CAcreateserial -days 30 -out "$PKI/$h.crt" \
-      -extfile <(printf 'subjectAltName=DNS:%s,IP:%s\nextendedKeyUsage=serverAuth\n' "$h" "$ip") 2>/dev/null
-  done
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=system:masters/CN=system:admin" \
-    -keyout "$PKI/client.key" -out "$PKI/client.csr" 2>/dev/null
-  openssl x509 -req -in "$PKI/client.csr" -CA "$PKI/client-ca.crt" -CAkey "$PKI/client-ca.key" \
-    -CAcreateserial -days 30 -out "$PKI/client.crt" \
-    -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
-}
-
 t=$(lab_now)
 mkdir -p "$LAB_RUN/hosts" "$LAB_RUN/sysctl"
-make_api_pki
+cluster_kind
+cluster_pki
 printf '%s\n' "$ROOTFS" >"$LAB_RUN/rootfs"
 for h in "${LAB_HOSTS[@]}"; do setup_host "$h" & done
 wait_all() { local p rc=0; for p in $(jobs -p); do wait "$p" || rc=1; done; return $rc; }
@@ -299,10 +252,15 @@ while ((${#READY[@]} < ${#LAB_HOSTS[@]})); do
 done
 T_BOOT=$(lab_since "$t")
 
+t=$(lab_now)
+cluster_wait
+T_API=$(lab_since "$t")
+
 : >"$LAB_RUN/up.done"
 OK=1
-printf '\nhomecloud lab up in %s s  (rootfs %s s, host trees %s s, network %s s, boot-to-ssh %s s)\n' \
-  "$(lab_since "$T_START")" "$T_ROOTFS" "$T_TREES" "$T_NET" "$T_BOOT"
+printf '\nhomecloud lab up in %s s  (rootfs %s s, host trees %s s, network %s s, boot-to-ssh %s s, then API %s s)\n' \
+  "$(lab_since "$T_START")" "$T_ROOTFS" "$T_TREES" "$T_NET" "$T_BOOT" "$T_API"
+printf '  servers  %s on %s\n' "$(if [[ $CLUSTER_KIND == real ]]; then echo "etcd + kube-apiserver"; else echo "API stand-ins"; fi)" "${LAB_API[*]}"
 printf '  rootfs   %s\n  runtime  %s\n  ssh key  %s\n' "$ROOTFS" "$LAB_RUN" "$LAB_KEY"
 printf '  ssh      lab/ssh <gw|gw2|node1|node2|node3|client|uplink> [cmd...]   (pi@10.77.0.1/.2/.11/.12/.13 from here)\n'
 printf '  exec     lab/exec <host> <cmd...>\n'

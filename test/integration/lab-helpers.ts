@@ -30,6 +30,16 @@ export const CLIENT_LINE = `    - { name: client, mac: "${CLIENT_MAC}", ip: ${PL
 export const TRUST_HOSTS = ["gw", "node1", "node2", "node3"];
 export const ipNum = (ip: string): number => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
 
+/**
+ * What runs the K3s API on node1..3 in this lab (lab/cluster.sh wrote it): `real`, an etcd
+ * member and a real kube-apiserver on each, or `standin`, lab/api-standin.py.
+ */
+export function clusterKind(): "real" | "standin" {
+    const kind = fs.readFileSync(path.join(RUN_DIR, "cluster"), "utf8").trim();
+    assert.ok(kind === "real" || kind === "standin", `${RUN_DIR}/cluster says ${JSON.stringify(kind)}`);
+    return kind;
+}
+
 export interface Result { code: number; stdout: string; stderr: string }
 
 export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Result {

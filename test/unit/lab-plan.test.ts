@@ -34,10 +34,12 @@ describe("lab plan: lab/lib.sh and Pulumi.lab.yaml agree", () => {
         assert.ok(addrs.some(([h, , a]) => h === "node1" && a === `${plan.ingressIp}/24`), "node1 stands in for the ingress address");
     });
 
-    it("every server runs the lab's API stand-in, and the hosts that ask it hold the client certificate", () => {
+    it("every server runs the lab's K3s API (real or stand-in) with the VIP in its certificate, and the hosts that ask it hold the client certificate", () => {
         assert.deepStrictEqual(labRows("LAB_API").flat(), plan.nodes.map((n) => n.name));
         assert.deepStrictEqual(labRows("LAB_API_CLIENTS").flat(), ["uplink", "client"]);
         assert.strictEqual(plan.apiPort, 6443);
+        // The servers' certificates name the VIP (lab/cluster.sh), as K3s's tls-san does.
+        assert.deepStrictEqual(labRows("LAB_VIP").flat(), [plan.vip]);
         assert.strictEqual(plan.lanCidr, "10.77.0.0/24");
     });
 });
