@@ -40,6 +40,13 @@ const PAIR: RawConfig = { gateway2Hostname: "gw2", gateway2LanAddress: "10.77.0.
 /** The URN the engine gives a PrivateCa command: what host files record as their owner. */
 const pkiUrn = (name: string): string => `urn:pulumi:test::homecloud::homecloud:pki:PrivateCa$command:remote:Command::${name}`;
 
+/** The one recorded host command named `name` (fails when there is none or more). */
+function one(name: string): RecordedResource {
+    const rs = recorded.filter((r) => r.type === COMMAND && r.name === name);
+    assert.strictEqual(rs.length, 1, `one command named ${name}`);
+    return rs[0];
+}
+
 describe("PKI configuration", () => {
     it("defaults: 90-day certificates, no forced renewal, no service certificates, the CA kept on destroy", () => {
         assert.deepStrictEqual(labPlan().pki, { lifetimeDays: 90, renewal: 0, certificates: [], excluded: [], caDestroy: false });
@@ -194,12 +201,6 @@ describe("PrivateCa (mocks, the lab plan with a service certificate)", () => {
         stdoutHooks.splice(stdoutHooks.indexOf(hook), 1);
     });
 
-    const one = (name: string): RecordedResource => {
-        const rs = recorded.filter((r) => r.type === COMMAND && r.name === name);
-        assert.strictEqual(rs.length, 1, `one command named ${name}`);
-        return rs[0];
-    };
-
     it("registers a toolkit, a trust step, and key/sign/cert per certificate, all children of the component", () => {
         const hosts = ["gw", "node1", "node2", "node3"];
         const certs = ["gw-host", "node1-host", "node2-host", "node3-host", "gw-registry"];
@@ -322,12 +323,6 @@ describe("PrivateCa with a second gateway (mocks)", () => {
     after(() => {
         stdoutHooks.splice(stdoutHooks.indexOf(hook), 1);
     });
-
-    const one = (name: string): RecordedResource => {
-        const rs = recorded.filter((r) => r.type === COMMAND && r.name === name);
-        assert.strictEqual(rs.length, 1, `one command named ${name}`);
-        return rs[0];
-    };
 
     it("gw2 gets the toolkit, the CA in its trust store and its own key and certificate, like every host", () => {
         assert.deepStrictEqual(find(COMMAND).map((r) => r.name).filter((n) => n.startsWith("pki-gw2-")).sort(),
