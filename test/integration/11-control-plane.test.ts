@@ -186,7 +186,13 @@ labPhase("11: a real HA control plane on node1..3 (etcd members, kube-apiservers
             const firstUp = waitAll("UP", t1, 120_000, 1);
             const allUp = waitAll("UP", t1, 120_000);
             const t2 = Date.now();
-            run("sleep", ["1"]);
+            // Until a request started after every server was UP has finished: one that started
+            // just before may still be waiting out its 2 s timeout.
+            const answeredAfter = (): boolean => fs.readFileSync(log, "utf8").trim().split("\n")
+                .some((l) => Number(l.split(" ")[0]) > t2 + 200);
+            for (const end = Date.now() + 15_000; !answeredAfter() && Date.now() < end;) {
+                run("sleep", ["0.1"]);
+            }
             fs.writeFileSync(stop, "");
             waitFor(done, 10_000);
             assert.ok(fs.existsSync(done), "the request loop ended");
